@@ -1,0 +1,72 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# memtrace top-level Makefile.
+#
+#   make              build module/memtrace.ko (for KDIR) and reader/memtrace-reader
+#   make demo         the main job: boot the VM, run a workload, print the CSV
+#   make check        every test (host unit tests, then the VM suite);
+#                     last line "N passed, N failed"
+#   make deps         install build/test packages, fetch the VM's kernel (root)
+#   make vm-module    build/vm/memtrace.ko for the Debian kernel the VM boots
+#   make clean
+#
+# KDIR: the kernel build tree the module is built against.  Default: the
+# running kernel's /lib/modules/$(uname -r)/build when it exists, else the
+# Debian 6.1 headers (linux-headers-amd64) that the VM tests use.
+
+DEB_KVER := $(shell scripts/kver 2>/dev/null)
+DEB_KDIR := /usr/src/linux-headers-$(DEB_KVER)
+RUN_KDIR := /lib/modules/$(shell uname -r)/build
+KDIR ?= $(if $(wildcard $(RUN_KDIR)/Makefile),$(RUN_KDIR),$(DEB_KDIR))
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
+READER_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Ireader
+READER_LIBS := -lcsv
+
+READER_SRCS := reader/memtrace-reader.c reader/decode.c reader/csv.c
+READER_HDRS := $(wildcard reader/*.h) include/uapi/memtrace.h
+MODULE_SRCS := $(wildcard module/*.c module/*.h module/Kbuild) include/uapi/memtrace.h
+
+.PHONY: all module reader vm-module check demo deps clean doc
+
+all: module reader
+
+module: module/memtrace.ko
+reader: reader/memtrace-reader
+
+module/memtrace.ko: $(MODULE_SRCS)
+	@test -f $(KDIR)/Makefile || { echo "no kernel build tree at '$(KDIR)': set KDIR= or run 'sudo make deps'" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/module modules
+
+reader/memtrace-reader: $(READER_SRCS) $(READER_HDRS)
+	$(CC) $(READER_CFLAGS) -o $@ $(READER_SRCS) $(READER_LIBS)
+
+# The module for the guest kernel, built in a mirror of the sources so that a
+# native build in module/ (for the running kernel) is left alone.
+VM_BUILD := build/vm
+vm-module: $(VM_BUILD)/memtrace.ko
+
+$(VM_BUILD)/memtrace.ko: $(MODULE_SRCS)
+	@test -f $(DEB_KDIR)/Makefile || { echo "Debian headers missing: run 'sudo make deps'" >&2; exit 1; }
+	mkdir -p $(VM_BUILD)/src/module $(VM_BUILD)/src/include/uapi
+	cp -p module/*.c module/*.h module/Kbuild $(VM_BUILD)/src/module/
+	cp -p include/uapi/memtrace.h $(VM_BUILD)/src/include/uapi/
+	$(MAKE) -C $(DEB_KDIR) M=$(CURDIR)/$(VM_BUILD)/src/module modules
+	cp $(VM_BUILD)/src/module/memtrace.ko $@
+
+deps:
+	scripts/deps
+
+check: deps
+	$(MAKE) reader vm-module
+	tests/run
+
+demo: deps
+	$(MAKE) reader vm-module
+	tests/demo
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR)/module clean 2>/dev/null
+	rm -rf build reader/memtrace-reader tests/host/*.o tests/host/test-decode

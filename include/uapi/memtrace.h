@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * memtrace record ABI: the single source of truth for the binary records the
+ * memtrace kernel module writes into its per-CPU relay files
+ * (/sys/kernel/debug/memtrace/cpuN) and that memtrace-reader decodes.
+ *
+ * Rules of the format (see Documentation/memtrace-format.rst):
+ *  - Every record starts with struct memtrace_rec_hdr.  All integers are
+ *    little-endian, every field is naturally aligned, and every record size
+ *    is a multiple of 8 bytes.
+ *  - hdr.size is the size in bytes of the whole record, header included.  A
+ *    reader skips record types it does not know using hdr.size, and skips
+ *    trailing fields it does not know in a record type it does know.  Fields
+ *    are only ever appended; none is ever removed or given a new meaning.
+ *  - hdr.seq counts records per CPU, starting at 0 when the module loads.  It
+ *    is consumed by every record the module tries to write, including those
+ *    dropped because the relay buffer was full, so a gap in seq on one CPU's
+ *    stream is exactly the number of records lost there.
+ *
+ * Included by the kernel module (module/) and by the reader (reader/); it
+ * only uses the fixed-width types of <linux/types.h>.
+ */
+#ifndef _UAPI_MEMTRACE_H
+#define _UAPI_MEMTRACE_H
+
+#include <linux/types.h>
+
+/** MEMTRACE_MAGIC - hdr.magic of every record: the bytes "MTRC" on disk. */
+#define MEMTRACE_MAGIC		0x4352544dU
+/** MEMTRACE_VERSION - format version written by this module and reader. */
+#define MEMTRACE_VERSION	1
+/** MEMTRACE_COMM_LEN - bytes of comm, NUL-padded (the kernel's TASK_COMM_LEN). */
+#define MEMTRACE_COMM_LEN	16
+
+/**
+ * enum memtrace_rec_type - values of memtrace_rec_hdr.type.
+ * @MEMTRACE_REC_SAMPLE: struct memtrace_sample, one per process per tick.
+ *
+ * Values 2 (loss record) and 3 (schema record) are reserved for in-band
+ * metadata; a reader skips any type it does not know.
+ */
+enum memtrace_rec_type {
+	MEMTRACE_REC_SAMPLE = 1,
+};
+
+/**
+ * struct memtrace_rec_hdr - common header of every record (32 bytes).
+ * @magic:   MEMTRACE_MAGIC.  A reader checks it on every record.
+ * @version: MEMTRACE_VERSION of the writer.
+ * @type:    enum memtrace_rec_type.
+ * @size:    bytes in the whole record, header included; a multiple of 8.
+ * @cpu:     CPU whose relay buffer holds the record (smp_processor_id()
+ *           while the record was reserved, interrupts off).
+ * @seq:     per-CPU sequence number, see the rules at the top of this file.
+ * @ts_ns:   CLOCK_MONOTONIC time in ns (ktime_get_ns()) taken in the same
+ *           interrupts-off section that reserved the record, so records of
+ *           one CPU are in ts_ns order.
+ */
+struct memtrace_rec_hdr {
+	__le32 magic;
+	__le16 version;
+	__le16 type;
+	__le32 size;
+	__le32 cpu;
+	__le64 seq;
+	__le64 ts_ns;
+};
+
+/** MEMTRACE_SAMPLE_WSS_VALID - memtrace_sample.flags: wss_kb was measured. */
+#define MEMTRACE_SAMPLE_WSS_VALID	(1U << 0)
+
+/**
+ * struct memtrace_sample - one process (thread group) at one tick (160 bytes).
+ *
+ * All memory figures are KiB (pages << (PAGE_SHIFT - 10)), as in
+ * /proc/PID/status.  Each figure names the kernel source it is read from; the
+ * mm counters are the same ones task_mem() prints in fs/proc/task_mmu.c, and
+ * the fault and CPU figures the same ones do_task_stat() sums in
+ * fs/proc/array.c for /proc/PID/stat.
+ *
+ * @hdr:           common header, type MEMTRACE_REC_SAMPLE.
+ * @tick:          sampler tick number, starting at 1 with the first tick
+ *                 after the module loads; all records of one tick share it.
+ * @tgid:          thread group id in the initial PID namespace
+ *                 (task_tgid_nr()), i.e. the PID that ps(1) shows.
+ * @flags:         MEMTRACE_SAMPLE_* bits.
+ * @comm:          the thread group leader's comm (task->comm, as
+ *                 /proc/PID/status "Name:"), NUL-padded, not always
+ *                 NUL-terminated when 16 bytes long.
+ * @vsz_kb:        mm->total_vm (VmSize).
+ * @rss_anon_kb:   get_mm_counter(mm, MM_ANONPAGES) (RssAnon).
+ * @rss_file_kb:   get_mm_counter(mm, MM_FILEPAGES) (RssFile).
+ * @rss_shmem_kb:  get_mm_counter(mm, MM_SHMEMPAGES) (RssShmem).
+ * @swap_kb:       get_mm_counter(mm, MM_SWAPENTS) (VmSwap).
+ * @hwm_kb:        max(mm->hiwater_rss, current RSS) (VmHWM).
+ * @minflt:        minor faults: signal->min_flt plus task->min_flt of every
+ *                 live thread (field 10 of /proc/PID/stat).
+ * @majflt:        major faults, likewise from maj_flt (field 12).
+ * @utime_ns:      user CPU time of the whole thread group, ns: the tick-based
+ *                 utime/stime split of signal and live threads scaled to the
+ *                 precise se.sum_exec_runtime total, as cputime_adjust()
+ *                 does for /proc/PID/stat field 14.
+ * @stime_ns:      system CPU time, likewise (field 15).
+ * @wss_kb:        working-set-size estimate; valid only when flags has
+ *                 MEMTRACE_SAMPLE_WSS_VALID, else 0 ("not measured").
+ * @wss_window_ns: the time window wss_kb covers; 0 when not measured.
+ */
+struct memtrace_sample {
+	struct memtrace_rec_hdr hdr;
+	__le64 tick;
+	__le32 tgid;
+	__le32 flags;
+	char comm[MEMTRACE_COMM_LEN];
+	__le64 vsz_kb;
+	__le64 rss_anon_kb;
+	__le64 rss_file_kb;
+	__le64 rss_shmem_kb;
+	__le64 swap_kb;
+	__le64 hwm_kb;
+	__le64 minflt;
+	__le64 majflt;
+	__le64 utime_ns;
+	__le64 stime_ns;
+	__le64 wss_kb;
+	__le64 wss_window_ns;
+};
+
+#ifdef __KERNEL__
+#include <linux/build_bug.h>
+#define MEMTRACE_ABI_ASSERT(cond, msg) static_assert(cond, msg)
+#else
+#define MEMTRACE_ABI_ASSERT(cond, msg) _Static_assert(cond, msg)
+#endif
+
+MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_rec_hdr) == 32, "header is 32 bytes");
+MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_sample) == 160, "sample is 160 bytes");
+
+#endif /* _UAPI_MEMTRACE_H */

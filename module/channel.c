@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memtrace transport: one relay channel with a buffer per CPU, exposed as
+ * debugfs files cpu0, cpu1, ... and the record path that writes into it.
+ *
+ * The channel never overwrites: when every sub-buffer of a CPU is full and
+ * unread, a record is dropped and counted (per CPU), never blocks.  Every
+ * record consumes a per-CPU sequence number whether it is written or dropped,
+ * so readers see each loss as a gap in hdr.seq.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/irqflags.h>
+#include <linux/ktime.h>
+#include <linux/percpu.h>
+#include <linux/relay.h>
+#include <linux/seq_file.h>
+#include <linux/smp.h>
+#include <linux/string.h>
+
+#include "memtrace.h"
+
+/**
+ * struct mtr_cpu_counters - per-CPU record accounting.
+ * @seq:     next sequence number of this CPU (records attempted so far).
+ * @written: records committed to this CPU's relay buffer.
+ * @dropped: records lost because the buffer was full (seq == written + dropped).
+ *
+ * Written only by mtr_channel_write() on the owning CPU with interrupts off;
+ * read locklessly by the stats file (64-bit loads, so never torn on 64-bit).
+ */
+struct mtr_cpu_counters {
+	u64 seq;
+	u64 written;
+	u64 dropped;
+};
+
+static DEFINE_PER_CPU(struct mtr_cpu_counters, mtr_counters);
+static struct rchan *mtr_chan;
+
+/*
+ * relay callback: refuse to start a new sub-buffer while all of them hold
+ * unread data, so relay never overwrites; the caller counts the drop.
+ */
+static int mtr_subbuf_start(struct rchan_buf *buf, void *subbuf,
+			   void *prev_subbuf, size_t prev_padding)
+{
+	return !relay_buf_full(buf);
+}
+
+/* relay callback: the per-CPU file cpuN in our debugfs directory (root only). */
+static struct dentry *mtr_create_buf_file(const char *filename,
+					 struct dentry *parent, umode_t mode,
+					 struct rchan_buf *buf, int *is_global)
+{
+	struct dentry *d;
+
+	d = debugfs_create_file(filename, 0400, parent, buf,
+				&relay_file_operations);
+	return IS_ERR(d) ? NULL : d;
+}
+
+static int mtr_remove_buf_file(struct dentry *dentry)
+{
+	debugfs_remove(dentry);
+	return 0;
+}
+
+static const struct rchan_callbacks mtr_relay_callbacks = {
+	.subbuf_start = mtr_subbuf_start,
+	.create_buf_file = mtr_create_buf_file,
+	.remove_buf_file = mtr_remove_buf_file,
+};
+
+/**
+ * mtr_channel_open() - create the relay channel and its cpuN files.
+ * @dir:         debugfs directory that receives the files.
+ * @subbuf_size: bytes per sub-buffer.
+ * @n_subbufs:   sub-buffers per CPU.
+ *
+ * Context: process context, may sleep.
+ * Return: 0, or -ENOMEM when relay could not allocate the buffers or files.
+ */
+int mtr_channel_open(struct dentry *dir, size_t subbuf_size, size_t n_subbufs)
+{
+	mtr_chan = relay_open("cpu", dir, subbuf_size, n_subbufs,
+			     &mtr_relay_callbacks, NULL);
+	return mtr_chan ? 0 : -ENOMEM;
+}
+
+/**
+ * mtr_channel_close() - remove the cpuN files and free the channel.
+ *
+ * Context: process context; the sampler must be stopped.  Readers that still
+ * hold a cpuN file open keep its buffer alive until they close it; their
+ * reads fail with -EIO once the file is removed.
+ */
+void mtr_channel_close(void)
+{
+	relay_close(mtr_chan);
+	mtr_chan = NULL;
+}
+
+/**
+ * mtr_channel_write() - stamp and commit one record on the current CPU.
+ * @rec: the record; hdr.cpu, hdr.seq and hdr.ts_ns are filled in here.
+ *
+ * Stamping and copying happen in one interrupts-off section, so per CPU the
+ * records are in seq and ts_ns order.  The record is copied before the
+ * buffer's write offset moves past it (with a write barrier), so a reader
+ * reading the sub-buffer being written never sees a half-written record.
+ * When the buffer is full the record is dropped and counted.
+ *
+ * Context: any context that may disable interrupts; does not sleep.
+ */
+void mtr_channel_write(struct memtrace_sample *rec)
+{
+	const size_t len = sizeof(*rec);
+	struct mtr_cpu_counters *c;
+	struct rchan_buf *buf;
+	unsigned long flags;
+
+	local_irq_save(flags);
+	c = this_cpu_ptr(&mtr_counters);
+	buf = *this_cpu_ptr(mtr_chan->buf);
+	rec->hdr.cpu = cpu_to_le32(smp_processor_id());
+	rec->hdr.seq = cpu_to_le64(c->seq++);
+	rec->hdr.ts_ns = cpu_to_le64(ktime_get_ns());
+	if (unlikely(!buf) ||
+	    (unlikely(buf->offset + len > mtr_chan->subbuf_size) &&
+	     !relay_switch_subbuf(buf, len))) {
+		c->dropped++;
+	} else {
+		memcpy(buf->data + buf->offset, rec, len);
+		smp_wmb(); /* record before offset, for concurrent read() */
+		WRITE_ONCE(buf->offset, buf->offset + len);
+		c->written++;
+	}
+	local_irq_restore(flags);
+}
+
+/**
+ * mtr_channel_totals() - records written and dropped over all CPUs.
+ * @written: out, records committed since load.
+ * @dropped: out, records lost to full buffers since load.
+ *
+ * Context: any; lockless, so only exact when the sampler is idle.
+ */
+void mtr_channel_totals(u64 *written, u64 *dropped)
+{
+	int cpu;
+
+	*written = 0;
+	*dropped = 0;
+	for_each_possible_cpu(cpu) {
+		const struct mtr_cpu_counters *c = per_cpu_ptr(&mtr_counters, cpu);
+
+		*written += READ_ONCE(c->written);
+		*dropped += READ_ONCE(c->dropped);
+	}
+}
+
+/**
+ * mtr_channel_show_stats() - print the channel's lines of the stats file.
+ * @m: the seq_file.
+ *
+ * Prints records_written, records_dropped, then cpuN_written and
+ * cpuN_dropped for every possible CPU that has written or dropped anything.
+ */
+void mtr_channel_show_stats(struct seq_file *m)
+{
+	u64 written, dropped;
+	int cpu;
+
+	mtr_channel_totals(&written, &dropped);
+	seq_printf(m, "records_written: %llu\n", written);
+	seq_printf(m, "records_dropped: %llu\n", dropped);
+	for_each_possible_cpu(cpu) {
+		const struct mtr_cpu_counters *c = per_cpu_ptr(&mtr_counters, cpu);
+
+		if (!cpu_online(cpu) && !READ_ONCE(c->seq))
+			continue;
+		seq_printf(m, "cpu%d_written: %llu\n", cpu, READ_ONCE(c->written));
+		seq_printf(m, "cpu%d_dropped: %llu\n", cpu, READ_ONCE(c->dropped));
+	}
+}

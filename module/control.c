@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memtrace control files in /sys/kernel/debug/memtrace/ (root only):
+ *
+ *   enable       rw  "0" or "1": the sampler runs while it is 1.  Writing 0
+ *                    returns once the tick in progress has finished.
+ *   interval_ms  rw  tick period in ms, 1..60000 (default 100); also the
+ *                    module parameter of that name.  Takes effect at the
+ *                    next tick.
+ *   pids         rw  read: registered tgids, one per line.  Write "+PID" to
+ *                    register, "-PID" to unregister, "clear" to return to
+ *                    sampling every process.
+ *   stats        r   "key: value" lines, see mtr_stats_show().
+ *
+ * Writes take one value per write(2) (a trailing newline is allowed) and are
+ * all-or-nothing: malformed input returns -EINVAL, a PID that does not exist
+ * -ESRCH, an unregistered PID -ENOENT, and in every error case nothing
+ * changes.  The kernel's debugfs file removal protection makes these files
+ * safe against module unload while open.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/kernel.h>
+#include <linux/seq_file.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "memtrace.h"
+
+/* Longest command accepted by a control file ("+2147483647\n" and slack). */
+#define MTR_CMD_MAX	32
+
+/*
+ * Copy a one-line command from user space and strip surrounding white space.
+ * Returns 0 or -EINVAL (empty, too long, embedded NUL) / -EFAULT.
+ */
+static int mtr_get_cmd(const char __user *ubuf, size_t count, char *buf)
+{
+	char *s;
+
+	if (!count || count >= MTR_CMD_MAX)
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+	if (strlen(buf) != count)
+		return -EINVAL;
+	s = strim(buf);
+	if (!*s)
+		return -EINVAL;
+	memmove(buf, s, strlen(s) + 1);
+	return 0;
+}
+
+/* Parse a whole decimal unsigned int with no sign, as written to the files. */
+static int mtr_parse_uint(const char *s, unsigned int *val)
+{
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	return kstrtouint(s, 10, val) ? -EINVAL : 0;
+}
+
+static int mtr_enable_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "%d\n", mtr_sampler_enabled());
+	return 0;
+}
+
+static ssize_t mtr_enable_write(struct file *file, const char __user *ubuf,
+			       size_t count, loff_t *ppos)
+{
+	char buf[MTR_CMD_MAX];
+	unsigned int val;
+	int err;
+
+	err = mtr_get_cmd(ubuf, count, buf);
+	if (!err)
+		err = mtr_parse_uint(buf, &val);
+	if (!err && val > 1)
+		err = -EINVAL;
+	if (!err)
+		err = mtr_sampler_set_enabled(val);
+	return err ? err : count;
+}
+
+static int mtr_interval_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "%u\n", READ_ONCE(mtr_interval_ms));
+	return 0;
+}
+
+static ssize_t mtr_interval_write(struct file *file, const char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	char buf[MTR_CMD_MAX];
+	unsigned int val;
+	int err;
+
+	err = mtr_get_cmd(ubuf, count, buf);
+	if (!err)
+		err = mtr_parse_uint(buf, &val);
+	if (!err && (val < MTR_INTERVAL_MIN_MS || val > MTR_INTERVAL_MAX_MS))
+		err = -EINVAL;
+	if (err)
+		return err;
+	WRITE_ONCE(mtr_interval_ms, val);
+	return count;
+}
+
+static int mtr_pids_file_show(struct seq_file *m, void *v)
+{
+	mtr_pids_show(m);
+	return 0;
+}
+
+static ssize_t mtr_pids_write(struct file *file, const char __user *ubuf,
+			     size_t count, loff_t *ppos)
+{
+	char buf[MTR_CMD_MAX];
+	unsigned int nr;
+	int err;
+
+	err = mtr_get_cmd(ubuf, count, buf);
+	if (err)
+		return err;
+	if (!strcmp(buf, "clear")) {
+		mtr_pids_clear();
+		return count;
+	}
+	if ((buf[0] != '+' && buf[0] != '-') || mtr_parse_uint(buf + 1, &nr) ||
+	    !nr || nr > INT_MAX)
+		return -EINVAL;
+	err = buf[0] == '+' ? mtr_pids_add(nr) : mtr_pids_del(nr);
+	return err ? err : count;
+}
+
+/*
+ * stats: the sampler's lines (ticks, ticks_missed, procs_last_tick,
+ * tick_last_ns, tick_max_ns) then the channel's (records_written,
+ * records_dropped, cpuN_written, cpuN_dropped).  Counters run from module
+ * load; lockless, so exact only while the sampler is stopped.
+ */
+static int mtr_stats_show(struct seq_file *m, void *v)
+{
+	mtr_sampler_show_stats(m);
+	mtr_channel_show_stats(m);
+	return 0;
+}
+
+#define MTR_RW_FOPS(name, show, write_fn)				\
+static int name##_open(struct inode *inode, struct file *file)		\
+{									\
+	return single_open(file, show, inode->i_private);		\
+}									\
+static const struct file_operations name##_fops = {			\
+	.owner = THIS_MODULE,						\
+	.open = name##_open,						\
+	.read = seq_read,						\
+	.llseek = seq_lseek,						\
+	.release = single_release,					\
+	.write = write_fn,						\
+}
+
+MTR_RW_FOPS(mtr_enable, mtr_enable_show, mtr_enable_write);
+MTR_RW_FOPS(mtr_interval, mtr_interval_show, mtr_interval_write);
+MTR_RW_FOPS(mtr_pids, mtr_pids_file_show, mtr_pids_write);
+MTR_RW_FOPS(mtr_stats, mtr_stats_show, NULL);
+
+static struct dentry *mtr_control_files[4];
+
+/**
+ * mtr_control_remove() - remove the control files, in reverse order.
+ *
+ * Waits for file operations in progress (debugfs removal protection), so once
+ * it returns nobody can change the sampler's state through them.
+ * Context: process context, may sleep.
+ */
+void mtr_control_remove(void)
+{
+	int i;
+
+	for (i = ARRAY_SIZE(mtr_control_files) - 1; i >= 0; i--) {
+		debugfs_remove(mtr_control_files[i]);
+		mtr_control_files[i] = NULL;
+	}
+}
+
+/**
+ * mtr_control_create() - create the control files in @dir.
+ * @dir: the memtrace debugfs directory.
+ *
+ * Context: process context, may sleep.
+ * Return: 0, or the negative errno debugfs returned after removing the files
+ * already created.
+ */
+int mtr_control_create(struct dentry *dir)
+{
+	static const struct {
+		const char *name;
+		umode_t mode;
+		const struct file_operations *fops;
+	} files[ARRAY_SIZE(mtr_control_files)] = {
+		{ "enable", 0600, &mtr_enable_fops },
+		{ "interval_ms", 0600, &mtr_interval_fops },
+		{ "pids", 0600, &mtr_pids_fops },
+		{ "stats", 0400, &mtr_stats_fops },
+	};
+	struct dentry *d;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		d = debugfs_create_file(files[i].name, files[i].mode, dir, NULL,
+					files[i].fops);
+		if (IS_ERR(d)) {
+			mtr_control_remove();
+			return PTR_ERR(d);
+		}
+		mtr_control_files[i] = d;
+	}
+	return 0;
+}

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memtrace: per-process memory behaviour over time.
+ *
+ * Module init and exit, and the load-time parameters.  See
+ * Documentation/memtrace.rst for the user's view and memtrace.h for the map
+ * of the other files.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/err.h>
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+
+#include "memtrace.h"
+
+/*
+ * interval_ms: tick period in milliseconds, 1..60000, default 100.  Writable
+ * at run time here (/sys/module/memtrace/parameters/interval_ms) and through
+ * the debugfs file of the same name; a new value takes effect at the next
+ * tick.  Values outside the range are refused with -EINVAL.
+ */
+unsigned int mtr_interval_ms = 100;
+
+static int mtr_interval_set(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, MTR_INTERVAL_MIN_MS,
+				     MTR_INTERVAL_MAX_MS);
+}
+
+static const struct kernel_param_ops mtr_interval_ops = {
+	.set = mtr_interval_set,
+	.get = param_get_uint,
+};
+module_param_cb(interval_ms, &mtr_interval_ops, &mtr_interval_ms, 0644);
+MODULE_PARM_DESC(interval_ms, "Tick period in ms, 1..60000 (default 100)");
+
+/*
+ * subbuf_size: bytes per relay sub-buffer, 4096..67108864, default 262144
+ * (1638 records).  Load time only.
+ */
+static unsigned int subbuf_size = 256 * 1024;
+module_param(subbuf_size, uint, 0444);
+MODULE_PARM_DESC(subbuf_size,
+		 "Relay sub-buffer size in bytes, 4096..67108864 (default 262144)");
+
+/*
+ * n_subbufs: sub-buffers per CPU, 2..4096, default 8; each CPU's buffer holds
+ * subbuf_size * n_subbufs bytes (at most 1 GiB).  Load time only.
+ */
+static unsigned int n_subbufs = 8;
+module_param(n_subbufs, uint, 0444);
+MODULE_PARM_DESC(n_subbufs, "Relay sub-buffers per CPU, 2..4096 (default 8)");
+
+static struct dentry *mtr_dir;
+
+static int __init mtr_check_params(void)
+{
+	if (subbuf_size < 4096 || subbuf_size > (64U << 20)) {
+		pr_err("subbuf_size=%u out of range 4096..67108864\n", subbuf_size);
+		return -EINVAL;
+	}
+	if (n_subbufs < 2 || n_subbufs > 4096) {
+		pr_err("n_subbufs=%u out of range 2..4096\n", n_subbufs);
+		return -EINVAL;
+	}
+	if ((u64)subbuf_size * n_subbufs > (1ULL << 30)) {
+		pr_err("subbuf_size * n_subbufs exceeds 1 GiB per CPU\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int __init mtr_init(void)
+{
+	int err;
+
+	err = mtr_check_params();
+	if (err)
+		return err;
+
+	err = mtr_sampler_init();
+	if (err)
+		return err;
+
+	mtr_dir = debugfs_create_dir("memtrace", NULL);
+	if (IS_ERR(mtr_dir)) {
+		err = PTR_ERR(mtr_dir);
+		pr_err("cannot create debugfs directory memtrace: %d\n", err);
+		goto out_sampler_exit;
+	}
+
+	err = mtr_channel_open(mtr_dir, subbuf_size, n_subbufs);
+	if (err) {
+		pr_err("cannot open relay channel (%u x %u bytes per CPU): %d\n",
+		       n_subbufs, subbuf_size, err);
+		goto out_remove_dir;
+	}
+
+	err = mtr_control_create(mtr_dir);
+	if (err) {
+		pr_err("cannot create control files: %d\n", err);
+		goto out_channel_close;
+	}
+
+	pr_info("loaded: %u x %u-byte sub-buffers per CPU, interval %u ms\n",
+		n_subbufs, subbuf_size, mtr_interval_ms);
+	return 0;
+
+out_channel_close:
+	mtr_channel_close();
+out_remove_dir:
+	debugfs_remove(mtr_dir);
+out_sampler_exit:
+	mtr_sampler_exit();
+	return err;
+}
+
+static void __exit mtr_exit(void)
+{
+	/* no control file can restart the sampler once this returns */
+	mtr_control_remove();
+	mtr_sampler_set_enabled(false);
+	mtr_channel_close();
+	debugfs_remove(mtr_dir);
+	mtr_sampler_exit();
+	mtr_pids_exit();
+}
+
+module_init(mtr_init);
+module_exit(mtr_exit);
+
+MODULE_DESCRIPTION("memtrace: per-process memory behaviour over time");
+MODULE_AUTHOR("memtrace developers");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * memtrace internal interfaces between the files of the module:
+ *   main.c     module init/exit and load-time parameters
+ *   channel.c  relay channel (per-CPU buffers in debugfs) and the record path
+ *   sampler.c  hrtimer + work item that runs one tick, tick statistics
+ *   proc.c     the per-process figures of one record
+ *   pids.c     the registered-tgid filter
+ *   control.c  debugfs control files
+ */
+#ifndef _MEMTRACE_H
+#define _MEMTRACE_H
+
+#include <linux/types.h>
+#include <linux/seq_file.h>
+#include <uapi/memtrace.h>
+
+struct dentry;
+struct task_struct;
+
+/* Valid range of the tick period, in ms. */
+#define MTR_INTERVAL_MIN_MS	1
+#define MTR_INTERVAL_MAX_MS	60000
+/* Most tgids the pid filter holds at once. */
+#define MTR_MAX_PIDS		65536
+
+/* main.c: current tick period in ms (module parameter and debugfs file). */
+extern unsigned int mtr_interval_ms;
+
+/* channel.c */
+int mtr_channel_open(struct dentry *dir, size_t subbuf_size, size_t n_subbufs);
+void mtr_channel_close(void);
+void mtr_channel_write(struct memtrace_sample *rec);
+void mtr_channel_totals(u64 *written, u64 *dropped);
+void mtr_channel_show_stats(struct seq_file *m);
+
+/* sampler.c */
+int mtr_sampler_init(void);
+void mtr_sampler_exit(void);
+int mtr_sampler_set_enabled(bool on);
+bool mtr_sampler_enabled(void);
+void mtr_sampler_show_stats(struct seq_file *m);
+
+/* proc.c */
+bool mtr_sample_task(struct task_struct *p, u64 tick);
+
+/* pids.c */
+int mtr_pids_add(int nr);
+int mtr_pids_del(int nr);
+void mtr_pids_clear(void);
+void mtr_pids_show(struct seq_file *m);
+bool mtr_pids_sample(u64 tick, unsigned int *sampled);
+void mtr_pids_exit(void);
+
+/* control.c */
+int mtr_control_create(struct dentry *dir);
+void mtr_control_remove(void);
+
+#endif /* _MEMTRACE_H */

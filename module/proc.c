@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memtrace per-process figures: fill one struct memtrace_sample for a thread
+ * group from the same kernel counters /proc/PID/status (task_mem() in
+ * fs/proc/task_mmu.c) and /proc/PID/stat (do_task_stat() in fs/proc/array.c)
+ * print, and commit it.  Read only: nothing here writes a task or mm field.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/math64.h>
+#include <linux/mm.h>
+#include <linux/mm_types.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/seqlock.h>
+#include <linux/string.h>
+
+#include "memtrace.h"
+
+#define MTR_PAGES_TO_KB(p)	((u64)(p) << (PAGE_SHIFT - 10))
+
+/*
+ * The address-space figures of @p's thread group, read under task_lock() of
+ * the first thread that still has an mm: exit_mm() clears ->mm under the same
+ * lock before it drops its reference, so the mm cannot be freed while we read.
+ * Like find_lock_task_mm(), a thread group whose leader already exited is
+ * still measured through a live thread.  Returns false for kernel threads and
+ * for thread groups that no longer have an address space.
+ */
+static bool mtr_read_mm(struct task_struct *p, struct memtrace_sample *rec)
+{
+	unsigned long anon, file, shmem, hiwater;
+	struct task_struct *t;
+	struct mm_struct *mm;
+
+	if (p->flags & PF_KTHREAD)
+		return false;
+	for_each_thread(p, t) {
+		task_lock(t);
+		mm = t->mm;
+		if (mm)
+			break;
+		task_unlock(t);
+	}
+	if (!mm)
+		return false;
+
+	anon = get_mm_counter(mm, MM_ANONPAGES);
+	file = get_mm_counter(mm, MM_FILEPAGES);
+	shmem = get_mm_counter(mm, MM_SHMEMPAGES);
+	hiwater = max(READ_ONCE(mm->hiwater_rss), anon + file + shmem);
+	rec->vsz_kb = cpu_to_le64(MTR_PAGES_TO_KB(READ_ONCE(mm->total_vm)));
+	rec->rss_anon_kb = cpu_to_le64(MTR_PAGES_TO_KB(anon));
+	rec->rss_file_kb = cpu_to_le64(MTR_PAGES_TO_KB(file));
+	rec->rss_shmem_kb = cpu_to_le64(MTR_PAGES_TO_KB(shmem));
+	rec->swap_kb = cpu_to_le64(MTR_PAGES_TO_KB(get_mm_counter(mm, MM_SWAPENTS)));
+	rec->hwm_kb = cpu_to_le64(MTR_PAGES_TO_KB(hiwater));
+	task_unlock(t);
+	return true;
+}
+
+/*
+ * Faults and CPU time of the whole thread group: what exited threads left in
+ * signal_struct plus every live thread, read under sig->stats_lock like
+ * thread_group_cputime() and do_task_stat() (lockless first, then with the
+ * lock if a thread exited meanwhile), so an exiting thread is counted once.
+ *
+ * The CPU split follows cputime_adjust(): tick-sampled utime/stime scaled to
+ * the precise sum_exec_runtime, without its per-task monotonic clamp (that
+ * would need writing task->signal->prev_cputime).  On nohz_full CPUs the
+ * tick-sampled part of a running thread lags, as task_cputime() would fix.
+ */
+static void mtr_read_sig(struct task_struct *p, struct memtrace_sample *rec)
+{
+	struct signal_struct *sig = p->signal;
+	u64 minflt, majflt, utime, stime, rtime;
+	int seq, nextseq = 0;
+	struct task_struct *t;
+	unsigned long flags;
+
+	do {
+		seq = nextseq;
+		flags = read_seqbegin_or_lock_irqsave(&sig->stats_lock, &seq);
+		minflt = sig->min_flt;
+		majflt = sig->maj_flt;
+		utime = sig->utime;
+		stime = sig->stime;
+		rtime = sig->sum_sched_runtime;
+		__for_each_thread(sig, t) {
+			minflt += READ_ONCE(t->min_flt);
+			majflt += READ_ONCE(t->maj_flt);
+			utime += READ_ONCE(t->utime);
+			stime += READ_ONCE(t->stime);
+			rtime += READ_ONCE(t->se.sum_exec_runtime);
+		}
+		nextseq = 1;
+	} while (need_seqretry(&sig->stats_lock, seq));
+	done_seqretry_irqrestore(&sig->stats_lock, seq, flags);
+
+	if (!stime) {
+		utime = rtime;
+	} else if (!utime) {
+		stime = rtime;
+	} else {
+		stime = min(mul_u64_u64_div_u64(stime, rtime, stime + utime), rtime);
+		utime = rtime - stime;
+	}
+	rec->minflt = cpu_to_le64(minflt);
+	rec->majflt = cpu_to_le64(majflt);
+	rec->utime_ns = cpu_to_le64(utime);
+	rec->stime_ns = cpu_to_le64(stime);
+}
+
+/**
+ * mtr_sample_task() - measure one thread group and write its record.
+ * @p:    the thread group leader (as for_each_process() or
+ *        pid_task(pid, PIDTYPE_TGID) yield it).
+ * @tick: the current tick number.
+ *
+ * Context: process context inside rcu_read_lock(), which keeps @p, its
+ * thread list and its signal_struct alive; takes task_lock() and, on
+ * contention with an exiting thread, sig->stats_lock; does not sleep.
+ * Return: true when a record was produced (written or counted as dropped),
+ * false when @p has no address space (kernel thread, or exiting).
+ */
+bool mtr_sample_task(struct task_struct *p, u64 tick)
+{
+	struct memtrace_sample rec;
+
+	memset(&rec, 0, sizeof(rec));
+	if (!mtr_read_mm(p, &rec))
+		return false;
+	mtr_read_sig(p, &rec);
+
+	rec.hdr.magic = cpu_to_le32(MEMTRACE_MAGIC);
+	rec.hdr.version = cpu_to_le16(MEMTRACE_VERSION);
+	rec.hdr.type = cpu_to_le16(MEMTRACE_REC_SAMPLE);
+	rec.hdr.size = cpu_to_le32(sizeof(rec));
+	rec.tick = cpu_to_le64(tick);
+	rec.tgid = cpu_to_le32(task_tgid_nr(p));
+	/* p->comm of the leader is what /proc/PID/status "Name:" shows */
+	strscpy_pad(rec.comm, p->comm, sizeof(rec.comm));
+	/* flags, wss_kb, wss_window_ns stay 0: WSS not measured */
+	mtr_channel_write(&rec);
+	return true;
+}
