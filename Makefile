@@ -29,7 +29,7 @@ READER_SRCS := reader/memtrace-reader.c reader/decode.c reader/csv.c
 READER_HDRS := $(wildcard reader/*.h) include/uapi/memtrace.h
 MODULE_SRCS := $(wildcard module/*.c module/*.h module/Kbuild) include/uapi/memtrace.h
 
-.PHONY: all module reader vm-module check demo deps clean doc
+.PHONY: all module reader vm-module memload check demo deps clean doc
 
 all: module reader
 
@@ -42,6 +42,13 @@ module/memtrace.ko: $(MODULE_SRCS)
 
 reader/memtrace-reader: $(READER_SRCS) $(READER_HDRS)
 	$(CC) $(READER_CFLAGS) -o $@ $(READER_SRCS) $(READER_LIBS)
+
+# memload: the workload with a known footprint that the demo and tests run
+# in the guest (static, so it needs nothing from the initramfs).
+memload: build/memload
+build/memload: tests/memload.c
+	@mkdir -p build
+	$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -static -pthread -o $@ $<
 
 # The module for the guest kernel, built in a mirror of the sources so that a
 # native build in module/ (for the running kernel) is left alone.
@@ -60,11 +67,11 @@ deps:
 	scripts/deps
 
 check: deps
-	$(MAKE) reader vm-module
+	$(MAKE) reader vm-module memload
 	tests/run
 
 demo: deps
-	$(MAKE) reader vm-module
+	$(MAKE) reader vm-module memload
 	tests/demo
 
 clean:

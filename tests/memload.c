@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memload - a workload with a known memory footprint, for memtrace's demo
+ * and tests.
+ *
+ * It maps and touches the amounts it is told to, optionally pages part of its
+ * anonymous memory out to swap and faults some of it back in, prints one
+ * "ready" line with what it did, and then sleeps (a quiescent process whose
+ * /proc figures do not move) until SIGINT/SIGTERM or --hold-s elapses.
+ *
+ *   -a MB | --anon=MB        private anonymous memory, every page written
+ *   -s MB | --shmem=MB       shared anonymous memory (RssShmem), written
+ *   -f MB | --file=MB        a file of MB mapped MAP_SHARED and read; needs -F
+ *   -F P  | --file-path=P    where to create that file (on ramfs for RssFile:
+ *                            tmpfs pages count as RssShmem)
+ *   -o MB | --pageout=MB     MADV_PAGEOUT that much of the anonymous memory
+ *                            (needs swap; the kernel may keep some pages)
+ *   -i MB | --swapin=MB      then read that much of the paged-out part back
+ *                            (major faults)
+ *   -t N  | --threads=N      N threads each write --thread-mb of their own
+ *                            memory and exit (their faults stay in the
+ *                            process's totals, as /proc/PID/stat shows)
+ *   -T MB | --thread-mb=MB   per-thread memory, default 1
+ *   -l N  | --live-threads=N N more threads that touch 1 MB and then sleep
+ *   -r MS | --ramp-ms=MS     spread the touching of --anon over MS ms
+ *   -H S  | --hold-s=S       exit after S seconds instead of waiting for a
+ *                            signal
+ *   -h    | --help
+ *
+ * Output: "ready pid=PID anon_kb=.. shmem_kb=.. file_kb=.. pageout_kb=..
+ * swapin_kb=.." on stdout once everything is in place.  Exit status 0, 1 on
+ * a system error (named on stderr), 2 on bad usage.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
+
+#define MB (1024UL * 1024UL)
+
+static long page_size;
+static unsigned long thread_mb = 1;
+static volatile sig_atomic_t stop;
+
+static void die(const char *what)
+{
+	fprintf(stderr, "memload: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void *map_anon(unsigned long bytes, int flags)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       flags | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap");
+	return p;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR && !stop)
+		;
+}
+
+/* Write one byte in every page of [p, p + bytes), over ramp_ms in total. */
+static void touch(char *p, unsigned long bytes, long ramp_ms)
+{
+	const unsigned long chunk = 4 * MB;
+	unsigned long off, chunks = (bytes + chunk - 1) / chunk;
+
+	for (off = 0; off < bytes; off += page_size) {
+		p[off] = (char)(off / page_size) | 1;
+		if (ramp_ms && chunks > 1 && (off + page_size) % chunk == 0)
+			sleep_ms(ramp_ms / (long)chunks);
+	}
+}
+
+static unsigned long read_pages(const char *p, unsigned long bytes)
+{
+	unsigned long off, sum = 0;
+
+	for (off = 0; off < bytes; off += page_size)
+		sum += ((const volatile char *)p)[off];
+	return sum;
+}
+
+static void *short_thread(void *arg)
+{
+	char *p = map_anon(thread_mb * MB, MAP_PRIVATE);
+
+	(void)arg;
+	touch(p, thread_mb * MB, 0);
+	munmap(p, thread_mb * MB);
+	return NULL;
+}
+
+static void *live_thread(void *arg)
+{
+	char *p = map_anon(MB, MAP_PRIVATE);
+
+	(void)arg;
+	touch(p, MB, 0);
+	while (!stop)
+		pause();
+	return NULL;
+}
+
+static void usage(FILE *f)
+{
+	fputs("Usage: memload [-a MB] [-s MB] [-f MB -F PATH] [-o MB] [-i MB] [-t N] [-T MB]\n"
+	      "               [-l N] [-r MS] [-H S]\n"
+	      "  -a MB | --anon=MB          private anonymous memory to write\n"
+	      "  -s MB | --shmem=MB         shared anonymous memory to write\n"
+	      "  -f MB | --file=MB          file memory to map and read (needs -F)\n"
+	      "  -F P  | --file-path=P      file to create for -f\n"
+	      "  -o MB | --pageout=MB       MADV_PAGEOUT this much anonymous memory\n"
+	      "  -i MB | --swapin=MB        read this much of it back (major faults)\n"
+	      "  -t N  | --threads=N        threads that touch --thread-mb and exit\n"
+	      "  -T MB | --thread-mb=MB     memory per short-lived thread (default 1)\n"
+	      "  -l N  | --live-threads=N   threads that touch 1 MB and stay\n"
+	      "  -r MS | --ramp-ms=MS       spread writing --anon over MS ms\n"
+	      "  -H S  | --hold-s=S         exit after S seconds (default: at SIGTERM)\n"
+	      "  -h    | --help             this text\n", f);
+}
+
+static unsigned long num_arg(const char *s)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-') {
+		fprintf(stderr, "memload: not a number: '%s'\n", s);
+		usage(stderr);
+		exit(2);
+	}
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "anon", required_argument, NULL, 'a' },
+		{ "shmem", required_argument, NULL, 's' },
+		{ "file", required_argument, NULL, 'f' },
+		{ "file-path", required_argument, NULL, 'F' },
+		{ "pageout", required_argument, NULL, 'o' },
+		{ "swapin", required_argument, NULL, 'i' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "thread-mb", required_argument, NULL, 'T' },
+		{ "live-threads", required_argument, NULL, 'l' },
+		{ "ramp-ms", required_argument, NULL, 'r' },
+		{ "hold-s", required_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned long anon = 0, shmem = 0, file = 0, pageout = 0, swapin = 0;
+	unsigned long threads = 0, live = 0, ramp = 0, hold = 0, i;
+	const char *path = NULL;
+	char *a = NULL, *s, *f;
+	pthread_t *tids;
+	sigset_t mask;
+	int c, fd;
+
+	page_size = sysconf(_SC_PAGESIZE);
+	while ((c = getopt_long(argc, argv, "a:s:f:F:o:i:t:T:l:r:H:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a': anon = num_arg(optarg); break;
+		case 's': shmem = num_arg(optarg); break;
+		case 'f': file = num_arg(optarg); break;
+		case 'F': path = optarg; break;
+		case 'o': pageout = num_arg(optarg); break;
+		case 'i': swapin = num_arg(optarg); break;
+		case 't': threads = num_arg(optarg); break;
+		case 'T': thread_mb = num_arg(optarg); break;
+		case 'l': live = num_arg(optarg); break;
+		case 'r': ramp = num_arg(optarg); break;
+		case 'H': hold = num_arg(optarg); break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc || (file && !path) || pageout > anon || swapin > pageout) {
+		fputs("memload: bad usage (-f needs -F; -i <= -o <= -a)\n", stderr);
+		usage(stderr);
+		return 2;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
+	if (anon) {
+		a = map_anon(anon * MB, MAP_PRIVATE);
+		/* keep these pages small so that RSS moves in known steps */
+		madvise(a, anon * MB, MADV_NOHUGEPAGE);
+		touch(a, anon * MB, (long)ramp);
+	}
+	if (shmem) {
+		s = map_anon(shmem * MB, MAP_SHARED);
+		touch(s, shmem * MB, 0);
+	}
+	if (file) {
+		char *buf = calloc(1, MB);
+
+		fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || !buf)
+			die(path);
+		for (i = 0; i < file; i++)
+			if (write(fd, buf, MB) != (ssize_t)MB)
+				die(path);
+		free(buf);
+		f = mmap(NULL, file * MB, PROT_READ, MAP_SHARED, fd, 0);
+		if (f == MAP_FAILED)
+			die("mmap file");
+		close(fd);
+		read_pages(f, file * MB);
+	}
+	if (pageout && madvise(a, pageout * MB, MADV_PAGEOUT))
+		die("madvise(MADV_PAGEOUT)");
+	if (swapin)
+		read_pages(a, swapin * MB);
+
+	tids = calloc(threads + live + 1, sizeof(*tids));
+	if (!tids)
+		die("calloc");
+	/* threads inherit a mask without SIGINT/SIGTERM: main takes them */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	for (i = 0; i < threads + live; i++)
+		if (pthread_create(&tids[i], NULL, i < threads ? short_thread : live_thread,
+				   NULL))
+			die("pthread_create");
+	pthread_sigmask(SIG_UNBLOCK, &mask, NULL);
+	for (i = 0; i < threads; i++)
+		pthread_join(tids[i], NULL);
+
+	printf("ready pid=%d anon_kb=%lu shmem_kb=%lu file_kb=%lu pageout_kb=%lu swapin_kb=%lu\n",
+	       (int)getpid(), anon * 1024, shmem * 1024, file * 1024, pageout * 1024,
+	       swapin * 1024);
+	fflush(stdout);
+
+	if (hold)
+		sleep_ms((long)hold * 1000);
+	else
+		while (!stop)
+			pause();
+	stop = 1;
+	return 0;
+}

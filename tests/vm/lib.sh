@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: GPL-2.0
+# Guest-side helpers for the VM tests (busybox sh).  A test script sources
+# this file, prints TAP through ok/fail/skip, and exits with a kselftest code
+# via finish: 0 all passed, 1 something failed, 4 everything skipped.
+#
+# The runner adds tests/vm as /extra/vm and build/memload as /extra/memload.
+
+MT=/sys/kernel/debug/memtrace
+MEMLOAD=/extra/memload
+T_N=0
+T_FAIL=0
+T_SKIP=0
+T_PIDS=""
+
+# ok DESC / fail DESC / skip DESC WHY: one TAP line each.
+ok() { T_N=$((T_N + 1)); echo "ok $T_N $*"; }
+fail() { T_N=$((T_N + 1)); T_FAIL=$((T_FAIL + 1)); echo "not ok $T_N $*"; }
+skip() { T_N=$((T_N + 1)); T_SKIP=$((T_SKIP + 1)); echo "ok $T_N $1 # SKIP $2"; }
+diag() { echo "# $*"; }
+
+# check DESC CONDITION-COMMAND...: ok when the command succeeds.
+check() {
+	desc=$1
+	shift
+	if "$@"; then ok "$desc"; else fail "$desc"; fi
+}
+
+# check_eq DESC GOT WANT
+check_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else fail "$1 (got '$2', want '$3')"; fi
+}
+
+# check_within DESC GOT WANT TOLERANCE: |GOT - WANT| <= TOLERANCE (integers)
+check_within() {
+	d=$(($2 - $3))
+	[ "$d" -lt 0 ] && d=$((-d))
+	if [ -n "$2" ] && [ "$d" -le "$4" ]; then
+		ok "$1 ($2 vs $3, tolerance $4)"
+	else
+		fail "$1 (got '$2', want '$3' +- $4)"
+	fi
+}
+
+# finish: print the plan and exit with the kselftest code.
+finish() {
+	cleanup
+	echo "1..$T_N"
+	[ "$T_FAIL" -gt 0 ] && exit 1
+	[ "$T_N" -gt 0 ] && [ "$T_SKIP" = "$T_N" ] && exit 4
+	exit 0
+}
+
+# Kill the workloads this test started, unload the module.
+cleanup() {
+	for p in $T_PIDS; do kill "$p" 2>/dev/null; done
+	for p in $T_PIDS; do wait "$p" 2>/dev/null; done
+	T_PIDS=""
+	[ -d $MT ] && echo 0 > $MT/enable 2>/dev/null
+	rmmod memtrace 2>/dev/null
+	return 0
+}
+trap 'cleanup' INT TERM
+
+# status_kb PID KEY: a "KEY: N kB" value from /proc/PID/status
+status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+
+# stat_field PID N: field N (1-based, as in proc(5)) of /proc/PID/stat
+stat_field() { sed 's/.*) //' "/proc/$1/stat" | awk -v n="$2" '{ print $(n - 2) }'; }
+
+# start_memload OUTFILE ARGS...: run memload in the background, wait until it
+# is ready, and set MEMLOAD_PID.
+start_memload() {
+	out=$1
+	shift
+	"$MEMLOAD" "$@" > "$out" &
+	MEMLOAD_PID=$!
+	T_PIDS="$T_PIDS $MEMLOAD_PID"
+	i=0
+	while ! grep -q '^ready' "$out" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt 600 ] || ! kill -0 "$MEMLOAD_PID" 2>/dev/null; then
+			diag "memload $* did not become ready"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# setup_swap MB: a zram swap device of MB MiB.
+setup_swap() {
+	modprobe zram num_devices=1 &&
+	echo "${1}M" > /sys/block/zram0/disksize &&
+	mkswap /dev/zram0 > /dev/null &&
+	swapon /dev/zram0
+}
+
+# setup_ramfs DIR: a ramfs mount, whose mapped pages count as RssFile
+# (tmpfs pages would count as RssShmem).
+setup_ramfs() { mkdir -p "$1" && mount -t ramfs ramfs "$1"; }
+
+# csv_col CSV NAME: the 1-based index of column NAME in the CSV header
+csv_col() { head -n 1 "$1" | tr ',' '\n' | grep -n -x "$2" | cut -d: -f1; }
+
+# csv_last CSV PID NAME: column NAME of the last record of PID
+csv_last() {
+	awk -F, -v pid="$2" -v c="$(csv_col "$1" pid)" -v f="$(csv_col "$1" "$3")" \
+		'NR > 1 && $c == pid { v = $f } END { print v }' "$1"
+}

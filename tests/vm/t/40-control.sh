@@ -1,0 +1,66 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Scenario: control files and module parameters refuse bad input with the
+# documented errno and leave the state as it was.
+. /extra/vm/lib.sh
+
+# write_err FILE VALUE: the error text of writing VALUE (empty on success)
+write_err() { (printf '%s' "$2" > "$1") 2>&1 | sed 's/.*: //'; }
+
+modprobe memtrace interval_ms=250 || { fail "modprobe memtrace"; finish; }
+check_eq "interval_ms module parameter applied" "$(cat $MT/interval_ms)" 250
+check_eq "enable starts at 0" "$(cat $MT/enable)" 0
+
+for v in 2 -1 abc "" "1x" " " "0x1" "11"; do
+	check_eq "enable '$v' -> EINVAL" "$(write_err $MT/enable "$v")" "Invalid argument"
+done
+check_eq "enable unchanged" "$(cat $MT/enable)" 0
+check_eq "enable '1' accepted" "$(write_err $MT/enable 1)" ""
+check_eq "enable reads 1" "$(cat $MT/enable)" 1
+check_eq "enable '2' while running -> EINVAL" "$(write_err $MT/enable 2)" "Invalid argument"
+check_eq "still enabled" "$(cat $MT/enable)" 1
+echo 0 > $MT/enable
+
+for v in 0 60001 -5 abc "" 99999999999 "+7" "1 2" "7x"; do
+	check_eq "interval_ms '$v' -> EINVAL" "$(write_err $MT/interval_ms "$v")" "Invalid argument"
+done
+check_eq "interval_ms unchanged" "$(cat $MT/interval_ms)" 250
+check_eq "interval_ms 60000 accepted" "$(write_err $MT/interval_ms 60000)" ""
+check_eq "interval_ms 1 accepted" "$(write_err $MT/interval_ms 1)" ""
+check_eq "module parameter mirrors debugfs" "$(cat /sys/module/memtrace/parameters/interval_ms)" 1
+check_eq "parameter 0 -> EINVAL" "$(write_err /sys/module/memtrace/parameters/interval_ms 0)" "Invalid argument"
+check_eq "parameter 70000 -> EINVAL" "$(write_err /sys/module/memtrace/parameters/interval_ms 70000)" "Invalid argument"
+check_eq "interval unchanged by bad parameter" "$(cat $MT/interval_ms)" 1
+
+# a pid that surely does not exist: above pid_max
+nopid=$(($(cat /proc/sys/kernel/pid_max) + 1))
+check_eq "pids +$nopid -> ESRCH" "$(write_err $MT/pids "+$nopid")" "No such process"
+check_eq "pids -$$ (not registered) -> ENOENT" "$(write_err $MT/pids "-$$")" "No such file or directory"
+check_eq "pids +2 (kthreadd) -> EINVAL" "$(write_err $MT/pids "+2")" "Invalid argument"
+for v in "$$" "+" "-" "+abc" "+0" "+-5" "++1" "+1 2" "" "clearx" "+99999999999" \
+	"$(printf '+%040d' 1)"; do
+	check_eq "pids '$v' -> EINVAL" "$(write_err $MT/pids "$v")" "Invalid argument"
+done
+check_eq "pids still empty" "$(cat $MT/pids)" ""
+check_eq "pids +$$ accepted" "$(write_err $MT/pids "+$$")" ""
+check_eq "pids +$nopid -> ESRCH with one registered" "$(write_err $MT/pids "+$nopid")" "No such process"
+check_eq "pids 'junk' -> EINVAL with one registered" "$(write_err $MT/pids "junk")" "Invalid argument"
+check_eq "pids unchanged" "$(cat $MT/pids)" "$$"
+check_eq "pids: embedded NUL -> EINVAL" "$( (printf '+1\0002' > $MT/pids) 2>&1 | sed 's/.*: //')" "Invalid argument"
+check "stats refuses writes" [ -n "$(write_err $MT/stats 1)" ]
+check "stats has every key" sh -c "for k in ticks records_written records_dropped procs_last_tick tick_last_ns tick_max_ns cpu0_dropped; do grep -q \"^\$k: [0-9]*\$\" $MT/stats || exit 1; done"
+rmmod memtrace
+check "rmmod" [ ! -d $MT ]
+
+for p in "subbuf_size=100" "subbuf_size=999999999" "n_subbufs=1" "n_subbufs=5000" \
+	"interval_ms=0" "interval_ms=60001"; do
+	if modprobe memtrace "$p" 2> /dev/null; then
+		fail "modprobe memtrace $p refused"
+		rmmod memtrace
+	else
+		ok "modprobe memtrace $p refused"
+	fi
+	check "nothing left in debugfs after refused $p" [ ! -e $MT ]
+done
+check "modprobe memtrace subbuf_size=4096 n_subbufs=2" modprobe memtrace subbuf_size=4096 n_subbufs=2
+finish
