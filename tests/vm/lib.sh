@@ -13,9 +13,11 @@ T_SKIP=0
 T_PIDS=""
 
 # ok DESC / fail DESC / skip DESC WHY: one TAP line each.
-ok() { T_N=$((T_N + 1)); echo "ok $T_N $*"; }
-fail() { T_N=$((T_N + 1)); T_FAIL=$((T_FAIL + 1)); echo "not ok $T_N $*"; }
-skip() { T_N=$((T_N + 1)); T_SKIP=$((T_SKIP + 1)); echo "ok $T_N $1 # SKIP $2"; }
+# (a newline in DESC is shown as \n so that one test stays one line)
+tap() { printf '%s\n' "$*" | awk 'NR > 1 { printf "\\n" } { printf "%s", $0 } END { print "" }'; }
+ok() { T_N=$((T_N + 1)); tap "ok $T_N $*"; }
+fail() { T_N=$((T_N + 1)); T_FAIL=$((T_FAIL + 1)); tap "not ok $T_N $*"; }
+skip() { T_N=$((T_N + 1)); T_SKIP=$((T_SKIP + 1)); tap "ok $T_N $1 # SKIP $2"; }
 diag() { echo "# $*"; }
 
 # check DESC CONDITION-COMMAND...: ok when the command succeeds.
