@@ -44,15 +44,15 @@ static struct rchan *mtr_chan;
  * unread data, so relay never overwrites; the caller counts the drop.
  */
 static int mtr_subbuf_start(struct rchan_buf *buf, void *subbuf,
-			   void *prev_subbuf, size_t prev_padding)
+			    void *prev_subbuf, size_t prev_padding)
 {
 	return !relay_buf_full(buf);
 }
 
 /* relay callback: the per-CPU file cpuN in our debugfs directory (root only). */
 static struct dentry *mtr_create_buf_file(const char *filename,
-					 struct dentry *parent, umode_t mode,
-					 struct rchan_buf *buf, int *is_global)
+					  struct dentry *parent, umode_t mode,
+					  struct rchan_buf *buf, int *is_global)
 {
 	struct dentry *d;
 
@@ -85,7 +85,7 @@ static const struct rchan_callbacks mtr_relay_callbacks = {
 int mtr_channel_open(struct dentry *dir, size_t subbuf_size, size_t n_subbufs)
 {
 	mtr_chan = relay_open("cpu", dir, subbuf_size, n_subbufs,
-			     &mtr_relay_callbacks, NULL);
+			      &mtr_relay_callbacks, NULL);
 	return mtr_chan ? 0 : -ENOMEM;
 }
 
@@ -154,7 +154,8 @@ void mtr_channel_totals(u64 *written, u64 *dropped)
 	*written = 0;
 	*dropped = 0;
 	for_each_possible_cpu(cpu) {
-		const struct mtr_cpu_counters *c = per_cpu_ptr(&mtr_counters, cpu);
+		const struct mtr_cpu_counters *c =
+			per_cpu_ptr(&mtr_counters, cpu);
 
 		*written += READ_ONCE(c->written);
 		*dropped += READ_ONCE(c->dropped);
@@ -177,11 +178,14 @@ void mtr_channel_show_stats(struct seq_file *m)
 	seq_printf(m, "records_written: %llu\n", written);
 	seq_printf(m, "records_dropped: %llu\n", dropped);
 	for_each_possible_cpu(cpu) {
-		const struct mtr_cpu_counters *c = per_cpu_ptr(&mtr_counters, cpu);
+		const struct mtr_cpu_counters *c =
+			per_cpu_ptr(&mtr_counters, cpu);
 
 		if (!cpu_online(cpu) && !READ_ONCE(c->seq))
 			continue;
-		seq_printf(m, "cpu%d_written: %llu\n", cpu, READ_ONCE(c->written));
-		seq_printf(m, "cpu%d_dropped: %llu\n", cpu, READ_ONCE(c->dropped));
+		seq_printf(m, "cpu%d_written: %llu\n", cpu,
+			   READ_ONCE(c->written));
+		seq_printf(m, "cpu%d_dropped: %llu\n", cpu,
+			   READ_ONCE(c->dropped));
 	}
 }

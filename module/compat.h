@@ -18,8 +18,9 @@
  *
  * hrtimer_init() + ->function on 6.1; hrtimer_setup() from 6.13 on.
  */
-static inline void mtr_hrtimer_setup(struct hrtimer *timer,
-				    enum hrtimer_restart (*fn)(struct hrtimer *))
+static inline void
+mtr_hrtimer_setup(struct hrtimer *timer,
+		  enum hrtimer_restart (*fn)(struct hrtimer *))
 {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
 	hrtimer_setup(timer, fn, CLOCK_MONOTONIC, HRTIMER_MODE_REL);

@@ -30,7 +30,7 @@
 #include "memtrace.h"
 
 /* Longest command accepted by a control file ("+2147483647\n" and slack). */
-#define MTR_CMD_MAX	32
+#define MTR_CMD_MAX 32
 
 /*
  * Copy a one-line command from user space and strip surrounding white space.
@@ -69,7 +69,7 @@ static int mtr_enable_show(struct seq_file *m, void *v)
 }
 
 static ssize_t mtr_enable_write(struct file *file, const char __user *ubuf,
-			       size_t count, loff_t *ppos)
+				size_t count, loff_t *ppos)
 {
 	char buf[MTR_CMD_MAX];
 	unsigned int val;
@@ -92,7 +92,7 @@ static int mtr_interval_show(struct seq_file *m, void *v)
 }
 
 static ssize_t mtr_interval_write(struct file *file, const char __user *ubuf,
-				 size_t count, loff_t *ppos)
+				  size_t count, loff_t *ppos)
 {
 	char buf[MTR_CMD_MAX];
 	unsigned int val;
@@ -116,7 +116,7 @@ static int mtr_pids_file_show(struct seq_file *m, void *v)
 }
 
 static ssize_t mtr_pids_write(struct file *file, const char __user *ubuf,
-			     size_t count, loff_t *ppos)
+			      size_t count, loff_t *ppos)
 {
 	char buf[MTR_CMD_MAX];
 	unsigned int nr;
@@ -149,19 +149,19 @@ static int mtr_stats_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-#define MTR_RW_FOPS(name, show, write_fn)				\
-static int name##_open(struct inode *inode, struct file *file)		\
-{									\
-	return single_open(file, show, inode->i_private);		\
-}									\
-static const struct file_operations name##_fops = {			\
-	.owner = THIS_MODULE,						\
-	.open = name##_open,						\
-	.read = seq_read,						\
-	.llseek = seq_lseek,						\
-	.release = single_release,					\
-	.write = write_fn,						\
-}
+#define MTR_RW_FOPS(name, show, write_fn)                              \
+	static int name##_open(struct inode *inode, struct file *file) \
+	{                                                              \
+		return single_open(file, show, inode->i_private);      \
+	}                                                              \
+	static const struct file_operations name##_fops = {            \
+		.owner = THIS_MODULE,                                  \
+		.open = name##_open,                                   \
+		.read = seq_read,                                      \
+		.llseek = seq_lseek,                                   \
+		.release = single_release,                             \
+		.write = write_fn,                                     \
+	}
 
 MTR_RW_FOPS(mtr_enable, mtr_enable_show, mtr_enable_write);
 MTR_RW_FOPS(mtr_interval, mtr_interval_show, mtr_interval_write);

@@ -43,8 +43,9 @@ MODULE_PARM_DESC(interval_ms, "Tick period in ms, 1..60000 (default 100)");
  */
 static unsigned int subbuf_size = 256 * 1024;
 module_param(subbuf_size, uint, 0444);
-MODULE_PARM_DESC(subbuf_size,
-		 "Relay sub-buffer size in bytes, 4096..67108864 (default 262144)");
+MODULE_PARM_DESC(
+	subbuf_size,
+	"Relay sub-buffer size in bytes, 4096..67108864 (default 262144)");
 
 /*
  * n_subbufs: sub-buffers per CPU, 2..4096, default 8; each CPU's buffer holds
@@ -59,7 +60,8 @@ static struct dentry *mtr_dir;
 static int __init mtr_check_params(void)
 {
 	if (subbuf_size < 4096 || subbuf_size > (64U << 20)) {
-		pr_err("subbuf_size=%u out of range 4096..67108864\n", subbuf_size);
+		pr_err("subbuf_size=%u out of range 4096..67108864\n",
+		       subbuf_size);
 		return -EINVAL;
 	}
 	if (n_subbufs < 2 || n_subbufs > 4096) {

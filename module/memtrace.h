@@ -19,10 +19,10 @@ struct dentry;
 struct task_struct;
 
 /* Valid range of the tick period, in ms. */
-#define MTR_INTERVAL_MIN_MS	1
-#define MTR_INTERVAL_MAX_MS	60000
+#define MTR_INTERVAL_MIN_MS 1
+#define MTR_INTERVAL_MAX_MS 60000
 /* Most tgids the pid filter holds at once. */
-#define MTR_MAX_PIDS		65536
+#define MTR_MAX_PIDS 65536
 
 /* main.c: current tick period in ms (module parameter and debugfs file). */
 extern unsigned int mtr_interval_ms;

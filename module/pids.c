@@ -24,7 +24,7 @@
 #include "memtrace.h"
 
 static DEFINE_MUTEX(mtr_pids_lock);
-static DEFINE_XARRAY(mtr_pids);		/* tgid -> struct pid * (a reference) */
+static DEFINE_XARRAY(mtr_pids); /* tgid -> struct pid * (a reference) */
 static unsigned int mtr_pids_count;
 static bool mtr_pids_filter;
 

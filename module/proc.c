@@ -19,7 +19,7 @@
 
 #include "memtrace.h"
 
-#define MTR_PAGES_TO_KB(p)	((u64)(p) << (PAGE_SHIFT - 10))
+#define MTR_PAGES_TO_KB(p) ((u64)(p) << (PAGE_SHIFT - 10))
 
 /*
  * The address-space figures of @p's thread group, read under task_lock() of
@@ -55,7 +55,8 @@ static bool mtr_read_mm(struct task_struct *p, struct memtrace_sample *rec)
 	rec->rss_anon_kb = cpu_to_le64(MTR_PAGES_TO_KB(anon));
 	rec->rss_file_kb = cpu_to_le64(MTR_PAGES_TO_KB(file));
 	rec->rss_shmem_kb = cpu_to_le64(MTR_PAGES_TO_KB(shmem));
-	rec->swap_kb = cpu_to_le64(MTR_PAGES_TO_KB(get_mm_counter(mm, MM_SWAPENTS)));
+	rec->swap_kb =
+		cpu_to_le64(MTR_PAGES_TO_KB(get_mm_counter(mm, MM_SWAPENTS)));
 	rec->hwm_kb = cpu_to_le64(MTR_PAGES_TO_KB(hiwater));
 	task_unlock(t);
 	return true;
@@ -104,7 +105,8 @@ static void mtr_read_sig(struct task_struct *p, struct memtrace_sample *rec)
 	} else if (!utime) {
 		stime = rtime;
 	} else {
-		stime = min(mul_u64_u64_div_u64(stime, rtime, stime + utime), rtime);
+		stime = min(mul_u64_u64_div_u64(stime, rtime, stime + utime),
+			    rtime);
 		utime = rtime - stime;
 	}
 	rec->minflt = cpu_to_le64(minflt);

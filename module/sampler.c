@@ -90,7 +90,8 @@ static enum hrtimer_restart mtr_timer_fn(struct hrtimer *timer)
 	overruns = hrtimer_forward_now(timer,
 				       ms_to_ktime(READ_ONCE(mtr_interval_ms)));
 	if (overruns > 1)
-		WRITE_ONCE(mtr_s.ticks_missed, mtr_s.ticks_missed + overruns - 1);
+		WRITE_ONCE(mtr_s.ticks_missed,
+			   mtr_s.ticks_missed + overruns - 1);
 	return HRTIMER_RESTART;
 }
 
@@ -112,7 +113,8 @@ int mtr_sampler_set_enabled(bool on)
 	if (on && !mtr_s.enabled) {
 		mtr_s.enabled = true;
 		queue_work(mtr_s.wq, &mtr_s.work);
-		hrtimer_start(&mtr_s.timer, ms_to_ktime(READ_ONCE(mtr_interval_ms)),
+		hrtimer_start(&mtr_s.timer,
+			      ms_to_ktime(READ_ONCE(mtr_interval_ms)),
 			      HRTIMER_MODE_REL);
 	} else if (!on && mtr_s.enabled) {
 		hrtimer_cancel(&mtr_s.timer);
