@@ -76,4 +76,5 @@ demo: deps
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR)/module clean 2>/dev/null
-	rm -rf build reader/memtrace-reader tests/host/*.o tests/host/test-decode
+	-$(MAKE) -C tests/host clean
+	rm -rf build reader/memtrace-reader

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * csvout.h - memtrace-reader's CSV output: the header line, one row per
+ * sample, and a big output buffer flushed with write(2).
+ *
+ * (Named so as not to hide libcsv's <csv.h>.)
+ */
+#ifndef MEMTRACE_READER_CSVOUT_H
+#define MEMTRACE_READER_CSVOUT_H
+
+#include <stddef.h>
+
+#include "decode.h"
+
+/* The header line, newline included; the column names are an interface. */
+extern const char mt_csv_header[];
+
+/*
+ * MT_CSV_ROW_MAX - an upper bound of one row's length: 16 u64 fields of at
+ * most 20 digits, rss_kb (a sum of three u64, at most 20 digits), a u32,
+ * the quoted comm (at most 2 + 2 * 16 bytes), 17 commas and a newline.
+ */
+#define MT_CSV_ROW_MAX 512
+
+/* Format @r as one CSV row (newline included) at @dst, which has room for
+ * MT_CSV_ROW_MAX bytes; returns the row's length.  Not NUL-terminated. */
+size_t mt_csv_row(char *dst, const struct mt_record *r);
+
+/* Format the comm field (quoted per RFC 4180 only when it holds a comma,
+ * quote, CR or LF) at @dst, which has room for 2 + 2 * 16 bytes. */
+size_t mt_csv_comm(char *dst, const char *comm, size_t len);
+
+/* Decimal digits of @v at @dst (room for 20 bytes); returns their count. */
+size_t mt_u64_dec(char *dst, uint64_t v);
+
+/**
+ * struct mt_out - buffered output to a file descriptor.
+ * @fd:    where rows go; @name: its name in error messages.
+ * @err:   0, or the errno of the first failed write (later calls fail
+ *         at once, so nothing after a hole is ever written).
+ * @bytes: bytes written to @fd so far.
+ */
+struct mt_out {
+	int fd;
+	const char *name;
+	char *buf;
+	size_t len, cap;
+	int err;
+	unsigned long long bytes;
+};
+
+/* A @cap-byte buffer (>= 2 * MT_CSV_ROW_MAX) for @fd.  0, or -1/errno. */
+int mt_out_init(struct mt_out *o, int fd, const char *name, size_t cap);
+void mt_out_free(struct mt_out *o);
+/* Append raw bytes / the header line / one row.  0, or -1 with errno
+ * (and o->err) set by a failed flush. */
+int mt_out_write(struct mt_out *o, const void *p, size_t n);
+int mt_out_header(struct mt_out *o);
+int mt_out_row(struct mt_out *o, const struct mt_record *r);
+/* write(2) everything buffered: retries short writes and EINTR. */
+int mt_out_flush(struct mt_out *o);
+
+#endif /* MEMTRACE_READER_CSVOUT_H */

@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * decode.c - validate and decode memtrace records; follow a CPU's stream.
+ *
+ * Integers are read byte-exactly from the little-endian layout of
+ * include/uapi/memtrace.h with memcpy + leNNtoh, so the buffer needs no
+ * alignment and the code is right on any host byte order.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode.h"
+
+#define HDR_SIZE ((uint32_t)sizeof(struct memtrace_rec_hdr))
+#define SAMPLE_SIZE ((uint32_t)sizeof(struct memtrace_sample))
+
+static inline uint16_t get16(const unsigned char *p, size_t off)
+{
+	uint16_t v;
+
+	memcpy(&v, p + off, sizeof(v));
+	return le16toh(v);
+}
+
+static inline uint32_t get32(const unsigned char *p, size_t off)
+{
+	uint32_t v;
+
+	memcpy(&v, p + off, sizeof(v));
+	return le32toh(v);
+}
+
+static inline uint64_t get64(const unsigned char *p, size_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, p + off, sizeof(v));
+	return le64toh(v);
+}
+
+#define HDR_GET(p, f, bits) \
+	get##bits(p, offsetof(struct memtrace_rec_hdr, f))
+#define SAMPLE_GET(p, f, bits) \
+	get##bits(p, offsetof(struct memtrace_sample, f))
+
+static void decode_hdr(const unsigned char *p, struct mt_hdr *h)
+{
+	h->magic = HDR_GET(p, magic, 32);
+	h->version = HDR_GET(p, version, 16);
+	h->type = HDR_GET(p, type, 16);
+	h->size = HDR_GET(p, size, 32);
+	h->cpu = HDR_GET(p, cpu, 32);
+	h->seq = HDR_GET(p, seq, 64);
+	h->ts_ns = HDR_GET(p, ts_ns, 64);
+}
+
+static void decode_sample(const unsigned char *p, struct mt_record *r)
+{
+	const char *comm = (const char *)p + offsetof(struct memtrace_sample, comm);
+	const char *nul;
+
+	r->tick = SAMPLE_GET(p, tick, 64);
+	r->tgid = SAMPLE_GET(p, tgid, 32);
+	r->flags = SAMPLE_GET(p, flags, 32);
+	memcpy(r->comm, comm, MEMTRACE_COMM_LEN);
+	nul = memchr(comm, '\0', MEMTRACE_COMM_LEN);
+	r->comm_len = nul ? (uint32_t)(nul - comm) : MEMTRACE_COMM_LEN;
+	r->vsz_kb = SAMPLE_GET(p, vsz_kb, 64);
+	r->rss_anon_kb = SAMPLE_GET(p, rss_anon_kb, 64);
+	r->rss_file_kb = SAMPLE_GET(p, rss_file_kb, 64);
+	r->rss_shmem_kb = SAMPLE_GET(p, rss_shmem_kb, 64);
+	r->swap_kb = SAMPLE_GET(p, swap_kb, 64);
+	r->hwm_kb = SAMPLE_GET(p, hwm_kb, 64);
+	r->minflt = SAMPLE_GET(p, minflt, 64);
+	r->majflt = SAMPLE_GET(p, majflt, 64);
+	r->utime_ns = SAMPLE_GET(p, utime_ns, 64);
+	r->stime_ns = SAMPLE_GET(p, stime_ns, 64);
+	r->wss_kb = SAMPLE_GET(p, wss_kb, 64);
+	r->wss_window_ns = SAMPLE_GET(p, wss_window_ns, 64);
+}
+
+enum mt_status mt_decode(const void *buf, size_t len, struct mt_record *rec,
+			 uint32_t *size)
+{
+	const unsigned char *p = buf;
+	struct mt_hdr *h = &rec->hdr;
+
+	if (len < HDR_SIZE) {
+		/* Say "bad magic" as early as possible: the first 4 bytes. */
+		if (len >= 4 && get32(p, 0) != MEMTRACE_MAGIC) {
+			memset(h, 0, sizeof(*h));
+			h->magic = get32(p, 0);
+			return MT_BAD_MAGIC;
+		}
+		*size = HDR_SIZE;
+		return MT_NEED_MORE;
+	}
+	decode_hdr(p, h);
+	if (h->magic != MEMTRACE_MAGIC)
+		return MT_BAD_MAGIC;
+	if (h->version == 0 || h->version > MEMTRACE_VERSION)
+		return MT_BAD_VERSION;
+	if (h->size < HDR_SIZE || h->size % 8 || h->size > MT_REC_SIZE_MAX)
+		return MT_BAD_SIZE;
+	if (h->type == MEMTRACE_REC_SAMPLE && h->size < SAMPLE_SIZE)
+		return MT_BAD_SIZE;
+	*size = h->size;
+	if (len < h->size)
+		return MT_NEED_MORE;
+	if (h->type != MEMTRACE_REC_SAMPLE)
+		return MT_SKIP;
+	decode_sample(p, rec);
+	return MT_OK;
+}
+
+const char *mt_status_str(enum mt_status st)
+{
+	switch (st) {
+	case MT_OK:
+		return "ok";
+	case MT_SKIP:
+		return "record of an unknown type";
+	case MT_NEED_MORE:
+		return "incomplete record";
+	case MT_BAD_MAGIC:
+		return "bad magic";
+	case MT_BAD_VERSION:
+		return "unsupported record format version";
+	case MT_BAD_SIZE:
+		return "impossible record size";
+	case MT_BAD_CPU:
+		return "record of another CPU";
+	}
+	return "unknown status";
+}
+
+int mt_bad_describe(const struct mt_bad *bad, char *buf, size_t len)
+{
+	const struct mt_hdr *h = &bad->hdr;
+
+	switch (bad->status) {
+	case MT_BAD_MAGIC:
+		return snprintf(buf, len, "bad magic 0x%08x (expected 0x%08x)",
+				h->magic, MEMTRACE_MAGIC);
+	case MT_BAD_VERSION:
+		if (h->version == 0)
+			return snprintf(buf, len, "record format version 0 is invalid");
+		return snprintf(buf, len,
+				"record format version %u is newer than this reader's %u",
+				h->version, MEMTRACE_VERSION);
+	case MT_BAD_SIZE:
+		return snprintf(buf, len,
+				"impossible size %u for a record of type %u",
+				h->size, h->type);
+	case MT_BAD_CPU:
+		return snprintf(buf, len, "record says cpu %u", h->cpu);
+	default:
+		return snprintf(buf, len, "%s", mt_status_str(bad->status));
+	}
+}
+
+int mt_stream_init(struct mt_stream *s, unsigned int cpu, size_t cap)
+{
+	memset(s, 0, sizeof(*s));
+	if (cap < 2 * MT_REC_SIZE_MAX)
+		cap = 2 * MT_REC_SIZE_MAX;
+	s->buf = malloc(cap);
+	if (!s->buf)
+		return -1;
+	s->cap = cap;
+	s->cpu = cpu;
+	return 0;
+}
+
+void mt_stream_free(struct mt_stream *s)
+{
+	free(s->buf);
+	s->buf = NULL;
+	s->cap = s->len = s->pos = 0;
+}
+
+unsigned char *mt_stream_space(struct mt_stream *s, size_t *room)
+{
+	if (s->pos == s->len) {
+		s->pos = s->len = 0;
+	} else if (s->pos && s->cap - s->len < MT_REC_SIZE_MAX) {
+		/* At most one incomplete record (< MT_REC_SIZE_MAX) moves. */
+		memmove(s->buf, s->buf + s->pos, s->len - s->pos);
+		s->len -= s->pos;
+		s->pos = 0;
+	}
+	*room = s->cap - s->len;
+	return s->buf + s->len;
+}
+
+void mt_stream_added(struct mt_stream *s, size_t n)
+{
+	s->len += n;
+}
+
+size_t mt_stream_pending(const struct mt_stream *s)
+{
+	return s->len - s->pos;
+}
+
+uint64_t mt_stream_seq(struct mt_stream *s, uint64_t seq, uint64_t ts_ns)
+{
+	uint64_t lost = 0;
+
+	if (s->seq_known && seq != s->next_seq) {
+		if (seq > s->next_seq) {
+			lost = seq - s->next_seq;
+			if (!s->loss.gaps)
+				s->loss.first_ts = s->prev_ts;
+			s->loss.last_ts = ts_ns;
+			s->loss.gaps++;
+			s->loss.lost += lost;
+		} else {
+			s->loss.backwards++;
+		}
+	}
+	s->seq_known = true;
+	s->next_seq = seq + 1;
+	s->prev_ts = ts_ns;
+	return lost;
+}
+
+/*
+ * Skip the bad record at buf[pos]: move to the next 8-byte aligned position
+ * (records are multiples of 8 bytes back to back, so every record starts at
+ * a multiple of 8 from the stream's start) that holds MEMTRACE_MAGIC, or,
+ * when none is buffered, past every buffered aligned position.
+ */
+static uint64_t resync(struct mt_stream *s)
+{
+	size_t p = s->pos + 8;
+	uint64_t skipped;
+
+	for (; p + 4 <= s->len; p += 8)
+		if (get32(s->buf, p) == MEMTRACE_MAGIC)
+			break;
+	skipped = p - s->pos;
+	s->offset += skipped;
+	s->bad++;
+	s->bad_bytes += skipped;
+	if (p > s->len) {
+		/* The rest of this 8-byte unit has not been read yet. */
+		s->discard = p - s->len;
+		p = s->len;
+	}
+	s->pos = p;
+	return skipped;
+}
+
+enum mt_status mt_stream_next(struct mt_stream *s, struct mt_record *rec,
+			      struct mt_bad *bad)
+{
+	enum mt_status st;
+	uint32_t size;
+
+	if (s->discard) {
+		size_t n = s->len - s->pos;
+
+		if (n > s->discard)
+			n = s->discard;
+		s->pos += n;
+		s->discard -= n;
+		if (s->discard)
+			return MT_NEED_MORE;
+	}
+	for (;;) {
+		st = mt_decode(s->buf + s->pos, s->len - s->pos, rec, &size);
+		if (st == MT_NEED_MORE)
+			return st;
+		if ((st == MT_OK || st == MT_SKIP) && rec->hdr.cpu != s->cpu)
+			st = MT_BAD_CPU;
+		if (st == MT_OK || st == MT_SKIP) {
+			s->pos += size;
+			s->offset += size;
+			mt_stream_seq(s, rec->hdr.seq, rec->hdr.ts_ns);
+			if (st == MT_SKIP) {
+				s->skipped++;
+				continue;
+			}
+			s->records++;
+			return MT_OK;
+		}
+		bad->status = st;
+		bad->offset = s->offset;
+		bad->hdr = rec->hdr;
+		bad->skipped = resync(s);
+		return st;
+	}
+}

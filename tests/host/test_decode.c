@@ -1,0 +1,1357 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_decode.c - host unit tests of memtrace-reader: record decoding and
+ * validation, per-CPU stream accounting, CSV text, and the live mode run
+ * against a fake module directory (-D) of regular files.
+ *
+ * Records are built byte by byte at the offsets the ABI documents
+ * (include/uapi/memtrace.h), not with the reader's own code or structs.
+ *
+ * Run: make -C tests/host check (TAP on standard output).  The live tests
+ * run the reader binary named by $MEMTRACE_READER.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "csvout.h"
+#include "decode.h"
+
+/* ---- records built by hand ----------------------------------------------- */
+
+/* Byte offsets of the ABI's fields (memtrace.h), written out here. */
+enum {
+	O_MAGIC = 0, O_VERSION = 4, O_TYPE = 6, O_SIZE = 8, O_CPU = 12,
+	O_SEQ = 16, O_TS = 24, O_TICK = 32, O_TGID = 40, O_FLAGS = 44,
+	O_COMM = 48, O_VSZ = 64, O_ANON = 72, O_FILE = 80, O_SHMEM = 88,
+	O_SWAP = 96, O_HWM = 104, O_MINFLT = 112, O_MAJFLT = 120,
+	O_UTIME = 128, O_STIME = 136, O_WSS = 144, O_WSS_WIN = 152,
+	SAMPLE_BYTES = 160,
+};
+
+static void put_le(unsigned char *p, size_t off, uint64_t v, int bytes)
+{
+	for (int i = 0; i < bytes; i++)
+		p[off + (size_t)i] = (unsigned char)(v >> (8 * i));
+}
+
+struct fig {
+	uint64_t seq, ts, tick;
+	uint32_t cpu, tgid, flags;
+	const char *comm;	/* copied with strncpy semantics, 16 bytes */
+	uint64_t vsz, anon, file, shmem, swap, hwm, minflt, majflt, utime,
+		stime, wss, wss_win;
+};
+
+/* A header of @size bytes total at @p (the rest zeroed). */
+static void make_hdr(unsigned char *p, uint32_t size, uint16_t type,
+		     uint32_t cpu, uint64_t seq, uint64_t ts)
+{
+	memset(p, 0, size);
+	/* "MTRC" */
+	p[0] = 'M';
+	p[1] = 'T';
+	p[2] = 'R';
+	p[3] = 'C';
+	put_le(p, O_VERSION, 1, 2);
+	put_le(p, O_TYPE, type, 2);
+	put_le(p, O_SIZE, size, 4);
+	put_le(p, O_CPU, cpu, 4);
+	put_le(p, O_SEQ, seq, 8);
+	put_le(p, O_TS, ts, 8);
+}
+
+static void make_sample(unsigned char *p, const struct fig *f)
+{
+	make_hdr(p, SAMPLE_BYTES, 1, f->cpu, f->seq, f->ts);
+	put_le(p, O_TICK, f->tick, 8);
+	put_le(p, O_TGID, f->tgid, 4);
+	put_le(p, O_FLAGS, f->flags, 4);
+	if (f->comm)
+		for (size_t i = 0; i < 16 && f->comm[i]; i++)
+			p[O_COMM + i] = (unsigned char)f->comm[i];
+	put_le(p, O_VSZ, f->vsz, 8);
+	put_le(p, O_ANON, f->anon, 8);
+	put_le(p, O_FILE, f->file, 8);
+	put_le(p, O_SHMEM, f->shmem, 8);
+	put_le(p, O_SWAP, f->swap, 8);
+	put_le(p, O_HWM, f->hwm, 8);
+	put_le(p, O_MINFLT, f->minflt, 8);
+	put_le(p, O_MAJFLT, f->majflt, 8);
+	put_le(p, O_UTIME, f->utime, 8);
+	put_le(p, O_STIME, f->stime, 8);
+	put_le(p, O_WSS, f->wss, 8);
+	put_le(p, O_WSS_WIN, f->wss_win, 8);
+}
+
+static const struct fig fig1 = {
+	.seq = 0x0102030405060708ull, .ts = 1234567890123ull, .tick = 42,
+	.cpu = 3, .tgid = 4242, .flags = 0, .comm = "bash",
+	.vsz = 10000, .anon = 100, .file = 200, .shmem = 30, .swap = 4,
+	.hwm = 400, .minflt = 5000, .majflt = 6, .utime = 7000000,
+	.stime = 800000, .wss = 0, .wss_win = 0,
+};
+
+/* ---- mt_decode ----------------------------------------------------------- */
+
+static void test_decode_valid_sample(void **state)
+{
+	unsigned char b[SAMPLE_BYTES];
+	struct mt_record r;
+	uint32_t size = 0;
+	struct fig f = {
+		.seq = 0x0102030405060708ull, .ts = 0x1112131415161718ull,
+		.tick = 0x2122232425262728ull, .cpu = 0x31323334,
+		.tgid = 0x41424344, .flags = 0x51525354, .comm = "kworker/u8:2",
+		.vsz = 0x6162636465666768ull, .anon = 0x7172737475767778ull,
+		.file = 0x8182838485868788ull, .shmem = 0x9192939495969798ull,
+		.swap = 0xa1a2a3a4a5a6a7a8ull, .hwm = 0xb1b2b3b4b5b6b7b8ull,
+		.minflt = 0xc1c2c3c4c5c6c7c8ull, .majflt = 0xd1d2d3d4d5d6d7d8ull,
+		.utime = 0xe1e2e3e4e5e6e7e8ull, .stime = 0xf1f2f3f4f5f6f7f8ull,
+		.wss = 0x0a0b0c0d0e0f1011ull, .wss_win = 0x1a1b1c1d1e1f2021ull,
+	};
+
+	(void)state;
+	make_sample(b, &f);
+	/* The layout is little-endian: spot-check bytes written by hand. */
+	assert_int_equal(b[O_SEQ], 0x08);
+	assert_int_equal(b[O_SEQ + 7], 0x01);
+	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_OK);
+	assert_int_equal(size, SAMPLE_BYTES);
+	assert_int_equal(r.hdr.magic, MEMTRACE_MAGIC);
+	assert_int_equal(r.hdr.version, 1);
+	assert_int_equal(r.hdr.type, MEMTRACE_REC_SAMPLE);
+	assert_int_equal(r.hdr.size, SAMPLE_BYTES);
+	assert_int_equal(r.hdr.cpu, f.cpu);
+	assert_true(r.hdr.seq == f.seq);
+	assert_true(r.hdr.ts_ns == f.ts);
+	assert_true(r.tick == f.tick);
+	assert_int_equal(r.tgid, f.tgid);
+	assert_int_equal(r.flags, f.flags);
+	assert_int_equal(r.comm_len, strlen("kworker/u8:2"));
+	assert_memory_equal(r.comm, "kworker/u8:2\0\0\0\0", 16);
+	assert_true(r.vsz_kb == f.vsz);
+	assert_true(r.rss_anon_kb == f.anon);
+	assert_true(r.rss_file_kb == f.file);
+	assert_true(r.rss_shmem_kb == f.shmem);
+	assert_true(r.swap_kb == f.swap);
+	assert_true(r.hwm_kb == f.hwm);
+	assert_true(r.minflt == f.minflt);
+	assert_true(r.majflt == f.majflt);
+	assert_true(r.utime_ns == f.utime);
+	assert_true(r.stime_ns == f.stime);
+	assert_true(r.wss_kb == f.wss);
+	assert_true(r.wss_window_ns == f.wss_win);
+}
+
+static void test_decode_bad_magic(void **state)
+{
+	unsigned char b[SAMPLE_BYTES];
+	struct mt_record r;
+	uint32_t size;
+
+	(void)state;
+	make_sample(b, &fig1);
+	b[3] = 'X';
+	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_BAD_MAGIC);
+	/* Known bad from the first 4 bytes, without waiting for a header. */
+	assert_int_equal(mt_decode(b, 4, &r, &size), MT_BAD_MAGIC);
+	/* Byte-swapped magic (a big-endian writer) is bad too. */
+	make_sample(b, &fig1);
+	put_le(b, O_MAGIC, 0x4d545243, 4);
+	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_BAD_MAGIC);
+}
+
+static void test_decode_future_version(void **state)
+{
+	unsigned char b[SAMPLE_BYTES];
+	struct mt_bad bad = { .status = MT_BAD_VERSION };
+	struct mt_record r;
+	char why[128];
+	uint32_t size;
+
+	(void)state;
+	make_sample(b, &fig1);
+	put_le(b, O_VERSION, MEMTRACE_VERSION + 1, 2);
+	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_BAD_VERSION);
+	assert_int_equal(r.hdr.version, MEMTRACE_VERSION + 1);
+	bad.hdr = r.hdr;
+	mt_bad_describe(&bad, why, sizeof(why));
+	assert_non_null(strstr(why, "newer than this reader"));
+	put_le(b, O_VERSION, 0, 2);
+	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_BAD_VERSION);
+}
+
+static void test_decode_impossible_size(void **state)
+{
+	static const uint32_t bad_sample[] = { 0, 8, 24, 31, 36, 152, 161,
+					       4104, 0xfffffff8u };
+	static const uint32_t bad_other[] = { 0, 16, 33, 44, 4097, 8192 };
+	unsigned char b[SAMPLE_BYTES];
+	struct mt_record r;
+	uint32_t size;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_sample) / sizeof(bad_sample[0]); i++) {
+		make_sample(b, &fig1);
+		put_le(b, O_SIZE, bad_sample[i], 4);
+		assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_BAD_SIZE);
+	}
+	for (size_t i = 0; i < sizeof(bad_other) / sizeof(bad_other[0]); i++) {
+		make_hdr(b, 32, 9, 0, 0, 0);
+		put_le(b, O_SIZE, bad_other[i], 4);
+		assert_int_equal(mt_decode(b, 32, &r, &size), MT_BAD_SIZE);
+	}
+	/* The limits themselves are fine: a 32-byte and a 4096-byte record. */
+	make_hdr(b, 32, 9, 0, 0, 0);
+	assert_int_equal(mt_decode(b, 32, &r, &size), MT_SKIP);
+	assert_int_equal(size, 32);
+	put_le(b, O_SIZE, MT_REC_SIZE_MAX, 4);
+	assert_int_equal(mt_decode(b, 32, &r, &size), MT_NEED_MORE);
+	assert_int_equal(size, MT_REC_SIZE_MAX);
+}
+
+static void test_decode_truncated(void **state)
+{
+	unsigned char b[SAMPLE_BYTES];
+	struct mt_record r;
+	uint32_t size;
+
+	(void)state;
+	make_sample(b, &fig1);
+	for (size_t len = 0; len < 32; len++) {
+		assert_int_equal(mt_decode(b, len, &r, &size), MT_NEED_MORE);
+		assert_int_equal(size, 32);
+	}
+	for (size_t len = 32; len < SAMPLE_BYTES; len++) {
+		assert_int_equal(mt_decode(b, len, &r, &size), MT_NEED_MORE);
+		assert_int_equal(size, SAMPLE_BYTES);
+	}
+	assert_int_equal(mt_decode(b, SAMPLE_BYTES, &r, &size), MT_OK);
+}
+
+static void test_decode_unknown_type_skipped(void **state)
+{
+	unsigned char b[48 + SAMPLE_BYTES];
+	struct mt_record r;
+	struct mt_stream s;
+	struct mt_bad bad;
+	struct fig f = fig1;
+	uint32_t size;
+	size_t room;
+
+	(void)state;
+	f.cpu = 1;
+	f.seq = 11;
+	make_hdr(b, 48, 7, 1, 10, 5);
+	memset(b + 32, 0xee, 16);		/* a body we cannot read */
+	make_sample(b + 48, &f);
+	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_SKIP);
+	assert_int_equal(size, 48);
+
+	assert_int_equal(mt_stream_init(&s, 1, 0), 0);
+	memcpy(mt_stream_space(&s, &room), b, sizeof(b));
+	mt_stream_added(&s, sizeof(b));
+	assert_int_equal(mt_stream_next(&s, &r, &bad), MT_OK);
+	assert_int_equal(r.tgid, fig1.tgid);
+	assert_true(r.hdr.seq == 11);
+	assert_int_equal(mt_stream_next(&s, &r, &bad), MT_NEED_MORE);
+	assert_int_equal(s.skipped, 1);
+	assert_int_equal(s.records, 1);
+	assert_int_equal(s.loss.lost, 0);	/* the skipped one used seq 10 */
+	mt_stream_free(&s);
+}
+
+static void test_decode_longer_sample(void **state)
+{
+	/* A future writer appends fields: the reader skips them by size. */
+	unsigned char b[SAMPLE_BYTES + 16 + SAMPLE_BYTES];
+	struct mt_record r;
+	uint32_t size;
+
+	(void)state;
+	make_sample(b, &fig1);
+	put_le(b, O_SIZE, SAMPLE_BYTES + 16, 4);
+	memset(b + SAMPLE_BYTES, 0x5a, 16);
+	make_sample(b + SAMPLE_BYTES + 16, &fig1);
+	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_OK);
+	assert_int_equal(size, SAMPLE_BYTES + 16);
+	assert_int_equal(mt_decode(b + size, sizeof(b) - size, &r, &size), MT_OK);
+	assert_int_equal(size, SAMPLE_BYTES);
+}
+
+/* ---- mt_stream ----------------------------------------------------------- */
+
+static void feed(struct mt_stream *s, const void *p, size_t n)
+{
+	size_t room;
+	unsigned char *dst = mt_stream_space(s, &room);
+
+	assert_true(room >= n);
+	memcpy(dst, p, n);
+	mt_stream_added(s, n);
+}
+
+static void test_stream_seq_gaps(void **state)
+{
+	static const uint64_t seqs[] = { 5, 6, 9, 10, 20, 21 };
+	unsigned char b[SAMPLE_BYTES];
+	struct mt_record r;
+	struct mt_stream s;
+	struct mt_bad bad;
+	struct fig f = fig1;
+
+	(void)state;
+	f.cpu = 2;
+	assert_int_equal(mt_stream_init(&s, 2, 0), 0);
+	for (size_t i = 0; i < sizeof(seqs) / sizeof(seqs[0]); i++) {
+		f.seq = seqs[i];
+		f.ts = 1000 * (i + 1);
+		make_sample(b, &f);
+		feed(&s, b, sizeof(b));
+		assert_int_equal(mt_stream_next(&s, &r, &bad), MT_OK);
+		assert_true(r.hdr.seq == seqs[i]);
+	}
+	/* The first record (seq 5) only sets the expectation. */
+	assert_int_equal(s.loss.lost, 2 + 9);
+	assert_int_equal(s.loss.gaps, 2);
+	assert_int_equal(s.loss.first_ts, 2000);	/* before the 1st gap */
+	assert_int_equal(s.loss.last_ts, 5000);		/* after the last */
+	assert_int_equal(s.records, 6);
+
+	/* Direct accounting, including a restart (module reloaded). */
+	assert_int_equal(mt_stream_seq(&s, 22, 1), 0);
+	assert_int_equal(mt_stream_seq(&s, 30, 2), 7);
+	assert_int_equal(mt_stream_seq(&s, 0, 3), 0);
+	assert_int_equal(s.loss.backwards, 1);
+	assert_int_equal(mt_stream_seq(&s, 1, 4), 0);
+	assert_int_equal(s.loss.lost, 11 + 7);
+	/* u64 max seq: no overflow trouble in the expectation. */
+	assert_int_equal(mt_stream_seq(&s, UINT64_MAX - 1, 5), UINT64_MAX - 1 - 2);
+	assert_int_equal(mt_stream_seq(&s, UINT64_MAX, 6), 0);
+	mt_stream_free(&s);
+}
+
+static void test_stream_split_reads(void **state)
+{
+	enum { N = 50 };
+	unsigned char *all = malloc(N * SAMPLE_BYTES);
+	size_t chunks[] = { 1, 7, 13, 31, 32, 33, 159, 160, 161, 500 };
+	size_t off = 0, k = 0, got = 0;
+	struct mt_record r;
+	struct mt_stream s;
+	struct mt_bad bad;
+	struct fig f = fig1;
+
+	(void)state;
+	assert_non_null(all);
+	f.cpu = 0;
+	for (int i = 0; i < N; i++) {
+		f.seq = (uint64_t)i;
+		f.tgid = (uint32_t)(1000 + i);
+		make_sample(all + i * SAMPLE_BYTES, &f);
+	}
+	assert_int_equal(mt_stream_init(&s, 0, 0), 0);
+	while (off < N * SAMPLE_BYTES) {
+		size_t n = chunks[k++ % (sizeof(chunks) / sizeof(chunks[0]))];
+
+		if (n > N * SAMPLE_BYTES - off)
+			n = N * SAMPLE_BYTES - off;
+		feed(&s, all + off, n);
+		off += n;
+		while (mt_stream_next(&s, &r, &bad) == MT_OK) {
+			assert_int_equal(r.tgid, 1000 + got);
+			got++;
+		}
+	}
+	assert_int_equal(got, N);
+	assert_int_equal(mt_stream_pending(&s), 0);
+	assert_int_equal(s.loss.lost, 0);
+	assert_int_equal(s.bad, 0);
+	mt_stream_free(&s);
+	free(all);
+}
+
+static void test_stream_resync(void **state)
+{
+	unsigned char b[3 * SAMPLE_BYTES + 24];
+	struct mt_record r;
+	struct mt_stream s;
+	struct mt_bad bad;
+	struct fig f = fig1;
+
+	(void)state;
+	f.cpu = 4;
+	f.seq = 1;
+	make_sample(b, &f);
+	memset(b + SAMPLE_BYTES, 0, 24);		/* 24 bytes of junk */
+	f.seq = 2;
+	make_sample(b + SAMPLE_BYTES + 24, &f);
+	f.seq = 3;
+	make_sample(b + 2 * SAMPLE_BYTES + 24, &f);
+	assert_int_equal(mt_stream_init(&s, 4, 0), 0);
+	feed(&s, b, sizeof(b));
+	assert_int_equal(mt_stream_next(&s, &r, &bad), MT_OK);
+	assert_int_equal(mt_stream_next(&s, &r, &bad), MT_BAD_MAGIC);
+	assert_int_equal(bad.offset, SAMPLE_BYTES);
+	assert_int_equal(bad.skipped, 24);
+	assert_int_equal(mt_stream_next(&s, &r, &bad), MT_OK);
+	assert_true(r.hdr.seq == 2);
+	assert_int_equal(mt_stream_next(&s, &r, &bad), MT_OK);
+	assert_int_equal(mt_stream_next(&s, &r, &bad), MT_NEED_MORE);
+	assert_int_equal(s.bad, 1);
+	assert_int_equal(s.bad_bytes, 24);
+	assert_int_equal(s.records, 3);
+	assert_int_equal(s.offset, sizeof(b));
+
+	/* Junk at the end of what was read (4 bytes, then 4 more later):
+	 * the stream stays 8-byte aligned across the read. */
+	memset(b, 0xab, 4);
+	feed(&s, b, 4);
+	assert_int_equal(mt_stream_next(&s, &r, &bad), MT_BAD_MAGIC);
+	assert_int_equal(bad.offset, sizeof(b));
+	assert_int_equal(mt_stream_next(&s, &r, &bad), MT_NEED_MORE);
+	feed(&s, b, 4);
+	f.seq = 4;
+	make_sample(b, &f);
+	feed(&s, b, SAMPLE_BYTES);
+	assert_int_equal(mt_stream_next(&s, &r, &bad), MT_OK);
+	assert_true(r.hdr.seq == 4);
+	assert_int_equal(s.bad, 2);
+	mt_stream_free(&s);
+}
+
+static void test_stream_wrong_cpu(void **state)
+{
+	unsigned char b[SAMPLE_BYTES];
+	struct mt_record r;
+	struct mt_stream s;
+	struct mt_bad bad;
+	struct fig f = fig1;
+
+	(void)state;
+	f.cpu = 5;
+	make_sample(b, &f);
+	assert_int_equal(mt_stream_init(&s, 6, 0), 0);
+	feed(&s, b, sizeof(b));
+	assert_int_equal(mt_stream_next(&s, &r, &bad), MT_BAD_CPU);
+	assert_int_equal(bad.hdr.cpu, 5);
+	mt_stream_free(&s);
+}
+
+/* ---- CSV ----------------------------------------------------------------- */
+
+static const char header[] =
+	"ts_ns,cpu,seq,tick,pid,comm,vsz_kb,rss_kb,rss_anon_kb,rss_file_kb,"
+	"rss_shmem_kb,swap_kb,hwm_kb,minflt,majflt,utime_ns,stime_ns,wss_kb\n";
+
+static void test_csv_header(void **state)
+{
+	(void)state;
+	assert_string_equal(mt_csv_header, header);
+}
+
+/* The CSV row of a record decoded from bytes built from @f. */
+static void row_of(const struct fig *f, char *out)
+{
+	unsigned char b[SAMPLE_BYTES];
+	char row[MT_CSV_ROW_MAX];
+	struct mt_record r;
+	uint32_t size;
+	size_t n;
+
+	make_sample(b, f);
+	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_OK);
+	n = mt_csv_row(row, &r);
+	assert_true(n < MT_CSV_ROW_MAX);
+	memcpy(out, row, n);
+	out[n] = '\0';
+}
+
+static void test_csv_row_exact(void **state)
+{
+	char row[MT_CSV_ROW_MAX + 1];
+	struct fig f = fig1;
+
+	(void)state;
+	row_of(&f, row);
+	assert_string_equal(row,
+		"1234567890123,3,72623859790382856,42,4242,bash,10000,330,100,200,"
+		"30,4,400,5000,6,7000000,800000,\n");
+	/* wss_kb filled in only when WSS_VALID; flags' other bits ignored. */
+	f.wss = 77;
+	f.flags = 0x6;
+	row_of(&f, row);
+	assert_non_null(strstr(row, ",7000000,800000,\n"));
+	f.flags = MEMTRACE_SAMPLE_WSS_VALID;
+	row_of(&f, row);
+	assert_string_equal(row,
+		"1234567890123,3,72623859790382856,42,4242,bash,10000,330,100,200,"
+		"30,4,400,5000,6,7000000,800000,77\n");
+	/* WSS valid and measured as 0 is "0", not empty. */
+	f.wss = 0;
+	row_of(&f, row);
+	assert_non_null(strstr(row, ",800000,0\n"));
+}
+
+static void test_csv_comm_quoting(void **state)
+{
+	static const struct {
+		const char *comm, *field;
+	} cases[] = {
+		{ "a,b", "\"a,b\"" },
+		{ "say \"hi\"", "\"say \"\"hi\"\"\"" },
+		{ "\"", "\"\"\"\"" },
+		{ "line\nbreak", "\"line\nbreak\"" },
+		{ "cr\rhere", "\"cr\rhere\"" },
+		{ "plain name", "plain name" },
+		{ "semi;colon'", "semi;colon'" },
+		{ "", "" },
+		{ ",,,,,,,,,,,,,,,,", "\",,,,,,,,,,,,,,,,\"" },
+		{ "\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"",
+		  "\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"" },
+	};
+	char row[MT_CSV_ROW_MAX + 1], want[MT_CSV_ROW_MAX + 1];
+	struct fig f = fig1;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		f.comm = cases[i].comm;
+		row_of(&f, row);
+		snprintf(want, sizeof(want),
+			 "1234567890123,3,72623859790382856,42,4242,%s,10000,330,100,200,"
+			 "30,4,400,5000,6,7000000,800000,\n", cases[i].field);
+		assert_string_equal(row, want);
+	}
+}
+
+static void test_csv_comm_16_bytes(void **state)
+{
+	unsigned char b[SAMPLE_BYTES];
+	char row[MT_CSV_ROW_MAX + 1];
+	struct mt_record r;
+	uint32_t size;
+	size_t n;
+
+	(void)state;
+	make_sample(b, &fig1);
+	memcpy(b + O_COMM, "0123456789abcdef", 16);	/* no NUL */
+	/* The byte after comm (vsz_kb's low byte) must not leak in. */
+	assert_int_equal(b[O_VSZ], 10000 & 0xff);
+	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_OK);
+	assert_int_equal(r.comm_len, 16);
+	n = mt_csv_row(row, &r);
+	row[n] = '\0';
+	assert_string_equal(row,
+		"1234567890123,3,72623859790382856,42,4242,0123456789abcdef,10000,"
+		"330,100,200,30,4,400,5000,6,7000000,800000,\n");
+	/* NUL in the middle: comm ends there. */
+	memcpy(b + O_COMM, "ab\0defghijklmnop", 16);
+	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_OK);
+	assert_int_equal(r.comm_len, 2);
+}
+
+static void test_csv_u64_max(void **state)
+{
+	const uint64_t M = UINT64_MAX;
+	char row[MT_CSV_ROW_MAX + 1];
+	struct fig f = {
+		.seq = M, .ts = M, .tick = M, .cpu = UINT32_MAX,
+		.tgid = UINT32_MAX, .flags = UINT32_MAX,
+		.comm = "\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"",
+		.vsz = M, .anon = M, .file = M, .shmem = M, .swap = M,
+		.hwm = M, .minflt = M, .majflt = M, .utime = M, .stime = M,
+		.wss = M, .wss_win = M,
+	};
+
+	(void)state;
+	row_of(&f, row);
+#define U64MAX "18446744073709551615"
+#define U32MAX "4294967295"
+	/* rss_kb = 3 * (2^64 - 1) exactly, with no wrap-around. */
+	assert_string_equal(row,
+		U64MAX "," U32MAX "," U64MAX "," U64MAX "," U32MAX ","
+		"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"" ","
+		U64MAX ",55340232221128654845," U64MAX "," U64MAX "," U64MAX ","
+		U64MAX "," U64MAX "," U64MAX "," U64MAX "," U64MAX "," U64MAX ","
+		U64MAX "\n");
+	assert_true(strlen(row) < MT_CSV_ROW_MAX);
+	/* One carry only: 2^64 exactly. */
+	f.anon = M;
+	f.file = 1;
+	f.shmem = 0;
+	row_of(&f, row);
+	assert_non_null(strstr(row, "," U64MAX ",18446744073709551616," U64MAX ",1,0,"));
+}
+
+static void test_u64_dec(void **state)
+{
+	static const struct {
+		uint64_t v;
+		const char *s;
+	} cases[] = {
+		{ 0, "0" }, { 9, "9" }, { 10, "10" }, { 99, "99" },
+		{ 100, "100" }, { 101, "101" }, { 999, "999" }, { 1000, "1000" },
+		{ 4294967295u, "4294967295" }, { 4294967296u, "4294967296" },
+		{ 10000000000000000000u, "10000000000000000000" },
+		{ 9999999999999999999u, "9999999999999999999" },
+		{ UINT64_MAX, "18446744073709551615" },
+	};
+	char buf[24];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = mt_u64_dec(buf, cases[i].v);
+
+		buf[n] = '\0';
+		assert_string_equal(buf, cases[i].s);
+	}
+	/* Every value up to 100000 against snprintf. */
+	for (uint64_t v = 0; v <= 100000; v++) {
+		char want[24];
+		size_t n = mt_u64_dec(buf, v);
+
+		buf[n] = '\0';
+		snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
+		assert_string_equal(buf, want);
+	}
+}
+
+static void test_out_errors(void **state)
+{
+	struct mt_out o;
+	struct mt_record r;
+	unsigned char b[SAMPLE_BYTES];
+	uint32_t size;
+	int fd, p[2];
+
+	(void)state;
+	make_sample(b, &fig1);
+	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_OK);
+
+	/* Full disk: the error shows, and sticks. */
+	fd = open("/dev/full", O_WRONLY);
+	if (fd >= 0) {
+		assert_int_equal(mt_out_init(&o, fd, "/dev/full", 0), 0);
+		assert_int_equal(mt_out_header(&o), 0);
+		assert_int_equal(mt_out_flush(&o), -1);
+		assert_int_equal(o.err, ENOSPC);
+		assert_int_equal(mt_out_row(&o, &r), -1);
+		mt_out_free(&o);
+		close(fd);
+	}
+
+	/* Closed pipe (SIGPIPE ignored, as the reader does): EPIPE. */
+	assert_int_equal(pipe(p), 0);
+	close(p[0]);
+	signal(SIGPIPE, SIG_IGN);
+	assert_int_equal(mt_out_init(&o, p[1], "pipe", 0), 0);
+	assert_int_equal(mt_out_header(&o), 0);
+	assert_int_equal(mt_out_flush(&o), -1);
+	assert_int_equal(o.err, EPIPE);
+	mt_out_free(&o);
+	close(p[1]);
+	signal(SIGPIPE, SIG_DFL);
+}
+
+static void test_out_buffering(void **state)
+{
+	char path[] = "/tmp/memtrace-out-XXXXXX";
+	unsigned char b[SAMPLE_BYTES];
+	char row[MT_CSV_ROW_MAX];
+	struct mt_record r;
+	struct mt_out o;
+	struct stat sb;
+	uint32_t size;
+	size_t rowlen;
+	int fd;
+
+	(void)state;
+	make_sample(b, &fig1);
+	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_OK);
+	rowlen = mt_csv_row(row, &r);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	/* A small buffer, so it flushes many times. */
+	assert_int_equal(mt_out_init(&o, fd, path, 1500), 0);
+	assert_int_equal(mt_out_header(&o), 0);
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(mt_out_row(&o, &r), 0);
+	assert_int_equal(mt_out_flush(&o), 0);
+	assert_int_equal(fstat(fd, &sb), 0);
+	assert_int_equal(sb.st_size, sizeof(header) - 1 + 1000 * rowlen);
+	assert_int_equal(o.bytes, sb.st_size);
+	mt_out_free(&o);
+	close(fd);
+	unlink(path);
+}
+
+/* ---- live mode against a fake module directory --------------------------- */
+
+/* The test's directory; short, so "tmpdir/name/file" always fits. */
+static char tmpdir[256];
+#define DIR_MAX 512
+static const char *reader_bin;
+
+struct run {
+	int status;		/* exit status, or 128 + signal */
+	char *out, *err;	/* standard output / error, NUL-terminated */
+	size_t out_len;
+};
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n >= 0);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	if (len)
+		*len = (size_t)n;
+	return buf;
+}
+
+static void spit(const char *path, const void *p, size_t n, bool append)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC),
+		      0644);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, p, n), (ssize_t)n);
+	close(fd);
+}
+
+static void spit_str(const char *dir, const char *name, const char *s)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	spit(path, s, strlen(s), false);
+}
+
+static char *read_in(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return slurp(path, NULL);
+}
+
+/* A fresh fake module directory with control files, no cpuN files yet. */
+static void fake_dir(char *dir, size_t len, const char *name)
+{
+	snprintf(dir, len, "%s/%s", tmpdir, name);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	spit_str(dir, "enable", "0\n");
+	spit_str(dir, "interval_ms", "100\n");
+	spit_str(dir, "pids", "");
+	spit_str(dir, "stats",
+		 "records_written: 10\nrecords_dropped: 3\nticks: 5\n"
+		 "cpu0_dropped: 1\ncpu2_dropped: 2\n");
+}
+
+/*
+ * Start the reader with @args (NULL-terminated, without argv[0]); stdout to
+ * @out_fd, or to a file in tmpdir when it is -1.  Returns its pid.
+ */
+static pid_t spawn_reader(const char *const *args, int out_fd,
+			  const char *tag)
+{
+	char outp[PATH_MAX], errp[PATH_MAX];
+	const char *argv[32];
+	size_t n = 0;
+	pid_t pid;
+
+	argv[n++] = reader_bin;
+	while (*args && n < 31)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	snprintf(outp, sizeof(outp), "%s/%s.out", tmpdir, tag);
+	snprintf(errp, sizeof(errp), "%s/%s.err", tmpdir, tag);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int o = out_fd >= 0 ? out_fd :
+			open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int e = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
+			_exit(127);
+		execv(reader_bin, (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void wait_reader(pid_t pid, const char *tag, struct run *run)
+{
+	char outp[PATH_MAX], errp[PATH_MAX];
+	int st;
+
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	run->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	snprintf(outp, sizeof(outp), "%s/%s.out", tmpdir, tag);
+	snprintf(errp, sizeof(errp), "%s/%s.err", tmpdir, tag);
+	if (access(outp, F_OK))
+		spit(outp, "", 0, false);	/* stdout went elsewhere */
+	run->out = slurp(outp, &run->out_len);
+	run->err = slurp(errp, NULL);
+	/* A sanitizer report in the reader fails every test. */
+	if (strstr(run->err, "Sanitizer") || strstr(run->err, "runtime error"))
+		fail_msg("reader sanitizer report:\n%s", run->err);
+}
+
+static void run_reader(const char *const *args, const char *tag,
+		       struct run *run)
+{
+	wait_reader(spawn_reader(args, -1, tag), tag, run);
+}
+
+static void run_free(struct run *run)
+{
+	free(run->out);
+	free(run->err);
+}
+
+static void check_status(const struct run *run, int want)
+{
+	if (run->status != want)
+		fail_msg("reader exit status %d, want %d; stderr:\n%s",
+			 run->status, want, run->err);
+}
+
+static void add_sample(const char *dir, unsigned int cpu, uint64_t seq,
+		       uint64_t ts, uint32_t tgid, const char *comm)
+{
+	unsigned char b[SAMPLE_BYTES];
+	char path[PATH_MAX], name[16];
+	struct fig f = fig1;
+
+	f.cpu = cpu;
+	f.seq = seq;
+	f.ts = ts;
+	f.tgid = tgid;
+	f.tick = ts / 1000;
+	f.comm = comm;
+	make_sample(b, &f);
+	snprintf(name, sizeof(name), "cpu%u", cpu);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	spit(path, b, sizeof(b), true);
+}
+
+/* The row the reader must print for add_sample(cpu, seq, ts, tgid, comm). */
+static void want_row(char *dst, size_t len, unsigned int cpu, uint64_t seq,
+		     uint64_t ts, uint32_t tgid, const char *comm_field)
+{
+	snprintf(dst, len,
+		 "%llu,%u,%llu,%llu,%u,%s,10000,330,100,200,30,4,400,5000,6,"
+		 "7000000,800000,\n",
+		 (unsigned long long)ts, cpu, (unsigned long long)seq,
+		 (unsigned long long)(ts / 1000), tgid, comm_field);
+}
+
+static void test_live_merge_sparse_cpus(void **state)
+{
+	char dir[DIR_MAX], pidarg[16], want[8192] = "", row[512];
+	const char *args[] = { "-D", dir, "-d", "0.3", "-I", "250",
+			       "-p", pidarg, NULL };
+	struct run run;
+	char *s;
+
+	(void)state;
+	fake_dir(dir, sizeof(dir), "merge");
+	/* cpu0 and cpu2 only (sparse), timestamps interleaved, a seq gap of
+	 * 2 on cpu0 (seq 2 -> 5), one comm that needs quoting. */
+	add_sample(dir, 0, 1, 1000, 11, "a");
+	add_sample(dir, 0, 2, 3000, 12, "b,c");
+	add_sample(dir, 0, 5, 4000, 13, "d");
+	add_sample(dir, 2, 7, 2000, 21, "e");
+	add_sample(dir, 2, 8, 3000, 22, "f");
+	add_sample(dir, 2, 9, 5000, 23, "g");
+	snprintf(pidarg, sizeof(pidarg), "%d", (int)getpid());
+
+	run_reader(args, "merge", &run);
+	check_status(&run, 0);
+	strcat(want, header);
+	want_row(row, sizeof(row), 0, 1, 1000, 11, "a");
+	strcat(want, row);
+	want_row(row, sizeof(row), 2, 7, 2000, 21, "e");
+	strcat(want, row);
+	/* Equal ts_ns: cpu 0 before cpu 2. */
+	want_row(row, sizeof(row), 0, 2, 3000, 12, "\"b,c\"");
+	strcat(want, row);
+	want_row(row, sizeof(row), 2, 8, 3000, 22, "f");
+	strcat(want, row);
+	want_row(row, sizeof(row), 0, 5, 4000, 13, "d");
+	strcat(want, row);
+	want_row(row, sizeof(row), 2, 9, 5000, 23, "g");
+	strcat(want, row);
+	assert_string_equal(run.out, want);
+	assert_non_null(strstr(run.err,
+		"6 records from 6 processes in 5 ticks, 2 lost (seq gaps), 0 dropped (stats)"));
+	assert_non_null(strstr(run.err, "cpu0: 2 records lost in 1 gaps between ts_ns 3000 and 4000"));
+	assert_non_null(strstr(run.err, "subbuf_size"));
+
+	/* Control files: enabled and disabled again, interval set, the PID
+	 * registered and unregistered (plain files keep the last write). */
+	s = read_in(dir, "enable");
+	assert_int_equal(s[0], '0');
+	free(s);
+	s = read_in(dir, "interval_ms");
+	assert_int_equal(strncmp(s, "250", 3), 0);
+	free(s);
+	s = read_in(dir, "pids");
+	snprintf(row, sizeof(row), "-%d", (int)getpid());
+	assert_string_equal(s, row);
+	free(s);
+	run_free(&run);
+}
+
+static void test_live_output_file_quiet(void **state)
+{
+	char dir[DIR_MAX], out[PATH_MAX];
+	const char *args[] = { "-D", dir, "--duration=0.2", "--output", out,
+			       "-q", NULL };
+	struct run run;
+	char *s;
+
+	(void)state;
+	fake_dir(dir, sizeof(dir), "ofile");
+	snprintf(out, sizeof(out), "%s/ofile.csv", tmpdir);
+	add_sample(dir, 3, 0, 7000, 1, "x");
+	run_reader(args, "ofile", &run);
+	check_status(&run, 0);
+	assert_int_equal(run.out_len, 0);
+	assert_string_equal(run.err, "");	/* -q, and nothing lost */
+	s = read_in(tmpdir, "ofile.csv");
+	assert_int_equal(strncmp(s, header, sizeof(header) - 1), 0);
+	assert_non_null(strstr(s, "\n7000,3,0,7,1,x,"));
+	free(s);
+	run_free(&run);
+}
+
+/* Records that arrive while the reader runs, one split across two writes,
+ * then SIGTERM: everything is written, exit 0. */
+static void test_live_growing_files_sigterm(void **state)
+{
+	char dir[DIR_MAX], path[PATH_MAX];
+	const char *args[] = { "-D", dir, NULL };
+	unsigned char b[SAMPLE_BYTES];
+	struct timespec ts = { 0, 250 * 1000 * 1000 };
+	struct fig f = fig1;
+	struct run run;
+	pid_t pid;
+
+	(void)state;
+	fake_dir(dir, sizeof(dir), "grow");
+	add_sample(dir, 1, 0, 1000, 1, "first");
+	snprintf(path, sizeof(path), "%s/cpu1", dir);
+	pid = spawn_reader(args, -1, "grow");
+	nanosleep(&ts, NULL);
+	f.cpu = 1;
+	f.seq = 1;
+	f.ts = 2000;
+	f.comm = "split";
+	make_sample(b, &f);
+	spit(path, b, 77, true);
+	nanosleep(&ts, NULL);
+	spit(path, b + 77, sizeof(b) - 77, true);
+	nanosleep(&ts, NULL);
+	assert_int_equal(kill(pid, SIGTERM), 0);
+	wait_reader(pid, "grow", &run);
+	check_status(&run, 0);
+	assert_non_null(strstr(run.out, "\n1000,1,0,1,1,first,"));
+	assert_non_null(strstr(run.out, "\n2000,1,1,42,4242,split,"));
+	assert_non_null(strstr(run.err, "2 records from 2 processes"));
+	assert_non_null(strstr(run.err, "0 lost (seq gaps)"));
+	run_free(&run);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * The merge watermark: a record whose ts_ns is within the margin (200 ms)
+ * of now waits, so a record of another CPU with a smaller ts_ns that shows
+ * up later still comes first; one that shows up too late is written out of
+ * order and counted.
+ */
+static void test_live_watermark(void **state)
+{
+	char dir[DIR_MAX], want[4096] = "", row[512], *a, *b, *c, *d;
+	const char *args[] = { "-D", dir, "-d", "2", NULL };
+	struct timespec ts = { 0, 300 * 1000 * 1000 };
+	uint64_t now = mono_ns();
+	struct run run;
+	pid_t pid;
+
+	(void)state;
+	fake_dir(dir, sizeof(dir), "watermark");
+	add_sample(dir, 0, 0, now - 3000000000u, 1, "A");	/* at once */
+	add_sample(dir, 0, 1, now + 1000000000u, 2, "B");	/* waits */
+	spit_str(dir, "cpu2", "");			/* filled later */
+	pid = spawn_reader(args, -1, "watermark");
+	nanosleep(&ts, NULL);
+	add_sample(dir, 2, 0, now - 4000000000u, 3, "D");	/* too late */
+	add_sample(dir, 2, 1, now + 900000000u, 4, "C");	/* before B */
+	wait_reader(pid, "watermark", &run);
+	check_status(&run, 0);
+	strcat(want, header);
+	want_row(row, sizeof(row), 0, 0, now - 3000000000u, 1, "A");
+	strcat(want, row);
+	want_row(row, sizeof(row), 2, 0, now - 4000000000u, 3, "D");
+	strcat(want, row);
+	want_row(row, sizeof(row), 2, 1, now + 900000000u, 4, "C");
+	strcat(want, row);
+	want_row(row, sizeof(row), 0, 1, now + 1000000000u, 2, "B");
+	strcat(want, row);
+	a = strstr(run.out, ",A,");
+	b = strstr(run.out, ",B,");
+	c = strstr(run.out, ",C,");
+	d = strstr(run.out, ",D,");
+	assert_true(a && b && c && d);
+	assert_string_equal(run.out, want);
+	assert_non_null(strstr(run.err, "1 records became readable more than 200 ms after their ts_ns"));
+	run_free(&run);
+}
+
+/* Drops come from the records_dropped / cpuN_dropped deltas of stats. */
+static void test_live_stats_drops(void **state)
+{
+	char dir[DIR_MAX];
+	const char *args[] = { "-D", dir, "-d", "0.6", NULL };
+	struct timespec ts = { 0, 200 * 1000 * 1000 };
+	struct run run;
+	pid_t pid;
+
+	(void)state;
+	fake_dir(dir, sizeof(dir), "drops");
+	add_sample(dir, 0, 0, 1000, 1, "a");
+	add_sample(dir, 2, 0, 2000, 2, "b");
+	pid = spawn_reader(args, -1, "drops");
+	nanosleep(&ts, NULL);
+	spit_str(dir, "stats",
+		 "records_written: 20\nrecords_dropped: 10\nticks: 9\n"
+		 "cpu0_dropped: 1\ncpu2_dropped: 9\ncpu0_written: 77\n");
+	wait_reader(pid, "drops", &run);
+	check_status(&run, 0);
+	assert_non_null(strstr(run.err,
+		"2 records from 2 processes in 2 ticks, 0 lost (seq gaps), 7 dropped (stats)"));
+	assert_non_null(strstr(run.err, "cpu2: 7 dropped (stats)"));
+	assert_null(strstr(run.err, "cpu0:"));
+	assert_non_null(strstr(run.err, "n_subbufs"));
+	run_free(&run);
+}
+
+static void test_live_bad_record(void **state)
+{
+	char dir[DIR_MAX], path[PATH_MAX];
+	const char *args[] = { "-D", dir, "-d", "0.2", NULL };
+	unsigned char junk[40];
+	struct run run;
+
+	(void)state;
+	fake_dir(dir, sizeof(dir), "bad");
+	add_sample(dir, 0, 0, 1000, 1, "a");
+	memset(junk, 0x11, sizeof(junk));
+	snprintf(path, sizeof(path), "%s/cpu0", dir);
+	spit(path, junk, sizeof(junk), true);
+	add_sample(dir, 0, 1, 2000, 2, "b");
+	run_reader(args, "bad", &run);
+	check_status(&run, 0);
+	assert_non_null(strstr(run.err, "cpu0: bad record at byte offset 160 of "));
+	assert_non_null(strstr(run.err, "bad magic 0x11111111"));
+	assert_non_null(strstr(run.err, "skipped 40 bytes"));
+	assert_non_null(strstr(run.err, "1 bad records, 40 bytes skipped"));
+	assert_non_null(strstr(run.out, "\n1000,0,0,"));
+	assert_non_null(strstr(run.out, "\n2000,0,1,"));
+	run_free(&run);
+}
+
+static void test_live_future_version(void **state)
+{
+	char dir[DIR_MAX], path[PATH_MAX];
+	const char *args[] = { "-D", dir, "-d", "5", NULL };
+	unsigned char b[SAMPLE_BYTES];
+	struct fig f = fig1;
+	struct run run;
+	char *s;
+
+	(void)state;
+	fake_dir(dir, sizeof(dir), "future");
+	add_sample(dir, 0, 0, 1000, 1, "a");
+	f.cpu = 0;
+	f.seq = 1;
+	make_sample(b, &f);
+	put_le(b, O_VERSION, MEMTRACE_VERSION + 1, 2);
+	snprintf(path, sizeof(path), "%s/cpu0", dir);
+	spit(path, b, sizeof(b), true);
+	run_reader(args, "future", &run);
+	check_status(&run, 1);	/* at once, not after -d 5 */
+	assert_non_null(strstr(run.err, "record format version 2 is newer than this reader's 1"));
+	assert_non_null(strstr(run.err, "update memtrace-reader"));
+	/* What came before is written; tracing is disabled again. */
+	assert_non_null(strstr(run.out, "\n1000,0,0,"));
+	s = read_in(dir, "enable");
+	assert_int_equal(s[0], '0');
+	free(s);
+	run_free(&run);
+}
+
+/*
+ * After rmmod, reads of the relay files fail with EIO.  /proc/self/mem
+ * read at offset 0 (unmapped) fails the same way, so cpu1 links there.
+ */
+static void test_live_module_unloaded(void **state)
+{
+	char dir[DIR_MAX], path[PATH_MAX];
+	const char *args[] = { "-D", dir, "-d", "5", NULL };
+	struct run run;
+
+	(void)state;
+	fake_dir(dir, sizeof(dir), "rmmod");
+	add_sample(dir, 0, 0, 1000, 1, "a");
+	snprintf(path, sizeof(path), "%s/cpu1", dir);
+	assert_int_equal(symlink("/proc/self/mem", path), 0);
+	run_reader(args, "rmmod", &run);
+	check_status(&run, 1);	/* at once, not after -d 5 */
+	assert_non_null(strstr(run.err, "cpu1: Input/output error: module unloaded"));
+	/* What was read is written, and the summary still comes. */
+	assert_non_null(strstr(run.out, "\n1000,0,0,"));
+	assert_non_null(strstr(run.err, "1 records from 1 processes"));
+	run_free(&run);
+}
+
+/* Any other read error names the file and exits 1. */
+static void test_live_read_error(void **state)
+{
+	char dir[DIR_MAX], path[PATH_MAX];
+	const char *args[] = { "-D", dir, "-d", "5", NULL };
+	struct run run;
+	char *s;
+
+	(void)state;
+	fake_dir(dir, sizeof(dir), "eisdir");
+	snprintf(path, sizeof(path), "%s/cpu7", dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	run_reader(args, "eisdir", &run);
+	check_status(&run, 1);
+	assert_non_null(strstr(run.err, "reading "));
+	assert_non_null(strstr(run.err, "cpu7: Is a directory"));
+	assert_string_equal(run.out, header);
+	s = read_in(dir, "enable");
+	assert_int_equal(s[0], '0');
+	free(s);
+	run_free(&run);
+}
+
+static void test_live_output_errors(void **state)
+{
+	char dir[DIR_MAX];
+	const char *full[] = { "-D", dir, "-d", "0.2", "-o", "/dev/full", NULL };
+	const char *args[] = { "-D", dir, "-d", "0.5", NULL };
+	struct run run;
+	int p[2];
+	pid_t pid;
+	char *s;
+
+	(void)state;
+	fake_dir(dir, sizeof(dir), "oerr");
+	add_sample(dir, 0, 0, 1000, 1, "a");
+	run_reader(full, "full", &run);
+	check_status(&run, 1);
+	assert_non_null(strstr(run.err, "writing /dev/full: No space left on device"));
+	s = read_in(dir, "enable");
+	assert_int_equal(s[0], '0');
+	free(s);
+	run_free(&run);
+
+	/* Closed pipe: EPIPE, not death by SIGPIPE. */
+	assert_int_equal(pipe(p), 0);
+	close(p[0]);
+	pid = spawn_reader(args, p[1], "epipe");
+	close(p[1]);
+	wait_reader(pid, "epipe", &run);
+	check_status(&run, 1);
+	assert_non_null(strstr(run.err, "writing standard output: Broken pipe"));
+	run_free(&run);
+}
+
+static void test_usage(void **state)
+{
+	const char *help[] = { "--help", NULL };
+	const char *version[] = { "-V", NULL };
+	const char *const bad[][4] = {
+		{ "--bogus", NULL },
+		{ "-d", "0", NULL },
+		{ "-d", "abc", NULL },
+		{ "-d", "-1", NULL },
+		{ "-I", "0", NULL },
+		{ "-I", "60001", NULL },
+		{ "-I", "5ms", NULL },
+		{ "-p", "0", NULL },
+		{ "-p", "12x", NULL },
+		{ "extra", NULL },
+		{ "-d", NULL },
+	};
+	static const char *const opts[] = {
+		"-d SECONDS", "--duration=SECONDS", "-o FILE", "--output=FILE",
+		"-p PID", "--pid=PID", "-I MS", "--interval=MS", "-D DIR",
+		"--debugfs=DIR", "-q", "--quiet", "-V", "--version", "--help",
+	};
+	struct run run;
+
+	(void)state;
+	run_reader(help, "help", &run);
+	check_status(&run, 0);
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		assert_non_null(strstr(run.out, opts[i]));
+	assert_string_equal(run.err, "");
+	run_free(&run);
+
+	run_reader(version, "version", &run);
+	check_status(&run, 0);
+	assert_non_null(strstr(run.out, "memtrace-reader "));
+	run_free(&run);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		run_reader(bad[i], "bad-usage", &run);
+		check_status(&run, 2);
+		assert_non_null(strstr(run.err, "Usage: memtrace-reader"));
+		assert_int_equal(run.out_len, 0);
+		run_free(&run);
+	}
+}
+
+static void test_setup_errors(void **state)
+{
+	char dir[DIR_MAX], nodir[DIR_MAX], empty[DIR_MAX];
+	const char *missing[] = { "-D", nodir, "-d", "0.1", NULL };
+	const char *nocpu[] = { "-D", empty, "-d", "0.1", NULL };
+	const char *nopid[] = { "-D", dir, "-d", "0.1", "-p", "2147483647", NULL };
+	struct run run;
+	char *s;
+
+	(void)state;
+	snprintf(nodir, sizeof(nodir), "%s/no-such-dir", tmpdir);
+	run_reader(missing, "missing", &run);
+	check_status(&run, 1);
+	assert_non_null(strstr(run.err, "module is not loaded"));
+	assert_non_null(strstr(run.err, "insmod module/memtrace.ko or modprobe memtrace"));
+	assert_null(strchr(strchr(run.err, '\n') + 1, '\n'));	/* one line */
+	run_free(&run);
+
+	fake_dir(empty, sizeof(empty), "nocpu");
+	run_reader(nocpu, "nocpu", &run);
+	check_status(&run, 1);
+	assert_non_null(strstr(run.err, "holds no cpuN files"));
+	run_free(&run);
+
+	fake_dir(dir, sizeof(dir), "nopid");
+	add_sample(dir, 0, 0, 1000, 1, "a");
+	run_reader(nopid, "nopid", &run);
+	check_status(&run, 1);
+	assert_non_null(strstr(run.err, "no such process: 2147483647"));
+	s = read_in(dir, "enable");
+	assert_int_equal(s[0], '0');		/* never enabled */
+	free(s);
+	run_free(&run);
+}
+
+/* ---- main ---------------------------------------------------------------- */
+
+static void rm_rf(const char *path)
+{
+	char cmd[PATH_MAX + 16];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
+	if (system(cmd) != 0)
+		fprintf(stderr, "# could not remove %s\n", path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_decode_valid_sample),
+		cmocka_unit_test(test_decode_bad_magic),
+		cmocka_unit_test(test_decode_future_version),
+		cmocka_unit_test(test_decode_impossible_size),
+		cmocka_unit_test(test_decode_truncated),
+		cmocka_unit_test(test_decode_unknown_type_skipped),
+		cmocka_unit_test(test_decode_longer_sample),
+		cmocka_unit_test(test_stream_seq_gaps),
+		cmocka_unit_test(test_stream_split_reads),
+		cmocka_unit_test(test_stream_resync),
+		cmocka_unit_test(test_stream_wrong_cpu),
+		cmocka_unit_test(test_csv_header),
+		cmocka_unit_test(test_csv_row_exact),
+		cmocka_unit_test(test_csv_comm_quoting),
+		cmocka_unit_test(test_csv_comm_16_bytes),
+		cmocka_unit_test(test_csv_u64_max),
+		cmocka_unit_test(test_u64_dec),
+		cmocka_unit_test(test_out_errors),
+		cmocka_unit_test(test_out_buffering),
+		cmocka_unit_test(test_usage),
+		cmocka_unit_test(test_setup_errors),
+		cmocka_unit_test(test_live_merge_sparse_cpus),
+		cmocka_unit_test(test_live_output_file_quiet),
+		cmocka_unit_test(test_live_growing_files_sigterm),
+		cmocka_unit_test(test_live_watermark),
+		cmocka_unit_test(test_live_stats_drops),
+		cmocka_unit_test(test_live_bad_record),
+		cmocka_unit_test(test_live_future_version),
+		cmocka_unit_test(test_live_module_unloaded),
+		cmocka_unit_test(test_live_read_error),
+		cmocka_unit_test(test_live_output_errors),
+	};
+	const char *t = getenv("TMPDIR");
+	int failed;
+
+	reader_bin = getenv("MEMTRACE_READER");
+	if (!reader_bin || access(reader_bin, X_OK)) {
+		fprintf(stderr, "test_decode: set MEMTRACE_READER to the reader binary\n");
+		return 1;
+	}
+	if (snprintf(tmpdir, sizeof(tmpdir), "%s/memtrace-test-XXXXXX",
+		     t && *t ? t : "/tmp") >= (int)sizeof(tmpdir) ||
+	    !mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	failed = cmocka_run_group_tests_name("memtrace-reader", tests, NULL, NULL);
+	if (!failed)
+		rm_rf(tmpdir);
+	else
+		fprintf(stderr, "# test files kept in %s\n", tmpdir);
+	return failed ? 1 : 0;
+}
