@@ -23,9 +23,14 @@
 
 /**
  * struct mtr_cpu_counters - per-CPU record accounting.
- * @seq:     next sequence number of this CPU (records attempted so far).
- * @written: records committed to this CPU's relay buffer.
- * @dropped: records lost because the buffer was full (seq == written + dropped).
+ * @seq:           next sequence number of this CPU (samples attempted).
+ * @written:       samples committed to this CPU's relay buffer.
+ * @dropped:       samples lost because the buffer was full
+ *                 (seq == written + dropped).
+ * @pend_lost:     samples dropped since the last loss record was committed.
+ * @pend_first_seq: seq of the first of those.
+ * @pend_first_ts: its timestamp, ns.
+ * @pend_last_ts:  timestamp of the last of those, ns.
  *
  * Written only by mtr_channel_write() on the owning CPU with interrupts off;
  * read locklessly by the stats file (64-bit loads, so never torn on 64-bit).
@@ -34,6 +39,10 @@ struct mtr_cpu_counters {
 	u64 seq;
 	u64 written;
 	u64 dropped;
+	u64 pend_lost;
+	u64 pend_first_seq;
+	u64 pend_first_ts;
+	u64 pend_last_ts;
 };
 
 static DEFINE_PER_CPU(struct mtr_cpu_counters, mtr_counters);
@@ -102,39 +111,77 @@ void mtr_channel_close(void)
 	mtr_chan = NULL;
 }
 
+/* Fill the loss record that reports the pending drops of @c. */
+static void mtr_fill_loss(struct memtrace_loss *loss,
+			  const struct mtr_cpu_counters *c,
+			  const struct memtrace_sample *next)
+{
+	loss->hdr = next->hdr;
+	loss->hdr.type = cpu_to_le16(MEMTRACE_REC_LOSS);
+	loss->hdr.size = cpu_to_le32(sizeof(*loss));
+	loss->lost = cpu_to_le64(c->pend_lost);
+	loss->lost_total = cpu_to_le64(c->dropped);
+	loss->first_seq = cpu_to_le64(c->pend_first_seq);
+	loss->first_ts_ns = cpu_to_le64(c->pend_first_ts);
+	loss->last_ts_ns = cpu_to_le64(c->pend_last_ts);
+	loss->flags = 0;
+	loss->reserved = 0;
+}
+
 /**
- * mtr_channel_write() - stamp and commit one record on the current CPU.
+ * mtr_channel_write() - stamp and commit one sample on the current CPU.
  * @rec: the record; hdr.cpu, hdr.seq and hdr.ts_ns are filled in here.
  *
  * Stamping and copying happen in one interrupts-off section, so per CPU the
  * records are in seq and ts_ns order.  The record is copied before the
  * buffer's write offset moves past it (with a write barrier), so a reader
  * reading the sub-buffer being written never sees a half-written record.
- * When the buffer is full the record is dropped and counted.
+ *
+ * When the buffer is full the sample is dropped: it still consumes its seq,
+ * and it is counted.  The first sample committed after drops is preceded,
+ * in the same sub-buffer and the same commit, by a struct memtrace_loss that
+ * reports them (the two fit or neither is written).
  *
  * Context: any context that may disable interrupts; does not sleep.
  */
 void mtr_channel_write(struct memtrace_sample *rec)
 {
-	const size_t len = sizeof(*rec);
+	struct memtrace_loss loss;
 	struct mtr_cpu_counters *c;
 	struct rchan_buf *buf;
 	unsigned long flags;
+	size_t need, off;
+	u64 seq, ts;
 
 	local_irq_save(flags);
 	c = this_cpu_ptr(&mtr_counters);
 	buf = *this_cpu_ptr(mtr_chan->buf);
+	seq = c->seq++;
+	ts = ktime_get_ns();
 	rec->hdr.cpu = cpu_to_le32(smp_processor_id());
-	rec->hdr.seq = cpu_to_le64(c->seq++);
-	rec->hdr.ts_ns = cpu_to_le64(ktime_get_ns());
+	rec->hdr.seq = cpu_to_le64(seq);
+	rec->hdr.ts_ns = cpu_to_le64(ts);
+	need = sizeof(*rec) + (c->pend_lost ? sizeof(loss) : 0);
 	if (unlikely(!buf) ||
-	    (unlikely(buf->offset + len > mtr_chan->subbuf_size) &&
-	     !relay_switch_subbuf(buf, len))) {
+	    (unlikely(buf->offset + need > mtr_chan->subbuf_size) &&
+	     !relay_switch_subbuf(buf, need))) {
+		if (!c->pend_lost++) {
+			c->pend_first_seq = seq;
+			c->pend_first_ts = ts;
+		}
+		c->pend_last_ts = ts;
 		c->dropped++;
 	} else {
-		memcpy(buf->data + buf->offset, rec, len);
-		smp_wmb(); /* record before offset, for concurrent read() */
-		WRITE_ONCE(buf->offset, buf->offset + len);
+		off = buf->offset;
+		if (unlikely(c->pend_lost)) {
+			mtr_fill_loss(&loss, c, rec);
+			memcpy(buf->data + off, &loss, sizeof(loss));
+			off += sizeof(loss);
+			c->pend_lost = 0;
+		}
+		memcpy(buf->data + off, rec, sizeof(*rec));
+		smp_wmb(); /* records before offset, for concurrent read() */
+		WRITE_ONCE(buf->offset, off + sizeof(*rec));
 		c->written++;
 	}
 	local_irq_restore(flags);
@@ -166,8 +213,9 @@ void mtr_channel_totals(u64 *written, u64 *dropped)
  * mtr_channel_show_stats() - print the channel's lines of the stats file.
  * @m: the seq_file.
  *
- * Prints records_written, records_dropped, then cpuN_written and
- * cpuN_dropped for every possible CPU that has written or dropped anything.
+ * Prints records_written, records_dropped, then cpuN_written, cpuN_dropped
+ * and cpuN_seq (the CPU's next sequence number) for every CPU that is online
+ * or has written or dropped anything.
  */
 void mtr_channel_show_stats(struct seq_file *m)
 {
@@ -187,5 +235,6 @@ void mtr_channel_show_stats(struct seq_file *m)
 			   READ_ONCE(c->written));
 		seq_printf(m, "cpu%d_dropped: %llu\n", cpu,
 			   READ_ONCE(c->dropped));
+		seq_printf(m, "cpu%d_seq: %llu\n", cpu, READ_ONCE(c->seq));
 	}
 }

@@ -12,10 +12,12 @@
  *    reader skips record types it does not know using hdr.size, and skips
  *    trailing fields it does not know in a record type it does know.  Fields
  *    are only ever appended; none is ever removed or given a new meaning.
- *  - hdr.seq counts records per CPU, starting at 0 when the module loads.  It
- *    is consumed by every record the module tries to write, including those
- *    dropped because the relay buffer was full, so a gap in seq on one CPU's
- *    stream is exactly the number of records lost there.
+ *  - hdr.seq counts sample records per CPU, starting at 0 when the module
+ *    loads.  It is consumed by every sample the module tries to write,
+ *    including those dropped because the relay buffer was full, so a gap in
+ *    seq on one CPU's stream is exactly the number of records lost there.
+ *    Loss records (struct memtrace_loss) consume no seq: they carry the seq
+ *    of the sample that follows them and say which seqs were lost.
  *
  * Included by the kernel module (module/) and by the reader (reader/); it
  * only uses the fixed-width types of <linux/types.h>.
@@ -35,12 +37,14 @@
 /**
  * enum memtrace_rec_type - values of memtrace_rec_hdr.type.
  * @MEMTRACE_REC_SAMPLE: struct memtrace_sample, one per process per tick.
+ * @MEMTRACE_REC_LOSS:   struct memtrace_loss, records lost to a full buffer.
  *
- * Values 2 (loss record) and 3 (schema record) are reserved for in-band
- * metadata; a reader skips any type it does not know.
+ * Value 3 is reserved for a schema record; a reader skips any type it does
+ * not know.
  */
 enum memtrace_rec_type {
 	MEMTRACE_REC_SAMPLE = 1,
+	MEMTRACE_REC_LOSS = 2,
 };
 
 /**
@@ -125,6 +129,42 @@ struct memtrace_sample {
 	__le64 wss_window_ns;
 };
 
+/**
+ * MEMTRACE_LOSS_F_READER - memtrace_loss.flags: written by the reader, not
+ * the kernel: drops after the last record the reader saw on that CPU, taken
+ * from the stats file (cpuN_seq) at the end of a session.
+ */
+#define MEMTRACE_LOSS_F_READER	(1U << 0)
+
+/**
+ * struct memtrace_loss - a run of records lost on one CPU (80 bytes).
+ *
+ * The module writes one just before the first record it manages to commit
+ * after one or more drops on that CPU, so the drops are visible in the data
+ * itself, not only in the stats file.
+ *
+ * @hdr:         common header, type MEMTRACE_REC_LOSS; hdr.seq is the seq of
+ *               the sample that follows (a loss record consumes no seq),
+ *               hdr.ts_ns when the loss record was written.
+ * @lost:        samples lost in this run: seqs first_seq .. first_seq+lost-1.
+ * @lost_total:  samples lost on this CPU since the module loaded.
+ * @first_seq:   seq of the first lost sample.
+ * @first_ts_ns: CLOCK_MONOTONIC time of the first lost sample.
+ * @last_ts_ns:  CLOCK_MONOTONIC time of the last lost sample.
+ * @flags:       MEMTRACE_LOSS_F_* bits.
+ * @reserved:    0.
+ */
+struct memtrace_loss {
+	struct memtrace_rec_hdr hdr;
+	__le64 lost;
+	__le64 lost_total;
+	__le64 first_seq;
+	__le64 first_ts_ns;
+	__le64 last_ts_ns;
+	__le32 flags;
+	__le32 reserved;
+};
+
 #ifdef __KERNEL__
 #include <linux/build_bug.h>
 #define MEMTRACE_ABI_ASSERT(cond, msg) static_assert(cond, msg)
@@ -134,5 +174,6 @@ struct memtrace_sample {
 
 MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_rec_hdr) == 32, "header is 32 bytes");
 MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_sample) == 160, "sample is 160 bytes");
+MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_loss) == 80, "loss record is 80 bytes");
 
 #endif /* _UAPI_MEMTRACE_H */
