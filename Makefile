@@ -27,7 +27,7 @@ READER_LIBS := -lcsv
 
 READER_SRCS := reader/memtrace-reader.c reader/decode.c reader/csv.c
 READER_HDRS := $(wildcard reader/*.h) include/uapi/memtrace.h
-MODULE_SRCS := $(wildcard module/*.c module/*.h module/Kbuild) include/uapi/memtrace.h
+MODULE_SRCS := $(wildcard module/*.c module/*.h module/Kbuild tracepoints/*.h) include/uapi/memtrace.h
 
 .PHONY: all module reader vm-module memload check demo deps clean doc
 
@@ -57,8 +57,9 @@ vm-module: $(VM_BUILD)/memtrace.ko
 
 $(VM_BUILD)/memtrace.ko: $(MODULE_SRCS)
 	@test -f $(DEB_KDIR)/Makefile || { echo "Debian headers missing: run 'sudo make deps'" >&2; exit 1; }
-	mkdir -p $(VM_BUILD)/src/module $(VM_BUILD)/src/include/uapi
+	mkdir -p $(VM_BUILD)/src/module $(VM_BUILD)/src/include/uapi $(VM_BUILD)/src/tracepoints
 	cp -p module/*.c module/*.h module/Kbuild $(VM_BUILD)/src/module/
+	cp -p tracepoints/*.h $(VM_BUILD)/src/tracepoints/
 	cp -p include/uapi/memtrace.h $(VM_BUILD)/src/include/uapi/
 	$(MAKE) -C $(DEB_KDIR) M=$(CURDIR)/$(VM_BUILD)/src/module modules
 	cp $(VM_BUILD)/src/module/memtrace.ko $@

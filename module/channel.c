@@ -143,14 +143,16 @@ static void mtr_fill_loss(struct memtrace_loss *loss,
  * reports them (the two fit or neither is written).
  *
  * Context: any context that may disable interrupts; does not sleep.
+ * Return: true when the sample was committed, false when it was dropped.
  */
-void mtr_channel_write(struct memtrace_sample *rec)
+bool mtr_channel_write(struct memtrace_sample *rec)
 {
 	struct memtrace_loss loss;
 	struct mtr_cpu_counters *c;
 	struct rchan_buf *buf;
 	unsigned long flags;
 	size_t need, off;
+	bool ok = false;
 	u64 seq, ts;
 
 	local_irq_save(flags);
@@ -183,8 +185,10 @@ void mtr_channel_write(struct memtrace_sample *rec)
 		smp_wmb(); /* records before offset, for concurrent read() */
 		WRITE_ONCE(buf->offset, off + sizeof(*rec));
 		c->written++;
+		ok = true;
 	}
 	local_irq_restore(flags);
+	return ok;
 }
 
 /**

@@ -124,7 +124,7 @@ static void __exit mtr_exit(void)
 {
 	/* no control file can restart the sampler once this returns */
 	mtr_control_remove();
-	mtr_sampler_set_enabled(false);
+	mtr_sampler_shutdown();
 	mtr_channel_close();
 	debugfs_remove(mtr_dir);
 	mtr_sampler_exit();

@@ -3,7 +3,9 @@
  * memtrace internal interfaces between the files of the module:
  *   main.c     module init/exit and load-time parameters
  *   channel.c  relay channel (per-CPU buffers in debugfs) and the record path
- *   sampler.c  hrtimer + work item that runs one tick, tick statistics
+ *   sampler.c  hrtimer + work item that runs one tick, its two users (relay,
+ *              trace events), tick statistics
+ *   trace.c    instantiates the memstat trace events (tracepoints/)
  *   proc.c     the per-process figures of one record
  *   pids.c     the registered-tgid filter
  *   control.c  debugfs control files
@@ -30,13 +32,15 @@ extern unsigned int mtr_interval_ms;
 /* channel.c */
 int mtr_channel_open(struct dentry *dir, size_t subbuf_size, size_t n_subbufs);
 void mtr_channel_close(void);
-void mtr_channel_write(struct memtrace_sample *rec);
+bool mtr_channel_write(struct memtrace_sample *rec);
 void mtr_channel_totals(u64 *written, u64 *dropped);
 void mtr_channel_show_stats(struct seq_file *m);
 
 /* sampler.c */
 int mtr_sampler_init(void);
+void mtr_sampler_shutdown(void);
 void mtr_sampler_exit(void);
+void mtr_emit(struct memtrace_sample *rec);
 int mtr_sampler_set_enabled(bool on);
 bool mtr_sampler_enabled(void);
 void mtr_sampler_show_stats(struct seq_file *m);

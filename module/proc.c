@@ -116,7 +116,7 @@ static void mtr_read_sig(struct task_struct *p, struct memtrace_sample *rec)
 }
 
 /**
- * mtr_sample_task() - measure one thread group and write its record.
+ * mtr_sample_task() - measure one thread group and emit its record.
  * @p:    the thread group leader (as for_each_process() or
  *        pid_task(pid, PIDTYPE_TGID) yield it).
  * @tick: the current tick number.
@@ -124,8 +124,9 @@ static void mtr_read_sig(struct task_struct *p, struct memtrace_sample *rec)
  * Context: process context inside rcu_read_lock(), which keeps @p, its
  * thread list and its signal_struct alive; takes task_lock() and, on
  * contention with an exiting thread, sig->stats_lock; does not sleep.
- * Return: true when a record was produced (written or counted as dropped),
- * false when @p has no address space (kernel thread, or exiting).
+ * Return: true when a sample was produced and emitted (to the relay buffer,
+ * where it may have been dropped and counted, and/or the memstat_sample
+ * event), false when @p has no address space (kernel thread, or exiting).
  */
 bool mtr_sample_task(struct task_struct *p, u64 tick)
 {
@@ -145,6 +146,6 @@ bool mtr_sample_task(struct task_struct *p, u64 tick)
 	/* p->comm of the leader is what /proc/PID/status "Name:" shows */
 	strscpy_pad(rec.comm, p->comm, sizeof(rec.comm));
 	/* flags, wss_kb, wss_window_ns stay 0: WSS not measured */
-	mtr_channel_write(&rec);
+	mtr_emit(&rec);
 	return true;
 }

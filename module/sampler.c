@@ -2,12 +2,20 @@
 /*
  * memtrace sampler: an hrtimer fires every interval_ms and queues one work
  * item; the work (process context, may sleep) runs one tick: it measures
- * every monitored thread group and writes one record each into the relay
- * buffer of the CPU it runs on.
+ * every monitored thread group and emits one record each, into the relay
+ * buffer of the CPU it runs on (while the debugfs file enable is 1) and as a
+ * memstat_sample trace event (while that event has a probe attached).
  *
- * Locking: mtr_sampler_lock (a mutex) serialises enable/disable.  The tick
- * statistics are written only by the work item (never concurrent with
- * itself) and read locklessly by the stats file.
+ * The sampler has two users and runs while either wants it: the relay path
+ * (enable = 1) and the trace events (any memstat event enabled, counted by
+ * the events' reg/unreg callbacks).  With enable at 0 the relay path costs
+ * nothing; with the events disabled their static keys cost nothing.
+ *
+ * Locking: mtr_sampler_lock (a mutex, static so that it outlives module
+ * exit: the tracing core may call mtr_trace_unreg() after our exit function,
+ * when it removes a module's events that are still enabled) serialises the
+ * users' state and start/stop.  The tick statistics are written only by the
+ * work item (never concurrent with itself) and read locklessly.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -21,14 +29,21 @@
 
 #include "compat.h"
 #include "memtrace.h"
+#include "memstat.h"
+
+static DEFINE_MUTEX(mtr_sampler_lock);
 
 /**
  * struct mtr_sampler - the sampler's state.
  * @timer:        fires every mtr_interval_ms and queues @work.
  * @work:         runs one tick.
  * @wq:           unbound workqueue of @work, flushed at unload.
- * @lock:         serialises mtr_sampler_set_enabled().
- * @enabled:      the sampler runs (written under @lock).
+ * @relay_on:     the enable file is 1 (under mtr_sampler_lock).
+ * @trace_users:  memstat events with a probe attached (under the lock).
+ * @running:      timer armed (under the lock).
+ * @dead:         module exit has begun: never start again (under the lock).
+ * @tick_relay:   relay_on as the current tick saw it at its start.
+ * @tick_written: relay records committed by the current tick.
  * @tick:         ticks run since load; the current tick's number.
  * @ticks_missed: timer expiries that found the previous tick still queued,
  *                plus expiries skipped by hrtimer_forward() overruns.
@@ -40,8 +55,12 @@ struct mtr_sampler {
 	struct hrtimer timer;
 	struct work_struct work;
 	struct workqueue_struct *wq;
-	struct mutex lock;
-	bool enabled;
+	bool relay_on;
+	int trace_users;
+	bool running;
+	bool dead;
+	bool tick_relay;
+	unsigned int tick_written;
 	u64 tick;
 	u64 ticks_missed;
 	unsigned int procs_last;
@@ -50,6 +69,19 @@ struct mtr_sampler {
 };
 
 static struct mtr_sampler mtr_s;
+
+/**
+ * mtr_emit() - hand one filled sample to the consumers of this tick.
+ * @rec: the record; its header is stamped by the relay path.
+ *
+ * Context: the sampler's work item, possibly inside rcu_read_lock().
+ */
+void mtr_emit(struct memtrace_sample *rec)
+{
+	if (mtr_s.tick_relay)
+		mtr_s.tick_written += mtr_channel_write(rec);
+	trace_memstat_sample(rec);
+}
 
 /* Every thread group with an address space, under one RCU read section. */
 static unsigned int mtr_sample_all(u64 tick)
@@ -66,9 +98,11 @@ static unsigned int mtr_sample_all(u64 tick)
 
 static void mtr_tick_fn(struct work_struct *work)
 {
-	u64 t0 = ktime_get_ns(), dt, tick = ++mtr_s.tick;
+	u64 t0 = ktime_get_ns(), dt, tick = ++mtr_s.tick, written, dropped;
 	unsigned int n;
 
+	mtr_s.tick_relay = READ_ONCE(mtr_s.relay_on);
+	mtr_s.tick_written = 0;
 	if (!mtr_pids_sample(tick, &n))
 		n = mtr_sample_all(tick);
 
@@ -77,6 +111,10 @@ static void mtr_tick_fn(struct work_struct *work)
 	WRITE_ONCE(mtr_s.tick_last_ns, dt);
 	if (dt > mtr_s.tick_max_ns)
 		WRITE_ONCE(mtr_s.tick_max_ns, dt);
+	if (trace_memstat_tick_enabled()) {
+		mtr_channel_totals(&written, &dropped);
+		trace_memstat_tick(tick, n, mtr_s.tick_written, dropped, dt);
+	}
 }
 
 /* hrtimer callback, hard interrupt context: queue the tick, re-arm. */
@@ -95,45 +133,95 @@ static enum hrtimer_restart mtr_timer_fn(struct hrtimer *timer)
 	return HRTIMER_RESTART;
 }
 
-/**
- * mtr_sampler_set_enabled() - start or stop the sampler.
- * @on: true to start, false to stop.
- *
- * Starting runs the first tick at once and then one every mtr_interval_ms.
- * Stopping cancels the timer and waits for a tick in progress, so when it
- * returns every record of the session is in the relay buffers.  Starting a
- * running or stopping a stopped sampler does nothing.
- *
- * Context: process context, may sleep; takes the sampler's mutex.
- * Return: 0.
+/*
+ * Start or stop the timer to match the users' wishes.  Stopping cancels the
+ * timer and waits for a tick in progress.  Called with mtr_sampler_lock held.
  */
-int mtr_sampler_set_enabled(bool on)
+static void mtr_sampler_update(void)
 {
-	mutex_lock(&mtr_s.lock);
-	if (on && !mtr_s.enabled) {
-		mtr_s.enabled = true;
+	bool want = !mtr_s.dead && (mtr_s.relay_on || mtr_s.trace_users > 0);
+
+	lockdep_assert_held(&mtr_sampler_lock);
+	if (want && !mtr_s.running) {
+		mtr_s.running = true;
 		queue_work(mtr_s.wq, &mtr_s.work);
 		hrtimer_start(&mtr_s.timer,
 			      ms_to_ktime(READ_ONCE(mtr_interval_ms)),
 			      HRTIMER_MODE_REL);
-	} else if (!on && mtr_s.enabled) {
+	} else if (!want && mtr_s.running) {
 		hrtimer_cancel(&mtr_s.timer);
 		/* the timer cannot re-queue the work any more */
-		flush_work(&mtr_s.work);
-		mtr_s.enabled = false;
+		cancel_work_sync(&mtr_s.work);
+		mtr_s.running = false;
 	}
-	mutex_unlock(&mtr_s.lock);
+}
+
+/**
+ * mtr_sampler_set_enabled() - the relay path's wish (the enable file).
+ * @on: true to start sampling into the relay buffers, false to stop.
+ *
+ * Starting runs the first tick at once and then one every mtr_interval_ms.
+ * Stopping returns once no tick writes into the relay buffers any more (the
+ * tick in progress has finished), so a reader that drains the buffers then
+ * has every record; the sampler keeps running for the trace events if any is
+ * enabled.  Starting a running or stopping a stopped relay path does nothing.
+ *
+ * Context: process context, may sleep; takes mtr_sampler_lock.
+ * Return: 0.
+ */
+int mtr_sampler_set_enabled(bool on)
+{
+	mutex_lock(&mtr_sampler_lock);
+	if (on != mtr_s.relay_on) {
+		WRITE_ONCE(mtr_s.relay_on, on);
+		mtr_sampler_update();
+		/* a tick that started with the relay on may still be writing */
+		if (!on && mtr_s.running)
+			flush_work(&mtr_s.work);
+	}
+	mutex_unlock(&mtr_sampler_lock);
 	return 0;
 }
 
 /**
- * mtr_sampler_enabled() - whether the sampler runs.
+ * mtr_sampler_enabled() - whether the enable file is 1.
  *
  * Context: any; lockless snapshot.
  */
 bool mtr_sampler_enabled(void)
 {
-	return READ_ONCE(mtr_s.enabled);
+	return READ_ONCE(mtr_s.relay_on);
+}
+
+/**
+ * mtr_trace_reg() - a memstat event got its first probe: sample for it.
+ *
+ * Context: called by the tracepoint core under tracepoints_mutex; may sleep.
+ * Return: 0.
+ */
+int mtr_trace_reg(void)
+{
+	mutex_lock(&mtr_sampler_lock);
+	mtr_s.trace_users++;
+	mtr_sampler_update();
+	mutex_unlock(&mtr_sampler_lock);
+	return 0;
+}
+
+/**
+ * mtr_trace_unreg() - a memstat event lost its last probe.
+ *
+ * Stops the sampler when no event is enabled and enable is 0.  May run after
+ * mtr_sampler_shutdown() (the tracing core disables a module's events after
+ * the module's exit function); then it only counts.
+ * Context: called by the tracepoint core under tracepoints_mutex; may sleep.
+ */
+void mtr_trace_unreg(void)
+{
+	mutex_lock(&mtr_sampler_lock);
+	mtr_s.trace_users--;
+	mtr_sampler_update();
+	mutex_unlock(&mtr_sampler_lock);
 }
 
 /**
@@ -157,7 +245,6 @@ void mtr_sampler_show_stats(struct seq_file *m)
  */
 int mtr_sampler_init(void)
 {
-	mutex_init(&mtr_s.lock);
 	INIT_WORK(&mtr_s.work, mtr_tick_fn);
 	mtr_hrtimer_setup(&mtr_s.timer, mtr_timer_fn);
 	mtr_s.wq = alloc_workqueue("memtrace", WQ_UNBOUND, 0);
@@ -165,14 +252,27 @@ int mtr_sampler_init(void)
 }
 
 /**
- * mtr_sampler_exit() - stop the sampler and free the workqueue.
+ * mtr_sampler_shutdown() - stop for good, whatever the users want.
  *
- * Context: module exit, may sleep; no control file can restart the sampler
- * any more.
+ * After it returns no tick runs and none will: reg callbacks that come later
+ * only count.
+ * Context: module exit, may sleep; the control files are gone.
+ */
+void mtr_sampler_shutdown(void)
+{
+	mutex_lock(&mtr_sampler_lock);
+	mtr_s.dead = true;
+	mtr_sampler_update();
+	mutex_unlock(&mtr_sampler_lock);
+}
+
+/**
+ * mtr_sampler_exit() - free the workqueue.
+ *
+ * Context: module exit (or init unwinding), after mtr_sampler_shutdown() or
+ * before the sampler was ever started.
  */
 void mtr_sampler_exit(void)
 {
-	mtr_sampler_set_enabled(false);
 	destroy_workqueue(mtr_s.wq);
-	mutex_destroy(&mtr_s.lock);
 }
