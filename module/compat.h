@@ -30,4 +30,28 @@ mtr_hrtimer_setup(struct hrtimer *timer,
 #endif
 }
 
+/*
+ * Test and clear the Accessed bit of a PTE / PMD.  The kernel's
+ * ptep_test_and_clear_young() and pmdp_test_and_clear_young() are out of
+ * line and not exported on 6.1; on x86 they are exactly this.  The caller
+ * holds the page-table lock.
+ */
+#ifdef CONFIG_X86
+#include <asm/pgtable.h>
+#include <asm/tlbflush.h>
+
+static inline bool mtr_ptep_test_and_clear_young(pte_t *ptep)
+{
+	return test_and_clear_bit(_PAGE_BIT_ACCESSED,
+				  (unsigned long *)&ptep->pte);
+}
+
+static inline bool mtr_pmdp_test_and_clear_young(pmd_t *pmdp)
+{
+	return test_and_clear_bit(_PAGE_BIT_ACCESSED, (unsigned long *)pmdp);
+}
+#else
+#error "memtrace's WSS scanner supports x86 only"
+#endif
+
 #endif /* _MEMTRACE_COMPAT_H */

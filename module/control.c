@@ -10,6 +10,8 @@
  *   pids         rw  read: registered tgids, one per line.  Write "+PID" to
  *                    register, "-PID" to unregister, "clear" to return to
  *                    sampling every process.
+ *   wss_interval_ms rw WSS window in ms: 0 = off (default) or 10..600000;
+ *                    also the module parameter of that name.
  *   stats        r   "key: value" lines, see mtr_stats_show().
  *
  * Writes take one value per write(2) (a trailing newline is allowed) and are
@@ -109,6 +111,32 @@ static ssize_t mtr_interval_write(struct file *file, const char __user *ubuf,
 	return count;
 }
 
+static int mtr_wss_interval_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "%u\n", READ_ONCE(mtr_wss_interval_ms));
+	return 0;
+}
+
+static ssize_t mtr_wss_interval_write(struct file *file,
+				      const char __user *ubuf, size_t count,
+				      loff_t *ppos)
+{
+	char buf[MTR_CMD_MAX];
+	unsigned int val;
+	int err;
+
+	err = mtr_get_cmd(ubuf, count, buf);
+	if (!err)
+		err = mtr_parse_uint(buf, &val);
+	if (!err && val &&
+	    (val < MTR_WSS_INTERVAL_MIN_MS || val > MTR_WSS_INTERVAL_MAX_MS))
+		err = -EINVAL;
+	if (err)
+		return err;
+	WRITE_ONCE(mtr_wss_interval_ms, val);
+	return count;
+}
+
 static int mtr_pids_file_show(struct seq_file *m, void *v)
 {
 	mtr_pids_show(m);
@@ -138,8 +166,10 @@ static ssize_t mtr_pids_write(struct file *file, const char __user *ubuf,
 
 /*
  * stats: the sampler's lines (ticks, ticks_missed, procs_last_tick,
- * tick_last_ns, tick_max_ns) then the channel's (records_written,
- * records_dropped, cpuN_written, cpuN_dropped).  Counters run from module
+ * tick_last_ns, tick_max_ns), the WSS scanner's (wss_pages_scanned,
+ * wss_tick_max_pages, wss_scans_completed, wss_scans_skipped, wss_scan_ns,
+ * wss_tlb_flushes), then the channel's (records_written, records_dropped,
+ * cpuN_written, cpuN_dropped, cpuN_seq).  Counters run from module
  * load; lockless, so exact only while the sampler is stopped.
  */
 static int mtr_stats_show(struct seq_file *m, void *v)
@@ -166,9 +196,10 @@ static int mtr_stats_show(struct seq_file *m, void *v)
 MTR_RW_FOPS(mtr_enable, mtr_enable_show, mtr_enable_write);
 MTR_RW_FOPS(mtr_interval, mtr_interval_show, mtr_interval_write);
 MTR_RW_FOPS(mtr_pids, mtr_pids_file_show, mtr_pids_write);
+MTR_RW_FOPS(mtr_wss_interval, mtr_wss_interval_show, mtr_wss_interval_write);
 MTR_RW_FOPS(mtr_stats, mtr_stats_show, NULL);
 
-static struct dentry *mtr_control_files[4];
+static struct dentry *mtr_control_files[5];
 
 /**
  * mtr_control_remove() - remove the control files, in reverse order.
@@ -205,6 +236,7 @@ int mtr_control_create(struct dentry *dir)
 		{ "enable", 0600, &mtr_enable_fops },
 		{ "interval_ms", 0600, &mtr_interval_fops },
 		{ "pids", 0600, &mtr_pids_fops },
+		{ "wss_interval_ms", 0600, &mtr_wss_interval_fops },
 		{ "stats", 0400, &mtr_stats_fops },
 	};
 	struct dentry *d;

@@ -38,6 +38,66 @@ module_param_cb(interval_ms, &mtr_interval_ops, &mtr_interval_ms, 0644);
 MODULE_PARM_DESC(interval_ms, "Tick period in ms, 1..60000 (default 100)");
 
 /*
+ * wss_interval_ms: the working-set-size window in ms: 0 (off, the default) or
+ * 10..600000.  Writable at run time here and through the debugfs file of the
+ * same name.  See wss.c.
+ */
+unsigned int mtr_wss_interval_ms;
+
+static int mtr_wss_interval_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+	int err = kstrtouint(val, 10, &v);
+
+	if (err ||
+	    (v && (v < MTR_WSS_INTERVAL_MIN_MS || v > MTR_WSS_INTERVAL_MAX_MS)))
+		return -EINVAL;
+	WRITE_ONCE(mtr_wss_interval_ms, v);
+	return 0;
+}
+
+static const struct kernel_param_ops mtr_wss_interval_ops = {
+	.set = mtr_wss_interval_set,
+	.get = param_get_uint,
+};
+module_param_cb(wss_interval_ms, &mtr_wss_interval_ops, &mtr_wss_interval_ms,
+		0644);
+MODULE_PARM_DESC(wss_interval_ms,
+		 "WSS window in ms: 0 = off (default), or 10..600000");
+
+/*
+ * wss_budget_pages: page-table entries the WSS scanner visits per tick, over
+ * all processes, 1..1073741824, default 131072 (512 MiB of 4 KiB pages).  A
+ * huge PMD counts as one entry.  Writable at run time.
+ */
+unsigned int mtr_wss_budget_pages = 131072;
+
+static int mtr_wss_budget_set(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, 1U << 30);
+}
+
+static const struct kernel_param_ops mtr_wss_budget_ops = {
+	.set = mtr_wss_budget_set,
+	.get = param_get_uint,
+};
+module_param_cb(wss_budget_pages, &mtr_wss_budget_ops, &mtr_wss_budget_pages,
+		0644);
+MODULE_PARM_DESC(
+	wss_budget_pages,
+	"WSS page-table entries scanned per tick, 1..1073741824 (default 131072)");
+
+/*
+ * wss_tlb_flush: after a tick's scan cleared Accessed bits, flush every CPU's
+ * TLB once (one IPI per CPU), so that cached translations cannot hide later
+ * accesses.  Default on; off trades accuracy for cost.  Writable at run time.
+ */
+bool mtr_wss_tlb_flush = true;
+module_param_named(wss_tlb_flush, mtr_wss_tlb_flush, bool, 0644);
+MODULE_PARM_DESC(wss_tlb_flush,
+		 "Flush TLBs after clearing Accessed bits (default Y)");
+
+/*
  * subbuf_size: bytes per relay sub-buffer, 4096..67108864, default 262144
  * (1638 records).  Load time only.
  */
@@ -128,6 +188,7 @@ static void __exit mtr_exit(void)
 	mtr_channel_close();
 	debugfs_remove(mtr_dir);
 	mtr_sampler_exit();
+	mtr_wss_exit();
 	mtr_pids_exit();
 }
 

@@ -6,6 +6,7 @@
  *   sampler.c  hrtimer + work item that runs one tick, its two users (relay,
  *              trace events), tick statistics
  *   trace.c    instantiates the memstat trace events (tracepoints/)
+ *   wss.c      working-set-size estimate: the Accessed-bit scanner
  *   proc.c     the per-process figures of one record
  *   pids.c     the registered-tgid filter
  *   control.c  debugfs control files
@@ -26,8 +27,18 @@ struct task_struct;
 /* Most tgids the pid filter holds at once. */
 #define MTR_MAX_PIDS 65536
 
+/* Valid range of a non-zero WSS window, in ms. */
+#define MTR_WSS_INTERVAL_MIN_MS 10
+#define MTR_WSS_INTERVAL_MAX_MS 600000
+
 /* main.c: current tick period in ms (module parameter and debugfs file). */
 extern unsigned int mtr_interval_ms;
+/* main.c: WSS window in ms, 0 = off (module parameter and debugfs file). */
+extern unsigned int mtr_wss_interval_ms;
+/* main.c: page-table entries the WSS scanner may visit per tick. */
+extern unsigned int mtr_wss_budget_pages;
+/* main.c: flush every CPU's TLB after a tick's scan cleared Accessed bits. */
+extern bool mtr_wss_tlb_flush;
 
 /* channel.c */
 int mtr_channel_open(struct dentry *dir, size_t subbuf_size, size_t n_subbufs);
@@ -47,6 +58,12 @@ void mtr_sampler_show_stats(struct seq_file *m);
 
 /* proc.c */
 bool mtr_sample_task(struct task_struct *p, u64 tick);
+
+/* wss.c */
+void mtr_wss_tick(u64 tick);
+void mtr_wss_note(struct task_struct *p, u64 tick, struct memtrace_sample *rec);
+void mtr_wss_show_stats(struct seq_file *m);
+void mtr_wss_exit(void);
 
 /* pids.c */
 int mtr_pids_add(int nr);

@@ -145,7 +145,8 @@ bool mtr_sample_task(struct task_struct *p, u64 tick)
 	rec.tgid = cpu_to_le32(task_tgid_nr(p));
 	/* p->comm of the leader is what /proc/PID/status "Name:" shows */
 	strscpy_pad(rec.comm, p->comm, sizeof(rec.comm));
-	/* flags, wss_kb, wss_window_ns stay 0: WSS not measured */
+	/* flags, wss_kb, wss_window_ns stay 0 unless a WSS window completed */
+	mtr_wss_note(p, tick, &rec);
 	mtr_emit(&rec);
 	return true;
 }

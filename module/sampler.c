@@ -103,6 +103,8 @@ static void mtr_tick_fn(struct work_struct *work)
 
 	mtr_s.tick_relay = READ_ONCE(mtr_s.relay_on);
 	mtr_s.tick_written = 0;
+	/* scan first, so that a window completed now is in this tick's records */
+	mtr_wss_tick(tick);
 	if (!mtr_pids_sample(tick, &n))
 		n = mtr_sample_all(tick);
 
@@ -235,6 +237,7 @@ void mtr_sampler_show_stats(struct seq_file *m)
 	seq_printf(m, "procs_last_tick: %u\n", READ_ONCE(mtr_s.procs_last));
 	seq_printf(m, "tick_last_ns: %llu\n", READ_ONCE(mtr_s.tick_last_ns));
 	seq_printf(m, "tick_max_ns: %llu\n", READ_ONCE(mtr_s.tick_max_ns));
+	mtr_wss_show_stats(m);
 }
 
 /**

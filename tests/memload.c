@@ -25,6 +25,14 @@
  *   -r MS | --ramp-ms=MS     spread the touching of --anon over MS ms
  *   -H S  | --hold-s=S       exit after S seconds instead of waiting for a
  *                            signal
+ *   -w MB | --hot=MB         instead of sleeping, keep writing one byte in
+ *                            every page of the first MB of --anon (the hot
+ *                            set), round after round
+ *   -P    | --thp            back --anon with transparent huge pages
+ *                            (MADV_HUGEPAGE, 2 MiB aligned) instead of
+ *                            forbidding them
+ *   -U MS | --unmap-ms=MS    with --hot: after MS ms, munmap --anon and go
+ *                            on sleeping
  *   -h    | --help
  *
  * Output: "ready pid=PID anon_kb=.. shmem_kb=.. file_kb=.. pageout_kb=..
@@ -52,6 +60,33 @@
 static long page_size;
 static unsigned long thread_mb = 1;
 static volatile sig_atomic_t stop;
+
+/* 2 MiB-aligned anonymous mapping of @bytes (for THP). */
+static void *map_aligned(unsigned long bytes)
+{
+	const unsigned long align = 2 * 1024 * 1024;
+	char *p = mmap(NULL, bytes + align, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned long head;
+
+	if (p == MAP_FAILED) {
+		fprintf(stderr, "memload: mmap: %s\n", strerror(errno));
+		exit(1);
+	}
+	head = (align - ((unsigned long)p & (align - 1))) & (align - 1);
+	if (head)
+		munmap(p, head);
+	munmap(p + head + bytes, align - head);
+	return p + head;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void die(const char *what)
 {
@@ -141,6 +176,9 @@ static void usage(FILE *f)
 	      "  -l N  | --live-threads=N   threads that touch 1 MB and stay\n"
 	      "  -r MS | --ramp-ms=MS       spread writing --anon over MS ms\n"
 	      "  -H S  | --hold-s=S         exit after S seconds (default: at SIGTERM)\n"
+	      "  -w MB | --hot=MB           keep writing the first MB of --anon (hot set)\n"
+	      "  -P    | --thp              back --anon with transparent huge pages\n"
+	      "  -U MS | --unmap-ms=MS      with --hot: munmap --anon after MS ms\n"
 	      "  -h    | --help             this text\n", f);
 }
 
@@ -173,11 +211,17 @@ int main(int argc, char **argv)
 		{ "live-threads", required_argument, NULL, 'l' },
 		{ "ramp-ms", required_argument, NULL, 'r' },
 		{ "hold-s", required_argument, NULL, 'H' },
+		{ "hot", required_argument, NULL, 'w' },
+		{ "thp", no_argument, NULL, 'P' },
+		{ "unmap-ms", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long anon = 0, shmem = 0, file = 0, pageout = 0, swapin = 0;
-	unsigned long threads = 0, live = 0, ramp = 0, hold = 0, i;
+	unsigned long threads = 0, live = 0, ramp = 0, hold = 0, hot = 0, i;
+	unsigned long unmap_ms = 0;
+	int thp = 0;
+	long end;
 	const char *path = NULL;
 	char *a = NULL, *s, *f;
 	pthread_t *tids;
@@ -185,7 +229,7 @@ int main(int argc, char **argv)
 	int c, fd;
 
 	page_size = sysconf(_SC_PAGESIZE);
-	while ((c = getopt_long(argc, argv, "a:s:f:F:o:i:t:T:l:r:H:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:s:f:F:o:i:t:T:l:r:H:w:PU:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': anon = num_arg(optarg); break;
 		case 's': shmem = num_arg(optarg); break;
@@ -198,12 +242,17 @@ int main(int argc, char **argv)
 		case 'l': live = num_arg(optarg); break;
 		case 'r': ramp = num_arg(optarg); break;
 		case 'H': hold = num_arg(optarg); break;
+		case 'w': hot = num_arg(optarg); break;
+		case 'P': thp = 1; break;
+		case 'U': unmap_ms = num_arg(optarg); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc || (file && !path) || pageout > anon || swapin > pageout) {
-		fputs("memload: bad usage (-f needs -F; -i <= -o <= -a)\n", stderr);
+	if (optind != argc || (file && !path) || pageout > anon || swapin > pageout ||
+	    hot > anon || (unmap_ms && !hot)) {
+		fputs("memload: bad usage (-f needs -F; -i <= -o <= -a; -w <= -a; -U needs -w)\n",
+		      stderr);
 		usage(stderr);
 		return 2;
 	}
@@ -211,9 +260,15 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 
 	if (anon) {
-		a = map_anon(anon * MB, MAP_PRIVATE);
-		/* keep these pages small so that RSS moves in known steps */
-		madvise(a, anon * MB, MADV_NOHUGEPAGE);
+		if (thp) {
+			a = map_aligned(anon * MB);
+			if (madvise(a, anon * MB, MADV_HUGEPAGE))
+				die("madvise(MADV_HUGEPAGE)");
+		} else {
+			a = map_anon(anon * MB, MAP_PRIVATE);
+			/* keep these pages small so that RSS moves in known steps */
+			madvise(a, anon * MB, MADV_NOHUGEPAGE);
+		}
 		touch(a, anon * MB, (long)ramp);
 	}
 	if (shmem) {
@@ -262,11 +317,27 @@ int main(int argc, char **argv)
 	       swapin * 1024);
 	fflush(stdout);
 
-	if (hold)
-		sleep_ms((long)hold * 1000);
-	else
-		while (!stop)
+	end = hold ? now_ms() + (long)hold * 1000 : 0;
+	if (hot) {
+		long unmap_at = unmap_ms ? now_ms() + (long)unmap_ms : 0;
+		unsigned long off, round = 0;
+
+		while (!stop && (!end || now_ms() < end)) {
+			for (off = 0; off < hot * MB; off += page_size)
+				a[off] = (char)round;
+			round++;
+			if (unmap_at && now_ms() >= unmap_at) {
+				munmap(a, anon * MB);
+				break;
+			}
+		}
+	}
+	while (!stop && (!end || now_ms() < end)) {
+		if (end)
+			sleep_ms(end - now_ms() < 100 ? end - now_ms() : 100);
+		else
 			pause();
+	}
 	stop = 1;
 	return 0;
 }

@@ -26,7 +26,8 @@ void mtr_trace_unreg(void);
  *
  * Fields (units as in the CSV): pid (tgid), comm, vsz_kb, rss_kb (anon + file
  * + shmem), rss_anon_kb, rss_file_kb, rss_shmem_kb, swap_kb, hwm_kb, minflt,
- * majflt, utime_ns, stime_ns, wss_kb (-1: not measured), tick.
+ * majflt, utime_ns, stime_ns, wss_kb (-1: not measured), tick, and
+ * wss_window_ms (the window wss_kb covers; 0: not measured).
  * Context: the sampler's work item (process context), in an RCU read section.
  */
 TRACE_EVENT_FN(memstat_sample,
@@ -51,6 +52,7 @@ TRACE_EVENT_FN(memstat_sample,
 		__field(u64, stime_ns)
 		__field(s64, wss_kb)
 		__field(u64, tick)
+		__field(u64, wss_window_ms)
 	),
 
 	TP_fast_assign(
@@ -72,14 +74,17 @@ TRACE_EVENT_FN(memstat_sample,
 				   MEMTRACE_SAMPLE_WSS_VALID) ?
 				  (s64)le64_to_cpu(rec->wss_kb) : -1;
 		__entry->tick = le64_to_cpu(rec->tick);
+		__entry->wss_window_ms = le64_to_cpu(rec->wss_window_ns) /
+					 NSEC_PER_MSEC;
 	),
 
-	TP_printk("pid=%d comm=%s vsz_kb=%llu rss_kb=%llu rss_anon_kb=%llu rss_file_kb=%llu rss_shmem_kb=%llu swap_kb=%llu hwm_kb=%llu minflt=%llu majflt=%llu utime_ns=%llu stime_ns=%llu wss_kb=%lld tick=%llu",
+	TP_printk("pid=%d comm=%s vsz_kb=%llu rss_kb=%llu rss_anon_kb=%llu rss_file_kb=%llu rss_shmem_kb=%llu swap_kb=%llu hwm_kb=%llu minflt=%llu majflt=%llu utime_ns=%llu stime_ns=%llu wss_kb=%lld tick=%llu wss_window_ms=%llu",
 		  __entry->pid, __entry->comm, __entry->vsz_kb, __entry->rss_kb,
 		  __entry->rss_anon_kb, __entry->rss_file_kb,
 		  __entry->rss_shmem_kb, __entry->swap_kb, __entry->hwm_kb,
 		  __entry->minflt, __entry->majflt, __entry->utime_ns,
-		  __entry->stime_ns, __entry->wss_kb, __entry->tick),
+		  __entry->stime_ns, __entry->wss_kb, __entry->tick,
+		  __entry->wss_window_ms),
 
 	mtr_trace_reg, mtr_trace_unreg
 );

@@ -1,0 +1,431 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memtrace working-set-size estimate: an Accessed-bit scanner.
+ *
+ * Each monitored process is scanned in passes that start every
+ * wss_interval_ms.  A pass walks the page tables of every VMA the kernel
+ * itself would age (not VM_IO, VM_PFNMAP or hugetlb) and test-and-clears the
+ * Accessed bit of each present PTE, and of each transparent-huge PMD (counted
+ * as HPAGE_PMD_NR pages).  The pages found accessed by pass k were touched
+ * since pass k-1 cleared them: that is the working set over the window
+ * start(k-1) .. start(k), reported in the record of the tick in which pass k
+ * completes.  The first pass of a process only clears (primes).
+ *
+ * Cost is bounded by wss_budget_pages page-table entries per tick over all
+ * processes (a huge PMD, an empty PMD and an empty upper level count as one
+ * entry each); a pass that does not finish resumes at its cursor next tick
+ * and its window stretches.  mmap_lock is only ever try-locked: a contended
+ * lock means "not measured this tick", never a wait.
+ *
+ * Page tables are walked under mmap_read_trylock(), which keeps every VMA we
+ * find and its page tables alive (munmap detaches VMAs before it frees their
+ * tables; khugepaged collapses under the write lock); PTEs are read and
+ * cleared under the PTE lock, huge PMDs under the PMD lock, as the kernel's
+ * own aging does.
+ *
+ * Accessed bits are not reloaded while a CPU still caches the translation in
+ * its TLB, and x86 does not flush when clearing them; so after a tick's scan
+ * has cleared bits, every CPU flushes its TLB once (wss_tlb_flush, default
+ * on).  Reclaim's view: a young PTE we clear is handed on to the folio with
+ * folio_mark_accessed(), as zap_pte_range() does for young file PTEs.
+ *
+ * Locking: all state here is used by the sampler's work item only (never
+ * concurrent with itself), and by module exit after the sampler stopped.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/hugetlb.h>
+#include <linux/huge_mm.h>
+#include <linux/ktime.h>
+#include <linux/mm.h>
+#include <linux/mmap_lock.h>
+#include <linux/pgtable.h>
+#include <linux/pid.h>
+#include <linux/rcupdate.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/task.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/smp.h>
+#include <linux/xarray.h>
+
+#include "compat.h"
+#include "memtrace.h"
+
+/**
+ * struct mtr_wss - scan state of one process.
+ * @pid:            the thread group's struct pid (a reference).
+ * @seen_tick:      last tick the process was sampled.
+ * @scanning:       a pass is in progress.
+ * @cursor:         next virtual address the pass scans.
+ * @pass_start_ns:  start of the pass in progress (or of the last one).
+ * @prev_start_ns:  start of the previous completed pass; 0 before one.
+ * @next_pass_ns:   when the next pass is due.
+ * @young_pages:    accessed pages the pass in progress has found.
+ * @result_ready:   a window completed; the next record carries it.
+ * @result_kb:      working set of that window, KiB.
+ * @result_window_ns: length of that window, ns.
+ */
+struct mtr_wss {
+	struct pid *pid;
+	u64 seen_tick;
+	bool scanning;
+	unsigned long cursor;
+	u64 pass_start_ns;
+	u64 prev_start_ns;
+	u64 next_pass_ns;
+	u64 young_pages;
+	bool result_ready;
+	u64 result_kb;
+	u64 result_window_ns;
+};
+
+static DEFINE_XARRAY(mtr_wss_states); /* tgid -> struct mtr_wss */
+static unsigned long mtr_wss_resume; /* tgid the next tick starts at */
+
+/* Statistics, written by the work item only. */
+static u64 mtr_wss_pages_scanned, mtr_wss_scans_completed,
+	mtr_wss_scans_skipped, mtr_wss_scan_ns, mtr_wss_flushes,
+	mtr_wss_tick_max_pages;
+
+static void mtr_wss_free(unsigned long tgid, struct mtr_wss *st)
+{
+	xa_erase(&mtr_wss_states, tgid);
+	put_pid(st->pid);
+	kfree(st);
+}
+
+/* Hand a young page we aged on to reclaim; skip special and zero pages. */
+static void mtr_wss_mark(unsigned long pfn)
+{
+	if (!pfn_valid(pfn) || is_zero_pfn(pfn))
+		return;
+	folio_mark_accessed(page_folio(pfn_to_page(pfn)));
+}
+
+/*
+ * Scan the PTEs of one page table for [addr, addr + n pages), under its lock.
+ */
+static void mtr_wss_scan_ptes(struct mm_struct *mm, pmd_t *pmd,
+			      unsigned long addr, unsigned long n,
+			      struct mtr_wss *st)
+{
+	spinlock_t *ptl;
+	pte_t *start, *pte, ptent;
+	unsigned long i;
+
+	start = pte_offset_map_lock(mm, pmd, addr, &ptl);
+	for (i = 0, pte = start; i < n; i++, pte++) {
+		ptent = READ_ONCE(*pte);
+		if (!pte_present(ptent) || !pte_young(ptent))
+			continue;
+		if (!mtr_ptep_test_and_clear_young(pte))
+			continue;
+		st->young_pages++;
+		if (!pte_special(ptent))
+			mtr_wss_mark(pte_pfn(ptent));
+	}
+	pte_unmap_unlock(start, ptl);
+}
+
+/*
+ * Test-and-clear a huge PMD under its lock.  Returns false when it is no
+ * longer huge (split meanwhile): the caller then scans its PTEs.
+ */
+static bool mtr_wss_scan_huge(struct mm_struct *mm, pmd_t *pmd,
+			      struct mtr_wss *st)
+{
+	spinlock_t *ptl = pmd_lock(mm, pmd);
+	pmd_t pmdval = READ_ONCE(*pmd);
+	bool huge = pmd_trans_huge(pmdval);
+
+	if (huge && pmd_young(pmdval) && mtr_pmdp_test_and_clear_young(pmd)) {
+		st->young_pages += HPAGE_PMD_NR;
+		mtr_wss_mark(pmd_pfn(pmdval));
+	}
+	spin_unlock(ptl);
+	return huge;
+}
+
+/*
+ * Scan [addr, end) of @vma within *budget entries; returns the address where
+ * it stopped (end when done).
+ */
+static unsigned long mtr_wss_scan_range(struct vm_area_struct *vma,
+					unsigned long addr, unsigned long end,
+					struct mtr_wss *st,
+					unsigned long *budget)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	unsigned long next, n;
+	pgd_t *pgd;
+	p4d_t *p4d;
+	pud_t *pud;
+	pmd_t *pmd, pmdval;
+
+	while (addr < end && *budget) {
+		pgd = pgd_offset(mm, addr);
+		if (pgd_none(*pgd) || pgd_bad(*pgd)) {
+			addr = pgd_addr_end(addr, end);
+			goto next_entry;
+		}
+		p4d = p4d_offset(pgd, addr);
+		if (p4d_none(*p4d) || p4d_bad(*p4d)) {
+			addr = p4d_addr_end(addr, end);
+			goto next_entry;
+		}
+		pud = pud_offset(p4d, addr);
+		/* pud_bad() is also true of a huge PUD, which we do not age */
+		if (pud_none(*pud) || pud_bad(*pud)) {
+			addr = pud_addr_end(addr, end);
+			goto next_entry;
+		}
+		pmd = pmd_offset(pud, addr);
+		next = pmd_addr_end(addr, end);
+		pmdval = pmd_read_atomic(pmd);
+		barrier();
+		if (pmd_none(pmdval))
+			goto next_pmd;
+		if (pmd_trans_huge(pmdval) || pmd_devmap(pmdval)) {
+			if (mtr_wss_scan_huge(mm, pmd, st))
+				goto next_pmd;
+			pmdval = pmd_read_atomic(pmd);
+			barrier();
+		}
+		if (pmd_none(pmdval) || pmd_bad(pmdval) ||
+		    pmd_trans_huge(pmdval) || pmd_devmap(pmdval))
+			goto next_pmd;
+		n = min((next - addr) >> PAGE_SHIFT, *budget);
+		mtr_wss_scan_ptes(mm, pmd, addr, n, st);
+		*budget -= n;
+		addr += n << PAGE_SHIFT;
+		continue;
+next_pmd:
+		addr = next;
+next_entry:
+		(*budget)--;
+	}
+	return addr;
+}
+
+/*
+ * Continue @st's pass over @mm within *budget.  Returns true when the pass
+ * reached the end of the address space.  Caller holds mmap_read_lock.
+ */
+static bool mtr_wss_scan_mm(struct mm_struct *mm, struct mtr_wss *st,
+			    unsigned long *budget)
+{
+	unsigned long addr = st->cursor;
+	struct vm_area_struct *vma;
+
+	while (*budget) {
+		vma = find_vma(mm, addr);
+		if (!vma)
+			return true;
+		addr = max(addr, vma->vm_start);
+		if ((vma->vm_flags & (VM_IO | VM_PFNMAP)) ||
+		    is_vm_hugetlb_page(vma)) {
+			addr = vma->vm_end;
+			continue;
+		}
+		addr = mtr_wss_scan_range(vma, addr, vma->vm_end, st, budget);
+	}
+	st->cursor = addr;
+	return false;
+}
+
+/* IPI callback: flush this CPU's whole TLB. */
+static void mtr_wss_flush_local(void *unused)
+{
+	__flush_tlb_all();
+}
+
+/*
+ * One process's share of the tick: start a pass when due, continue it,
+ * complete it.  Returns false when the state should be freed (process gone).
+ */
+static bool mtr_wss_step(struct mtr_wss *st, u64 now, u64 interval_ns,
+			 unsigned long *budget, bool *cleared)
+{
+	struct task_struct *p;
+	struct mm_struct *mm;
+	u64 young_before;
+	bool done;
+
+	if (!st->scanning) {
+		if (now < st->next_pass_ns)
+			return true;
+		st->scanning = true;
+		st->cursor = 0;
+		st->young_pages = 0;
+		st->pass_start_ns = now;
+	}
+
+	young_before = st->young_pages;
+	rcu_read_lock();
+	p = pid_task(st->pid, PIDTYPE_TGID);
+	mm = p ? get_task_mm(p) : NULL;
+	rcu_read_unlock();
+	if (!mm)
+		return false;
+	if (!mmap_read_trylock(mm)) {
+		mtr_wss_scans_skipped++;
+		mmput_async(mm);
+		return true;
+	}
+	done = mtr_wss_scan_mm(mm, st, budget);
+	mmap_read_unlock(mm);
+	/* the last reference may drop here: never tear an mm down in a tick */
+	mmput_async(mm);
+	if (st->young_pages != young_before)
+		*cleared = true;
+
+	if (done) {
+		st->scanning = false;
+		if (st->prev_start_ns) {
+			st->result_kb = st->young_pages << (PAGE_SHIFT - 10);
+			st->result_window_ns =
+				st->pass_start_ns - st->prev_start_ns;
+			st->result_ready = true;
+			mtr_wss_scans_completed++;
+		}
+		st->prev_start_ns = st->pass_start_ns;
+		st->next_pass_ns = st->pass_start_ns + interval_ns;
+	}
+	return true;
+}
+
+/**
+ * mtr_wss_tick() - the scanning part of one tick.
+ * @tick: the tick number; states of processes not sampled in the previous
+ *        tick are freed.
+ *
+ * Visits the known processes round robin, from where the previous tick's
+ * budget ran out, then flushes every CPU's TLB once if bits were cleared.
+ * With wss_interval_ms at 0, frees every state.
+ * Context: the sampler's work item, before its sampling; may sleep.
+ */
+void mtr_wss_tick(u64 tick)
+{
+	unsigned int interval_ms = READ_ONCE(mtr_wss_interval_ms);
+	unsigned long limit = READ_ONCE(mtr_wss_budget_pages), budget = limit;
+	unsigned long scanned;
+	u64 t0 = ktime_get_ns();
+	bool cleared = false, wrapped = false;
+	unsigned long tgid = mtr_wss_resume;
+	struct mtr_wss *st;
+
+	if (!interval_ms) {
+		mtr_wss_exit();
+		return;
+	}
+	for (;;) {
+		st = xa_find(&mtr_wss_states, &tgid, ULONG_MAX, XA_PRESENT);
+		if (!st) {
+			if (wrapped || !mtr_wss_resume)
+				break;
+			wrapped = true;
+			tgid = 0;
+			continue;
+		}
+		if (wrapped && tgid >= mtr_wss_resume)
+			break;
+		if (!budget) {
+			mtr_wss_resume = tgid;
+			goto out;
+		}
+		if (st->seen_tick + 1 < tick ||
+		    !mtr_wss_step(st, t0, (u64)interval_ms * NSEC_PER_MSEC,
+				  &budget, &cleared))
+			mtr_wss_free(tgid, st);
+		tgid++;
+	}
+	mtr_wss_resume = 0;
+out:
+	if (cleared && READ_ONCE(mtr_wss_tlb_flush)) {
+		on_each_cpu(mtr_wss_flush_local, NULL, 1);
+		mtr_wss_flushes++;
+	}
+	scanned = limit - budget;
+	WRITE_ONCE(mtr_wss_pages_scanned, mtr_wss_pages_scanned + scanned);
+	if (scanned > mtr_wss_tick_max_pages)
+		WRITE_ONCE(mtr_wss_tick_max_pages, scanned);
+	WRITE_ONCE(mtr_wss_scan_ns, mtr_wss_scan_ns + ktime_get_ns() - t0);
+}
+
+/**
+ * mtr_wss_note() - register a sampled process and fill in a finished window.
+ * @p:    the thread group leader being sampled.
+ * @tick: the tick number.
+ * @rec:  its record: wss_kb, wss_window_ns and MEMTRACE_SAMPLE_WSS_VALID are
+ *        set when a window completed since the last record.
+ *
+ * Context: the sampler's work item inside rcu_read_lock(); allocates with
+ * GFP_NOWAIT (on failure the process is simply not measured yet).
+ */
+void mtr_wss_note(struct task_struct *p, u64 tick, struct memtrace_sample *rec)
+{
+	unsigned long tgid = task_tgid_nr(p);
+	struct pid *pid = task_tgid(p);
+	struct mtr_wss *st;
+
+	if (!READ_ONCE(mtr_wss_interval_ms))
+		return;
+	st = xa_load(&mtr_wss_states, tgid);
+	if (st && st->pid != pid) { /* PID number reused */
+		mtr_wss_free(tgid, st);
+		st = NULL;
+	}
+	if (!st) {
+		st = kzalloc(sizeof(*st), GFP_NOWAIT | __GFP_NOWARN);
+		if (!st)
+			return;
+		st->pid = get_pid(pid);
+		if (xa_err(xa_store(&mtr_wss_states, tgid, st,
+				    GFP_NOWAIT | __GFP_NOWARN))) {
+			put_pid(st->pid);
+			kfree(st);
+			return;
+		}
+	}
+	st->seen_tick = tick;
+	if (st->result_ready) {
+		st->result_ready = false;
+		rec->flags |= cpu_to_le32(MEMTRACE_SAMPLE_WSS_VALID);
+		rec->wss_kb = cpu_to_le64(st->result_kb);
+		rec->wss_window_ns = cpu_to_le64(st->result_window_ns);
+	}
+}
+
+/**
+ * mtr_wss_show_stats() - print the scanner's lines of the stats file.
+ * @m: the seq_file.
+ */
+void mtr_wss_show_stats(struct seq_file *m)
+{
+	seq_printf(m, "wss_pages_scanned: %llu\n",
+		   READ_ONCE(mtr_wss_pages_scanned));
+	seq_printf(m, "wss_tick_max_pages: %llu\n",
+		   READ_ONCE(mtr_wss_tick_max_pages));
+	seq_printf(m, "wss_scans_completed: %llu\n",
+		   READ_ONCE(mtr_wss_scans_completed));
+	seq_printf(m, "wss_scans_skipped: %llu\n",
+		   READ_ONCE(mtr_wss_scans_skipped));
+	seq_printf(m, "wss_scan_ns: %llu\n", READ_ONCE(mtr_wss_scan_ns));
+	seq_printf(m, "wss_tlb_flushes: %llu\n", READ_ONCE(mtr_wss_flushes));
+}
+
+/**
+ * mtr_wss_exit() - free every process's state.
+ *
+ * Context: the sampler's work item, or module exit after the sampler stopped.
+ */
+void mtr_wss_exit(void)
+{
+	struct mtr_wss *st;
+	unsigned long tgid;
+
+	xa_for_each(&mtr_wss_states, tgid, st)
+		mtr_wss_free(tgid, st);
+	mtr_wss_resume = 0;
+}
