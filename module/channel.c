@@ -10,7 +10,11 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cpu.h>
+#include <linux/cpumask.h>
 #include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/mutex.h>
 #include <linux/irqflags.h>
 #include <linux/ktime.h>
 #include <linux/percpu.h>
@@ -47,6 +51,20 @@ struct mtr_cpu_counters {
 
 static DEFINE_PER_CPU(struct mtr_cpu_counters, mtr_counters);
 static struct rchan *mtr_chan;
+
+/*
+ * relay's read() (relay_file_read()) updates the consumer's position with no
+ * synchronisation against the writer; a writer switching sub-buffers while a
+ * reader on another CPU computes what is available makes the reader return
+ * stale, duplicated or skipped bytes.  relay_file_read() holds the file's
+ * inode lock, so the tick takes the inode locks of every cpuN file around
+ * its writes (mtr_channel_lock()); readers and writers then never overlap.
+ * mtr_locked says which CPUs' buffers the tick holds; a buffer created by a
+ * CPU that came online meanwhile is not written until the next tick.
+ * mtr_lock_nest is only the lockdep nesting anchor for those inode locks.
+ */
+static DEFINE_MUTEX(mtr_lock_nest);
+static struct cpumask mtr_locked;
 
 /*
  * relay callback: refuse to start a new sub-buffer while all of them hold
@@ -88,14 +106,58 @@ static const struct rchan_callbacks mtr_relay_callbacks = {
  * @subbuf_size: bytes per sub-buffer.
  * @n_subbufs:   sub-buffers per CPU.
  *
- * Context: process context, may sleep.
- * Return: 0, or -ENOMEM when relay could not allocate the buffers or files.
+ * Context: process context, may sleep; takes the CPU hotplug lock.
+ * Return: 0, or -ENOMEM when relay_open() failed (it reports no reason: out
+ * of memory for buffers, or debugfs refused a file).
  */
 int mtr_channel_open(struct dentry *dir, size_t subbuf_size, size_t n_subbufs)
 {
+	/* no CPU may come online between relay's buffer loop and its list */
+	cpus_read_lock();
 	mtr_chan = relay_open("cpu", dir, subbuf_size, n_subbufs,
 			      &mtr_relay_callbacks, NULL);
+	cpus_read_unlock();
 	return mtr_chan ? 0 : -ENOMEM;
+}
+
+/**
+ * mtr_channel_lock() - exclude readers of every cpuN file, before writing.
+ *
+ * Context: the sampler's work item, may sleep; pairs with
+ * mtr_channel_unlock().  Takes each buffer file's inode lock in CPU order.
+ */
+void mtr_channel_lock(void)
+{
+	struct rchan_buf *buf;
+	int cpu;
+
+	mutex_lock(&mtr_lock_nest);
+	for_each_possible_cpu(cpu) {
+		buf = READ_ONCE(*per_cpu_ptr(mtr_chan->buf, cpu));
+		if (!buf || !buf->dentry)
+			continue;
+		down_write_nest_lock(&d_inode(buf->dentry)->i_rwsem,
+				     &mtr_lock_nest);
+		cpumask_set_cpu(cpu, &mtr_locked);
+	}
+}
+
+/**
+ * mtr_channel_unlock() - let readers in again.
+ *
+ * Context: the sampler's work item, after mtr_channel_lock().
+ */
+void mtr_channel_unlock(void)
+{
+	struct rchan_buf *buf;
+	int cpu;
+
+	for_each_cpu(cpu, &mtr_locked) {
+		buf = *per_cpu_ptr(mtr_chan->buf, cpu);
+		up_write(&d_inode(buf->dentry)->i_rwsem);
+	}
+	cpumask_clear(&mtr_locked);
+	mutex_unlock(&mtr_lock_nest);
 }
 
 /**
@@ -133,16 +195,17 @@ static void mtr_fill_loss(struct memtrace_loss *loss,
  * @rec: the record; hdr.cpu, hdr.seq and hdr.ts_ns are filled in here.
  *
  * Stamping and copying happen in one interrupts-off section, so per CPU the
- * records are in seq and ts_ns order.  The record is copied before the
- * buffer's write offset moves past it (with a write barrier), so a reader
- * reading the sub-buffer being written never sees a half-written record.
+ * records are in seq and ts_ns order.  Readers are excluded by
+ * mtr_channel_lock(); a CPU whose buffer the tick does not hold (it came
+ * online during the tick) drops the record and counts it.
  *
  * When the buffer is full the sample is dropped: it still consumes its seq,
  * and it is counted.  The first sample committed after drops is preceded,
  * in the same sub-buffer and the same commit, by a struct memtrace_loss that
  * reports them (the two fit or neither is written).
  *
- * Context: any context that may disable interrupts; does not sleep.
+ * Context: the sampler's work item between mtr_channel_lock() and
+ * mtr_channel_unlock(), possibly in an RCU read section; does not sleep.
  * Return: true when the sample was committed, false when it was dropped.
  */
 bool mtr_channel_write(struct memtrace_sample *rec)
@@ -164,7 +227,8 @@ bool mtr_channel_write(struct memtrace_sample *rec)
 	rec->hdr.seq = cpu_to_le64(seq);
 	rec->hdr.ts_ns = cpu_to_le64(ts);
 	need = sizeof(*rec) + (c->pend_lost ? sizeof(loss) : 0);
-	if (unlikely(!buf) ||
+	if (unlikely(!buf ||
+		     !cpumask_test_cpu(smp_processor_id(), &mtr_locked)) ||
 	    (unlikely(buf->offset + need > mtr_chan->subbuf_size) &&
 	     !relay_switch_subbuf(buf, need))) {
 		if (!c->pend_lost++) {
@@ -182,8 +246,7 @@ bool mtr_channel_write(struct memtrace_sample *rec)
 			c->pend_lost = 0;
 		}
 		memcpy(buf->data + off, rec, sizeof(*rec));
-		smp_wmb(); /* records before offset, for concurrent read() */
-		WRITE_ONCE(buf->offset, off + sizeof(*rec));
+		buf->offset = off + sizeof(*rec);
 		c->written++;
 		ok = true;
 	}

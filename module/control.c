@@ -5,8 +5,8 @@
  *   enable       rw  "0" or "1": the sampler runs while it is 1.  Writing 0
  *                    returns once the tick in progress has finished.
  *   interval_ms  rw  tick period in ms, 1..60000 (default 100); also the
- *                    module parameter of that name.  Takes effect at the
- *                    next tick.
+ *                    module parameter of that name.  On a change the next
+ *                    tick comes one new interval later.
  *   pids         rw  read: registered tgids, one per line.  Write "+PID" to
  *                    register, "-PID" to unregister, "clear" to return to
  *                    sampling every process.
@@ -17,8 +17,8 @@
  * Writes take one value per write(2) (a trailing newline is allowed) and are
  * all-or-nothing: malformed input returns -EINVAL, a PID that does not exist
  * -ESRCH, an unregistered PID -ENOENT, and in every error case nothing
- * changes.  The kernel's debugfs file removal protection makes these files
- * safe against module unload while open.
+ * changes.  An open control file pins the module (rmmod fails with EAGAIN
+ * until it is closed); the relay files cpuN do not.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -108,6 +108,7 @@ static ssize_t mtr_interval_write(struct file *file, const char __user *ubuf,
 	if (err)
 		return err;
 	WRITE_ONCE(mtr_interval_ms, val);
+	mtr_sampler_interval_changed();
 	return count;
 }
 

@@ -13,21 +13,32 @@
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/mm.h>
 
 #include "memtrace.h"
 
 /*
  * interval_ms: tick period in milliseconds, 1..60000, default 100.  Writable
  * at run time here (/sys/module/memtrace/parameters/interval_ms) and through
- * the debugfs file of the same name; a new value takes effect at the next
- * tick.  Values outside the range are refused with -EINVAL.
+ * the debugfs file of the same name; on a change the next tick comes one new
+ * interval later.  Anything but a decimal number in range: -EINVAL.
  */
 unsigned int mtr_interval_ms = 100;
 
+/* Set while module init runs: the sampler does not exist before it ends. */
+static bool mtr_loading = true;
+
 static int mtr_interval_set(const char *val, const struct kernel_param *kp)
 {
-	return param_set_uint_minmax(val, kp, MTR_INTERVAL_MIN_MS,
-				     MTR_INTERVAL_MAX_MS);
+	unsigned int v;
+
+	if (kstrtouint(val, 10, &v) || v < MTR_INTERVAL_MIN_MS ||
+	    v > MTR_INTERVAL_MAX_MS)
+		return -EINVAL;
+	WRITE_ONCE(mtr_interval_ms, v);
+	if (!READ_ONCE(mtr_loading))
+		mtr_sampler_interval_changed();
+	return 0;
 }
 
 static const struct kernel_param_ops mtr_interval_ops = {
@@ -132,6 +143,13 @@ static int __init mtr_check_params(void)
 		pr_err("subbuf_size * n_subbufs exceeds 1 GiB per CPU\n");
 		return -EINVAL;
 	}
+	/* relay allocates with GFP_KERNEL: refuse rather than OOM the box */
+	if (((u64)subbuf_size * n_subbufs * num_possible_cpus()) >> PAGE_SHIFT >
+	    totalram_pages() / 4) {
+		pr_err("subbuf_size * n_subbufs * %u CPUs exceeds a quarter of RAM\n",
+		       num_possible_cpus());
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -167,6 +185,9 @@ static int __init mtr_init(void)
 		goto out_channel_close;
 	}
 
+	WRITE_ONCE(mtr_loading, false);
+	/* a memstat event enabled while we were loading starts sampling now */
+	mtr_sampler_ready();
 	pr_info("loaded: %u x %u-byte sub-buffers per CPU, interval %u ms\n",
 		n_subbufs, subbuf_size, mtr_interval_ms);
 	return 0;
@@ -176,6 +197,7 @@ out_channel_close:
 out_remove_dir:
 	debugfs_remove(mtr_dir);
 out_sampler_exit:
+	mtr_sampler_shutdown();
 	mtr_sampler_exit();
 	return err;
 }

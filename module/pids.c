@@ -60,7 +60,10 @@ int mtr_pids_add(int nr)
 	mutex_lock(&mtr_pids_lock);
 	old = xa_load(&mtr_pids, nr);
 	if (old) {
-		/* the old entry's process is gone if the struct pid differs */
+		/*
+		 * The old entry's process is gone if the struct pid differs.
+		 * Replacing an existing entry allocates nothing: cannot fail.
+		 */
 		xa_store(&mtr_pids, nr, pid, GFP_KERNEL);
 		put_pid(old);
 	} else if (mtr_pids_count >= MTR_MAX_PIDS) {

@@ -26,14 +26,16 @@
  * the first thread that still has an mm: exit_mm() clears ->mm under the same
  * lock before it drops its reference, so the mm cannot be freed while we read.
  * Like find_lock_task_mm(), a thread group whose leader already exited is
- * still measured through a live thread.  Returns false for kernel threads and
+ * still measured through a live thread.  The thread list may be empty (the
+ * group was reaped after for_each_process() found its leader): mm stays
+ * NULL then.  Returns false for kernel threads and
  * for thread groups that no longer have an address space.
  */
 static bool mtr_read_mm(struct task_struct *p, struct memtrace_sample *rec)
 {
 	unsigned long anon, file, shmem, hiwater;
+	struct mm_struct *mm = NULL;
 	struct task_struct *t;
-	struct mm_struct *mm;
 
 	if (p->flags & PF_KTHREAD)
 		return false;

@@ -15,7 +15,8 @@
  * exit: the tracing core may call mtr_trace_unreg() after our exit function,
  * when it removes a module's events that are still enabled) serialises the
  * users' state and start/stop.  The tick statistics are written only by the
- * work item (never concurrent with itself) and read locklessly.
+ * work item (never concurrent with itself), ticks_missed only by the timer
+ * callback; all are read locklessly.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -37,10 +38,13 @@ static DEFINE_MUTEX(mtr_sampler_lock);
  * struct mtr_sampler - the sampler's state.
  * @timer:        fires every mtr_interval_ms and queues @work.
  * @work:         runs one tick.
- * @wq:           unbound workqueue of @work, flushed at unload.
+ * @wq:           unbound workqueue of @work, destroyed at unload.
  * @relay_on:     the enable file is 1 (under mtr_sampler_lock).
  * @trace_users:  memstat events with a probe attached (under the lock).
  * @running:      timer armed (under the lock).
+ * @ready:        module init completed: may start (under the lock).  The
+ *                tracing core creates our events before init runs, so a
+ *                reg callback can come first; it only counts then.
  * @dead:         module exit has begun: never start again (under the lock).
  * @tick_relay:   relay_on as the current tick saw it at its start.
  * @tick_written: relay records committed by the current tick.
@@ -58,6 +62,7 @@ struct mtr_sampler {
 	bool relay_on;
 	int trace_users;
 	bool running;
+	bool ready;
 	bool dead;
 	bool tick_relay;
 	unsigned int tick_written;
@@ -105,8 +110,12 @@ static void mtr_tick_fn(struct work_struct *work)
 	mtr_s.tick_written = 0;
 	/* scan first, so that a window completed now is in this tick's records */
 	mtr_wss_tick(tick);
+	if (mtr_s.tick_relay)
+		mtr_channel_lock();
 	if (!mtr_pids_sample(tick, &n))
 		n = mtr_sample_all(tick);
+	if (mtr_s.tick_relay)
+		mtr_channel_unlock();
 
 	dt = ktime_get_ns() - t0;
 	WRITE_ONCE(mtr_s.procs_last, n);
@@ -141,7 +150,8 @@ static enum hrtimer_restart mtr_timer_fn(struct hrtimer *timer)
  */
 static void mtr_sampler_update(void)
 {
-	bool want = !mtr_s.dead && (mtr_s.relay_on || mtr_s.trace_users > 0);
+	bool want = mtr_s.ready && !mtr_s.dead &&
+		    (mtr_s.relay_on || mtr_s.trace_users > 0);
 
 	lockdep_assert_held(&mtr_sampler_lock);
 	if (want && !mtr_s.running) {
@@ -162,7 +172,8 @@ static void mtr_sampler_update(void)
  * mtr_sampler_set_enabled() - the relay path's wish (the enable file).
  * @on: true to start sampling into the relay buffers, false to stop.
  *
- * Starting runs the first tick at once and then one every mtr_interval_ms.
+ * Starting the sampler (when the trace events do not already keep it
+ * running) runs the first tick at once and then one every mtr_interval_ms.
  * Stopping returns once no tick writes into the relay buffers any more (the
  * tick in progress has finished), so a reader that drains the buffers then
  * has every record; the sampler keeps running for the trace events if any is
@@ -183,6 +194,23 @@ int mtr_sampler_set_enabled(bool on)
 	}
 	mutex_unlock(&mtr_sampler_lock);
 	return 0;
+}
+
+/**
+ * mtr_sampler_interval_changed() - apply a new mtr_interval_ms now.
+ *
+ * When the sampler runs, the next tick comes one new interval from now
+ * (rather than at the expiry programmed with the old one).
+ * Context: process context, may sleep; takes mtr_sampler_lock.
+ */
+void mtr_sampler_interval_changed(void)
+{
+	mutex_lock(&mtr_sampler_lock);
+	if (mtr_s.running)
+		hrtimer_start(&mtr_s.timer,
+			      ms_to_ktime(READ_ONCE(mtr_interval_ms)),
+			      HRTIMER_MODE_REL);
+	mutex_unlock(&mtr_sampler_lock);
 }
 
 /**
@@ -255,6 +283,19 @@ int mtr_sampler_init(void)
 }
 
 /**
+ * mtr_sampler_ready() - module init completed: start if a user wants it.
+ *
+ * Context: the last step of module init, may sleep.
+ */
+void mtr_sampler_ready(void)
+{
+	mutex_lock(&mtr_sampler_lock);
+	mtr_s.ready = true;
+	mtr_sampler_update();
+	mutex_unlock(&mtr_sampler_lock);
+}
+
+/**
  * mtr_sampler_shutdown() - stop for good, whatever the users want.
  *
  * After it returns no tick runs and none will: reg callbacks that come later
@@ -272,8 +313,7 @@ void mtr_sampler_shutdown(void)
 /**
  * mtr_sampler_exit() - free the workqueue.
  *
- * Context: module exit (or init unwinding), after mtr_sampler_shutdown() or
- * before the sampler was ever started.
+ * Context: module exit or init unwinding, after mtr_sampler_shutdown().
  */
 void mtr_sampler_exit(void)
 {

@@ -89,8 +89,8 @@ struct memtrace_rec_hdr {
  *                 (task_tgid_nr()), i.e. the PID that ps(1) shows.
  * @flags:         MEMTRACE_SAMPLE_* bits.
  * @comm:          the thread group leader's comm (task->comm, as
- *                 /proc/PID/status "Name:"), NUL-padded, not always
- *                 NUL-terminated when 16 bytes long.
+ *                 /proc/PID/status "Name:"), NUL-padded.  The module always
+ *                 NUL-terminates it; readers must not rely on that.
  * @vsz_kb:        mm->total_vm (VmSize).
  * @rss_anon_kb:   get_mm_counter(mm, MM_ANONPAGES) (RssAnon).
  * @rss_file_kb:   get_mm_counter(mm, MM_FILEPAGES) (RssFile).

@@ -24,6 +24,17 @@ check_eq "enable '2' while running -> EINVAL" "$(write_err $MT/enable 2)" "Inval
 check_eq "still enabled" "$(cat $MT/enable)" 1
 echo 0 > $MT/enable
 
+# a new interval applies at once, not after the old one expires
+echo 60000 > $MT/interval_ms
+echo 1 > $MT/enable
+t0=$(awk '/^ticks:/ { print $2 }' $MT/stats)
+echo 20 > $MT/interval_ms
+sleep 1
+t1=$(awk '/^ticks:/ { print $2 }' $MT/stats)
+echo 0 > $MT/enable
+check "interval 60000 -> 20 while running: ticks follow at once ($t0 -> $t1)" [ "$t1" -ge $((t0 + 5)) ]
+echo 250 > $MT/interval_ms
+
 for v in 0 60001 -5 abc "$nl" 99999999999 "+7" "1 2" "7x"; do
 	check_eq "interval_ms '$v' -> EINVAL" "$(write_err $MT/interval_ms "$v")" "Invalid argument"
 done
@@ -33,6 +44,8 @@ check_eq "interval_ms 1 accepted" "$(write_err $MT/interval_ms 1)" ""
 check_eq "module parameter mirrors debugfs" "$(cat /sys/module/memtrace/parameters/interval_ms)" 1
 check_eq "parameter 0 -> EINVAL" "$(write_err /sys/module/memtrace/parameters/interval_ms 0)" "Invalid argument"
 check_eq "parameter 70000 -> EINVAL" "$(write_err /sys/module/memtrace/parameters/interval_ms 70000)" "Invalid argument"
+check_eq "parameter 0x20 -> EINVAL" "$(write_err /sys/module/memtrace/parameters/interval_ms 0x20)" "Invalid argument"
+check_eq "parameter 99999999999 -> EINVAL" "$(write_err /sys/module/memtrace/parameters/interval_ms 99999999999)" "Invalid argument"
 check_eq "interval unchanged by bad parameter" "$(cat $MT/interval_ms)" 1
 
 # a pid that surely does not exist: above pid_max
