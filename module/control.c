@@ -64,6 +64,27 @@ static int mtr_parse_uint(const char *s, unsigned int *val)
 	return kstrtouint(s, 10, val) ? -EINVAL : 0;
 }
 
+/*
+ * Read one decimal number from user space into *val: @min..@max, or also 0
+ * when @zero_ok.  Returns 0 or -EINVAL/-EFAULT (then *val is untouched).
+ */
+static int mtr_get_uint(const char __user *ubuf, size_t count, unsigned int min,
+			unsigned int max, bool zero_ok, unsigned int *val)
+{
+	char buf[MTR_CMD_MAX];
+	unsigned int v;
+	int err;
+
+	err = mtr_get_cmd(ubuf, count, buf);
+	if (!err)
+		err = mtr_parse_uint(buf, &v);
+	if (!err && !(zero_ok && !v) && (v < min || v > max))
+		err = -EINVAL;
+	if (!err)
+		*val = v;
+	return err;
+}
+
 static int mtr_enable_show(struct seq_file *m, void *v)
 {
 	seq_printf(m, "%d\n", mtr_sampler_enabled());
@@ -73,15 +94,10 @@ static int mtr_enable_show(struct seq_file *m, void *v)
 static ssize_t mtr_enable_write(struct file *file, const char __user *ubuf,
 				size_t count, loff_t *ppos)
 {
-	char buf[MTR_CMD_MAX];
 	unsigned int val;
 	int err;
 
-	err = mtr_get_cmd(ubuf, count, buf);
-	if (!err)
-		err = mtr_parse_uint(buf, &val);
-	if (!err && val > 1)
-		err = -EINVAL;
+	err = mtr_get_uint(ubuf, count, 0, 1, false, &val);
 	if (!err)
 		err = mtr_sampler_set_enabled(val);
 	return err ? err : count;
@@ -96,15 +112,11 @@ static int mtr_interval_show(struct seq_file *m, void *v)
 static ssize_t mtr_interval_write(struct file *file, const char __user *ubuf,
 				  size_t count, loff_t *ppos)
 {
-	char buf[MTR_CMD_MAX];
 	unsigned int val;
 	int err;
 
-	err = mtr_get_cmd(ubuf, count, buf);
-	if (!err)
-		err = mtr_parse_uint(buf, &val);
-	if (!err && (val < MTR_INTERVAL_MIN_MS || val > MTR_INTERVAL_MAX_MS))
-		err = -EINVAL;
+	err = mtr_get_uint(ubuf, count, MTR_INTERVAL_MIN_MS,
+			   MTR_INTERVAL_MAX_MS, false, &val);
 	if (err)
 		return err;
 	WRITE_ONCE(mtr_interval_ms, val);
@@ -122,16 +134,11 @@ static ssize_t mtr_wss_interval_write(struct file *file,
 				      const char __user *ubuf, size_t count,
 				      loff_t *ppos)
 {
-	char buf[MTR_CMD_MAX];
 	unsigned int val;
 	int err;
 
-	err = mtr_get_cmd(ubuf, count, buf);
-	if (!err)
-		err = mtr_parse_uint(buf, &val);
-	if (!err && val &&
-	    (val < MTR_WSS_INTERVAL_MIN_MS || val > MTR_WSS_INTERVAL_MAX_MS))
-		err = -EINVAL;
+	err = mtr_get_uint(ubuf, count, MTR_WSS_INTERVAL_MIN_MS,
+			   MTR_WSS_INTERVAL_MAX_MS, true, &val);
 	if (err)
 		return err;
 	WRITE_ONCE(mtr_wss_interval_ms, val);
