@@ -8,6 +8,9 @@
 #                     last line "N passed, N failed"
 #   make deps         install build/test packages, fetch the VM's kernel (root)
 #   make vm-module    build/vm/memtrace.ko for the Debian kernel the VM boots
+#   make fuzz         fuzz the reader's decoders until Ctrl-C (FUZZ_SECONDS=N
+#                     to stop after N s); `make check` fuzzes for 60 s
+#   make doc          build/man/memtrace-reader.1 from Documentation/ (rst2man)
 #   make clean
 #
 # KDIR: the kernel build tree the module is built against.  Default: the
@@ -25,11 +28,11 @@ WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototyp
 READER_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Ireader
 READER_LIBS := -lcsv
 
-READER_SRCS := reader/memtrace-reader.c reader/decode.c reader/csv.c
+READER_SRCS := $(wildcard reader/*.c)
 READER_HDRS := $(wildcard reader/*.h) include/uapi/memtrace.h
 MODULE_SRCS := $(wildcard module/*.c module/*.h module/Kbuild tracepoints/*.h) include/uapi/memtrace.h
 
-.PHONY: all module reader vm-module memload check demo deps clean doc
+.PHONY: all module reader vm-module memload check demo deps clean doc fuzz
 
 all: module reader
 
@@ -67,6 +70,17 @@ $(VM_BUILD)/memtrace.ko: $(MODULE_SRCS)
 deps:
 	scripts/deps
 
+fuzz: deps
+	$(MAKE) -C tests/fuzz run
+
+MAN_PAGES := build/man/memtrace-reader.1
+doc: $(MAN_PAGES)
+
+build/man/%.1: Documentation/%.rst
+	@mkdir -p $(dir $@)
+	rst2man --halt=warning $< > $@.tmp
+	mv $@.tmp $@
+
 check: deps
 	$(MAKE) reader vm-module memload
 	tests/run
@@ -78,4 +92,5 @@ demo: deps
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR)/module clean 2>/dev/null
 	-$(MAKE) -C tests/host clean
+	-$(MAKE) -C tests/fuzz clean
 	rm -rf build reader/memtrace-reader

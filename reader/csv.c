@@ -16,10 +16,16 @@
 #include <csv.h>
 
 #include "csvout.h"
+#include "msg.h"
 
-const char mt_csv_header[] =
-	"ts_ns,cpu,seq,tick,pid,comm,vsz_kb,rss_kb,rss_anon_kb,rss_file_kb,"
-	"rss_shmem_kb,swap_kb,hwm_kb,minflt,majflt,utime_ns,stime_ns,wss_kb\n";
+/* The columns of mt_csv_row(), in order; --realtime appends "time". */
+#define CSV_COLUMNS                                                        \
+	"ts_ns,cpu,seq,tick,pid,comm,vsz_kb,rss_kb,rss_anon_kb,rss_file_kb," \
+	"rss_shmem_kb,swap_kb,hwm_kb,minflt,majflt,utime_ns,stime_ns,wss_kb," \
+	"wss_window_ms"
+
+const char mt_csv_header[] = CSV_COLUMNS "\n";
+const char mt_csv_header_time[] = CSV_COLUMNS ",time\n";
 
 static const char digits2[201] =
 	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
@@ -76,6 +82,73 @@ static size_t u66_dec(char *dst, uint64_t hi, uint64_t lo)
 	return n;
 }
 
+static void put2(char *p, unsigned int v)
+{
+	memcpy(p, digits2 + 2 * v, 2);
+}
+
+/*
+ * Days since 1970-01-01 to the proleptic Gregorian date (H. Hinnant's
+ * civil_from_days); exact for every day an int64 of ns reaches.
+ */
+static void civil_from_days(int64_t z, int64_t *y, unsigned int *m,
+			    unsigned int *d)
+{
+	int64_t era, yy;
+	unsigned int doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (unsigned int)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	yy = (int64_t)yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = yy + (*m <= 2);
+}
+
+size_t mt_csv_time(char *dst, int64_t real_ns)
+{
+	int64_t secs = real_ns / 1000000000, days, sod, y;
+	int64_t ns = real_ns % 1000000000;
+	unsigned int m, d;
+	char *p = dst;
+
+	if (ns < 0) {
+		ns += 1000000000;
+		secs--;
+	}
+	days = secs / 86400;
+	sod = secs % 86400;
+	if (sod < 0) {
+		sod += 86400;
+		days--;
+	}
+	civil_from_days(days, &y, &m, &d);
+	/* int64 ns span 1677..2262: always four digits. */
+	put2(p, (unsigned int)(y / 100));
+	put2(p + 2, (unsigned int)(y % 100));
+	p[4] = '-';
+	put2(p + 5, m);
+	p[7] = '-';
+	put2(p + 8, d);
+	p[10] = 'T';
+	put2(p + 11, (unsigned int)(sod / 3600));
+	p[13] = ':';
+	put2(p + 14, (unsigned int)(sod / 60 % 60));
+	p[16] = ':';
+	put2(p + 17, (unsigned int)(sod % 60));
+	p[19] = '.';
+	for (int i = 28; i >= 20; i--) {
+		p[i] = (char)('0' + ns % 10);
+		ns /= 10;
+	}
+	p[29] = 'Z';
+	return MT_CSV_TIME_LEN;
+}
+
 size_t mt_csv_comm(char *dst, const char *comm, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
@@ -126,8 +199,12 @@ size_t mt_csv_row(char *dst, const struct mt_record *r)
 	PUT_U64(r->majflt);
 	PUT_U64(r->utime_ns);
 	PUT_U64(r->stime_ns);
-	if (r->flags & MEMTRACE_SAMPLE_WSS_VALID)
-		p += mt_u64_dec(p, r->wss_kb);
+	if (r->flags & MEMTRACE_SAMPLE_WSS_VALID) {
+		PUT_U64(r->wss_kb);
+		p += mt_u64_dec(p, r->wss_window_ns / 1000000);
+	} else {
+		*p++ = ',';
+	}
 	*p++ = '\n';
 	return (size_t)(p - dst);
 }
@@ -219,4 +296,33 @@ int mt_out_row(struct mt_out *o, const struct mt_record *r)
 		return -1;
 	o->len += mt_csv_row(o->buf + o->len, r);
 	return 0;
+}
+
+int mt_out_row_time(struct mt_out *o, const struct mt_record *r,
+		    bool have_time, int64_t real_ns)
+{
+	char *p;
+
+	if (o->err) {
+		errno = o->err;
+		return -1;
+	}
+	if (o->cap - o->len < MT_CSV_ROW_MAX && mt_out_flush(o))
+		return -1;
+	p = o->buf + o->len;
+	p += mt_csv_row(p, r);
+	p[-1] = ',';		/* the row's newline */
+	if (have_time)
+		p += mt_csv_time(p, real_ns);
+	*p++ = '\n';
+	o->len = (size_t)(p - o->buf);
+	return 0;
+}
+
+void mt_out_report(struct mt_out *o)
+{
+	if (o->reported)
+		return;
+	o->reported = true;
+	mt_msg("writing %s: %s", o->name, strerror(o->err ? o->err : errno));
 }

@@ -8,17 +8,22 @@
 #ifndef MEMTRACE_READER_CSVOUT_H
 #define MEMTRACE_READER_CSVOUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "decode.h"
 
-/* The header line, newline included; the column names are an interface. */
+/* The header line, newline included; the column names are an interface.
+ * mt_csv_header_time: the same with the --realtime column "time" last. */
 extern const char mt_csv_header[];
+extern const char mt_csv_header_time[];
 
 /*
- * MT_CSV_ROW_MAX - an upper bound of one row's length: 16 u64 fields of at
+ * MT_CSV_ROW_MAX - an upper bound of one row's length: 17 u64 fields of at
  * most 20 digits, rss_kb (a sum of three u64, at most 20 digits), a u32,
- * the quoted comm (at most 2 + 2 * 16 bytes), 17 commas and a newline.
+ * the quoted comm (at most 2 + 2 * 16 bytes), 18 commas and a newline (414
+ * bytes), plus a comma and the time (MT_CSV_TIME_LEN).
  */
 #define MT_CSV_ROW_MAX 512
 
@@ -33,12 +38,19 @@ size_t mt_csv_comm(char *dst, const char *comm, size_t len);
 /* Decimal digits of @v at @dst (room for 20 bytes); returns their count. */
 size_t mt_u64_dec(char *dst, uint64_t v);
 
+/* "2026-11-22T17:20:00.123456789Z": ISO 8601, UTC, ns. */
+#define MT_CSV_TIME_LEN 30
+/* @real_ns (ns since the epoch, may be negative) as above at @dst, which
+ * has room for MT_CSV_TIME_LEN bytes; returns MT_CSV_TIME_LEN. */
+size_t mt_csv_time(char *dst, int64_t real_ns);
+
 /**
  * struct mt_out - buffered output to a file descriptor.
  * @fd:    where rows go; @name: its name in error messages.
  * @err:   0, or the errno of the first failed write (later calls fail
  *         at once, so nothing after a hole is ever written).
  * @bytes: bytes written to @fd so far.
+ * @reported: mt_out_report() has told @err.
  */
 struct mt_out {
 	int fd;
@@ -47,6 +59,7 @@ struct mt_out {
 	size_t len, cap;
 	int err;
 	unsigned long long bytes;
+	bool reported;
 };
 
 /* A @cap-byte buffer (>= 2 * MT_CSV_ROW_MAX) for @fd.  0, or -1/errno. */
@@ -57,6 +70,11 @@ void mt_out_free(struct mt_out *o);
 int mt_out_write(struct mt_out *o, const void *p, size_t n);
 int mt_out_header(struct mt_out *o);
 int mt_out_row(struct mt_out *o, const struct mt_record *r);
+/* One row with the time column (empty when !@have_time). */
+int mt_out_row_time(struct mt_out *o, const struct mt_record *r,
+		    bool have_time, int64_t real_ns);
+/* "memtrace-reader: writing NAME: strerror" for o->err (or errno), once. */
+void mt_out_report(struct mt_out *o);
 /* write(2) everything buffered: retries short writes and EINTR. */
 int mt_out_flush(struct mt_out *o);
 

@@ -17,6 +17,7 @@
 
 #define HDR_SIZE ((uint32_t)sizeof(struct memtrace_rec_hdr))
 #define SAMPLE_SIZE ((uint32_t)sizeof(struct memtrace_sample))
+#define LOSS_SIZE ((uint32_t)sizeof(struct memtrace_loss))
 
 static inline uint16_t get16(const unsigned char *p, size_t off)
 {
@@ -46,6 +47,26 @@ static inline uint64_t get64(const unsigned char *p, size_t off)
 	get##bits(p, offsetof(struct memtrace_rec_hdr, f))
 #define SAMPLE_GET(p, f, bits) \
 	get##bits(p, offsetof(struct memtrace_sample, f))
+#define LOSS_GET(p, f, bits) \
+	get##bits(p, offsetof(struct memtrace_loss, f))
+
+static inline void put16(unsigned char *p, size_t off, uint16_t v)
+{
+	v = htole16(v);
+	memcpy(p + off, &v, sizeof(v));
+}
+
+static inline void put32(unsigned char *p, size_t off, uint32_t v)
+{
+	v = htole32(v);
+	memcpy(p + off, &v, sizeof(v));
+}
+
+static inline void put64(unsigned char *p, size_t off, uint64_t v)
+{
+	v = htole64(v);
+	memcpy(p + off, &v, sizeof(v));
+}
 
 static void decode_hdr(const unsigned char *p, struct mt_hdr *h)
 {
@@ -83,8 +104,60 @@ static void decode_sample(const unsigned char *p, struct mt_record *r)
 	r->wss_window_ns = SAMPLE_GET(p, wss_window_ns, 64);
 }
 
+static void decode_loss(const unsigned char *p, struct mt_record *r)
+{
+	struct mt_lossinfo *l = &r->loss;
+
+	l->lost = LOSS_GET(p, lost, 64);
+	l->lost_total = LOSS_GET(p, lost_total, 64);
+	l->first_seq = LOSS_GET(p, first_seq, 64);
+	l->first_ts_ns = LOSS_GET(p, first_ts_ns, 64);
+	l->last_ts_ns = LOSS_GET(p, last_ts_ns, 64);
+	l->flags = LOSS_GET(p, flags, 32);
+}
+
+void mt_encode_loss(void *dst, const struct mt_hdr *h,
+		    const struct mt_lossinfo *l)
+{
+	unsigned char *p = dst;
+
+#define HPUT(f, bits, v) put##bits(p, offsetof(struct memtrace_rec_hdr, f), (v))
+#define LPUT(f, bits, v) put##bits(p, offsetof(struct memtrace_loss, f), (v))
+	memset(p, 0, LOSS_SIZE);
+	HPUT(magic, 32, MEMTRACE_MAGIC);
+	HPUT(version, 16, h->version);
+	HPUT(type, 16, MEMTRACE_REC_LOSS);
+	HPUT(size, 32, LOSS_SIZE);
+	HPUT(cpu, 32, h->cpu);
+	HPUT(seq, 64, h->seq);
+	HPUT(ts_ns, 64, h->ts_ns);
+	LPUT(lost, 64, l->lost);
+	LPUT(lost_total, 64, l->lost_total);
+	LPUT(first_seq, 64, l->first_seq);
+	LPUT(first_ts_ns, 64, l->first_ts_ns);
+	LPUT(last_ts_ns, 64, l->last_ts_ns);
+	LPUT(flags, 32, l->flags);
+#undef HPUT
+#undef LPUT
+}
+
+static enum mt_status decode(const void *buf, size_t len,
+			     struct mt_record *rec, uint32_t *size, bool body);
+
 enum mt_status mt_decode(const void *buf, size_t len, struct mt_record *rec,
 			 uint32_t *size)
+{
+	return decode(buf, len, rec, size, true);
+}
+
+enum mt_status mt_decode_hdr(const void *buf, size_t len,
+			     struct mt_record *rec, uint32_t *size)
+{
+	return decode(buf, len, rec, size, false);
+}
+
+static enum mt_status decode(const void *buf, size_t len,
+			     struct mt_record *rec, uint32_t *size, bool body)
 {
 	const unsigned char *p = buf;
 	struct mt_hdr *h = &rec->hdr;
@@ -108,13 +181,23 @@ enum mt_status mt_decode(const void *buf, size_t len, struct mt_record *rec,
 		return MT_BAD_SIZE;
 	if (h->type == MEMTRACE_REC_SAMPLE && h->size < SAMPLE_SIZE)
 		return MT_BAD_SIZE;
+	if (h->type == MEMTRACE_REC_LOSS && h->size < LOSS_SIZE)
+		return MT_BAD_SIZE;
 	*size = h->size;
 	if (len < h->size)
 		return MT_NEED_MORE;
-	if (h->type != MEMTRACE_REC_SAMPLE)
+	switch (h->type) {
+	case MEMTRACE_REC_SAMPLE:
+		if (body)
+			decode_sample(p, rec);
+		return MT_OK;
+	case MEMTRACE_REC_LOSS:
+		if (body)
+			decode_loss(p, rec);
+		return MT_LOSS;
+	default:
 		return MT_SKIP;
-	decode_sample(p, rec);
-	return MT_OK;
+	}
 }
 
 const char *mt_status_str(enum mt_status st)
@@ -122,6 +205,8 @@ const char *mt_status_str(enum mt_status st)
 	switch (st) {
 	case MT_OK:
 		return "ok";
+	case MT_LOSS:
+		return "loss record";
 	case MT_SKIP:
 		return "record of an unknown type";
 	case MT_NEED_MORE:
@@ -207,28 +292,6 @@ size_t mt_stream_pending(const struct mt_stream *s)
 	return s->len - s->pos;
 }
 
-uint64_t mt_stream_seq(struct mt_stream *s, uint64_t seq, uint64_t ts_ns)
-{
-	uint64_t lost = 0;
-
-	if (s->seq_known && seq != s->next_seq) {
-		if (seq > s->next_seq) {
-			lost = seq - s->next_seq;
-			if (!s->loss.gaps)
-				s->loss.first_ts = s->prev_ts;
-			s->loss.last_ts = ts_ns;
-			s->loss.gaps++;
-			s->loss.lost += lost;
-		} else {
-			s->loss.backwards++;
-		}
-	}
-	s->seq_known = true;
-	s->next_seq = seq + 1;
-	s->prev_ts = ts_ns;
-	return lost;
-}
-
 /*
  * Skip the bad record at buf[pos]: move to the next 8-byte aligned position
  * (records are multiples of 8 bytes back to back, so every record starts at
@@ -272,27 +335,31 @@ enum mt_status mt_stream_next(struct mt_stream *s, struct mt_record *rec,
 		if (s->discard)
 			return MT_NEED_MORE;
 	}
-	for (;;) {
+	if (s->hdr_only)
+		st = mt_decode_hdr(s->buf + s->pos, s->len - s->pos, rec, &size);
+	else
 		st = mt_decode(s->buf + s->pos, s->len - s->pos, rec, &size);
-		if (st == MT_NEED_MORE)
-			return st;
-		if ((st == MT_OK || st == MT_SKIP) && rec->hdr.cpu != s->cpu)
-			st = MT_BAD_CPU;
-		if (st == MT_OK || st == MT_SKIP) {
-			s->pos += size;
-			s->offset += size;
-			mt_stream_seq(s, rec->hdr.seq, rec->hdr.ts_ns);
-			if (st == MT_SKIP) {
-				s->skipped++;
-				continue;
-			}
+	if (st == MT_NEED_MORE)
+		return st;
+	if ((st == MT_OK || st == MT_LOSS || st == MT_SKIP) &&
+	    rec->hdr.cpu != s->cpu)
+		st = MT_BAD_CPU;
+	if (st == MT_OK || st == MT_LOSS || st == MT_SKIP) {
+		s->raw = s->buf + s->pos;
+		s->raw_len = size;
+		s->pos += size;
+		s->offset += size;
+		if (st == MT_OK)
 			s->records++;
-			return MT_OK;
-		}
-		bad->status = st;
-		bad->offset = s->offset;
-		bad->hdr = rec->hdr;
-		bad->skipped = resync(s);
+		else if (st == MT_LOSS)
+			s->losses++;
+		else
+			s->skipped++;
 		return st;
 	}
+	bad->status = st;
+	bad->offset = s->offset;
+	bad->hdr = rec->hdr;
+	bad->skipped = resync(s);
+	return st;
 }

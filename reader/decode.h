@@ -2,8 +2,8 @@
 /*
  * decode.h - validate and decode memtrace records (include/uapi/memtrace.h)
  * from a byte buffer into host-endian structs, and follow one CPU's byte
- * stream: partial records, sequence gaps (= records lost), resynchronisation
- * after a bad record.
+ * stream: partial records, resynchronisation after a bad record.  (Sequence
+ * numbers and loss records are accounted in session.h.)
  *
  * Nothing here allocates per record: mt_decode() fills a caller's struct,
  * and a struct mt_stream owns one byte buffer for its whole life.
@@ -27,6 +27,7 @@
 /* Result of mt_decode() and mt_stream_next(). */
 enum mt_status {
 	MT_OK = 0,	 /* a sample was decoded into *rec */
+	MT_LOSS,	 /* a loss record was decoded into *rec (rec->loss) */
 	MT_SKIP,	 /* a valid record of a type this reader does not know */
 	MT_NEED_MORE,	 /* the buffer ends inside the record: read more */
 	MT_BAD_MAGIC,	 /* hdr.magic is not MEMTRACE_MAGIC */
@@ -46,10 +47,21 @@ struct mt_hdr {
 	uint64_t ts_ns;
 };
 
+/* The body of a decoded MEMTRACE_REC_LOSS, host-endian. */
+struct mt_lossinfo {
+	uint64_t lost;
+	uint64_t lost_total;
+	uint64_t first_seq;
+	uint64_t first_ts_ns;
+	uint64_t last_ts_ns;
+	uint32_t flags;		/* MEMTRACE_LOSS_F_* */
+};
+
 /*
- * One decoded MEMTRACE_REC_SAMPLE, host-endian.  comm is copied as is (up
- * to 16 bytes, NUL-padded, not always NUL-terminated); comm_len is its
- * length up to the first NUL.
+ * One decoded record, host-endian.  For MEMTRACE_REC_SAMPLE (MT_OK) the
+ * sample fields are set: comm is copied as is (up to 16 bytes, NUL-padded,
+ * not always NUL-terminated) and comm_len is its length up to the first NUL.
+ * For MEMTRACE_REC_LOSS (MT_LOSS) only hdr and loss are set.
  */
 struct mt_record {
 	struct mt_hdr hdr;
@@ -70,49 +82,54 @@ struct mt_record {
 	uint64_t stime_ns;
 	uint64_t wss_kb;
 	uint64_t wss_window_ns;
+	struct mt_lossinfo loss;
 };
 
 /**
  * mt_decode() - validate and decode the record at the start of @buf.
  * @buf:  bytes of a record stream, positioned at a record boundary.
  * @len:  bytes available at @buf.
- * @rec:  out: the decoded sample (MT_OK); for every other result except
- *        MT_NEED_MORE before a whole header, rec->hdr holds the header.
- * @size: out: MT_OK / MT_SKIP: bytes to consume (hdr.size);
+ * @rec:  out: the decoded sample (MT_OK) or loss record (MT_LOSS); for
+ *        every other result except MT_NEED_MORE before a whole header,
+ *        rec->hdr holds the header.
+ * @size: out: MT_OK / MT_LOSS / MT_SKIP: bytes to consume (hdr.size);
  *        MT_NEED_MORE: bytes needed in all (a header, or hdr.size).
  *
  * Checks magic, version (1..MEMTRACE_VERSION) and size (>= header, a
  * multiple of 8, <= MT_REC_SIZE_MAX, and >= struct memtrace_sample for
- * type SAMPLE) before it asks for the rest of the record, so a corrupt
- * header is reported at once instead of stalling the stream.
+ * type SAMPLE, >= struct memtrace_loss for type LOSS) before it asks for
+ * the rest of the record, so a corrupt header is reported at once instead
+ * of stalling the stream.
  */
 enum mt_status mt_decode(const void *buf, size_t len, struct mt_record *rec,
 			 uint32_t *size);
+
+/* mt_decode() that validates the same but fills only rec->hdr (for MT_OK
+ * and MT_LOSS as well): the live reader decodes the body when it emits. */
+enum mt_status mt_decode_hdr(const void *buf, size_t len,
+			     struct mt_record *rec, uint32_t *size);
 
 /* A short English text for an mt_status ("bad magic 0x..." is composed by
  * mt_bad_describe()). */
 const char *mt_status_str(enum mt_status st);
 
-/* Loss counters of one CPU stream. */
-struct mt_loss {
-	uint64_t lost;		/* records lost: sum of seq gaps */
-	uint64_t gaps;		/* how many gaps */
-	uint64_t first_ts;	/* ts_ns of the record before the first gap */
-	uint64_t last_ts;	/* ts_ns of the record after the last gap */
-	uint64_t backwards;	/* times seq went backwards (module reloaded) */
-};
-
 /**
- * struct mt_stream - one CPU's byte stream and its accounting.
+ * struct mt_stream - one CPU's byte stream (a cpuN relay file).
  * @cpu:       the CPU (the N of cpuN); records must carry it in hdr.cpu.
  * @buf:       bytes read and not yet consumed are buf[pos..len).
  * @discard:   bytes still to throw away, not read yet, to stay 8-byte
  *             aligned after a bad record near the end of the buffer.
  * @offset:    byte offset in the CPU's stream of buf[pos] (+ @discard).
- * @seq_known: @next_seq is set (by the first record seen).
- * @records:   samples decoded.  @skipped: records of unknown types.
+ * @raw:       after MT_OK / MT_LOSS / MT_SKIP: the record's bytes, valid
+ *             until the next mt_stream_space(); @raw_len: their count.
+ * @hdr_only:  validate records but decode only their headers.
+ * @records:   samples decoded.  @losses: loss records decoded.
+ * @skipped:   records of unknown types.
  * @bad:       bad records (each one a resynchronisation).
  * @bad_bytes: bytes thrown away while resynchronising.
+ *
+ * Sequence numbers are not followed here but where records leave the merge
+ * (session.h), in the same way for live streams and trace files.
  */
 struct mt_stream {
 	unsigned int cpu;
@@ -120,11 +137,10 @@ struct mt_stream {
 	size_t pos, len, cap;
 	size_t discard;
 	uint64_t offset;
-	bool seq_known;
-	uint64_t next_seq;
-	uint64_t prev_ts;
-	uint64_t records, skipped, bad, bad_bytes;
-	struct mt_loss loss;
+	const unsigned char *raw;
+	uint32_t raw_len;
+	bool hdr_only;
+	uint64_t records, losses, skipped, bad, bad_bytes;
 };
 
 /* What mt_stream_next() tells about a bad record. */
@@ -149,26 +165,29 @@ void mt_stream_added(struct mt_stream *s, size_t n);
 size_t mt_stream_pending(const struct mt_stream *s);
 
 /**
- * mt_stream_next() - the next sample of the stream.
+ * mt_stream_next() - the next record of the stream.
  *
- * MT_OK: *rec holds the next sample, already counted (records, seq gaps).
+ * MT_OK / MT_LOSS: *rec holds the next sample / loss record (only its
+ * header with s->hdr_only); MT_SKIP: a record of a type this reader does
+ * not know (rec->hdr holds its header).
+ * All three are consumed and counted, and s->raw / s->raw_len point at the
+ * record's bytes.
  * MT_NEED_MORE: nothing more in the buffer; read more.
  * MT_BAD_*: a bad record at bad->offset; the stream has already skipped to
  * the next 8-byte aligned position holding MEMTRACE_MAGIC (or to the end of
  * the buffer) and counted it; call again to go on.
- * Records of unknown types are skipped and counted, never returned.
  */
 enum mt_status mt_stream_next(struct mt_stream *s, struct mt_record *rec,
 			      struct mt_bad *bad);
 
-/**
- * mt_stream_seq() - account the sequence number of a record of stream @s.
- * Returns the records lost just before it (0 when it was the expected one).
- * The first record seen sets the expectation.  A seq lower than expected
- * (the module was reloaded) restarts the expectation and counts
- * loss.backwards.
+/*
+ * mt_encode_loss() - the bytes of a struct memtrace_loss (little-endian, as
+ * the module writes it) with header @h (its type and size are set here) and
+ * body @l, at @dst (sizeof(struct memtrace_loss) bytes).  The reader writes
+ * such records itself for losses no kernel record can report.
  */
-uint64_t mt_stream_seq(struct mt_stream *s, uint64_t seq, uint64_t ts_ns);
+void mt_encode_loss(void *dst, const struct mt_hdr *h,
+		    const struct mt_lossinfo *l);
 
 /* "bad magic 0x12345678", "record format version 2 is newer than ...". */
 int mt_bad_describe(const struct mt_bad *bad, char *buf, size_t len);

@@ -1,18 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * memtrace-reader - record the memtrace kernel module's per-process memory
- * samples live, as CSV.
+ * samples live, as CSV and/or as a raw trace file; decode a raw trace file
+ * to the same CSV.
  *
- * Usage: memtrace-reader [-d SECONDS] [-o FILE] [-p PID]... [-I MS]
- *                        [-D DIR] [-q] [-V] [-h]
+ * Usage: memtrace-reader [-d SECONDS] [-o FILE] [-w FILE] [-p PID]... [-I MS]
+ *                        [-D DIR] [-r] [-q]
+ *        memtrace-reader -i FILE [-o FILE] [-r] [-q]
+ *        memtrace-reader -V | -h
  *
- * Options (the usage text below says the same, one line each):
+ * Options (the usage text below says the same, one line each; the man page
+ * is Documentation/memtrace-reader.rst):
  *   -d SECONDS | --duration=SECONDS
  *	Stop after SECONDS (a decimal number > 0, e.g. 2.5).  Without it the
  *	reader runs until SIGINT, SIGTERM or SIGHUP.
  *   -o FILE | --output=FILE
- *	Write the CSV to FILE (created or truncated) instead of standard
- *	output; "-" is standard output.
+ *	Write the CSV to FILE (created or truncated); "-" is standard output.
+ *	The default is standard output, except with -w, when no CSV is
+ *	written unless -o asks for it.
+ *   -w FILE | --write=FILE
+ *	Write a raw trace file (Documentation/memtrace-trace-file.rst) to FILE;
+ *	"-" is standard output.  With -o as well, both are written.
+ *   -i FILE | --input=FILE
+ *	Decode the raw trace file FILE ("-": standard input) instead of
+ *	recording: the same CSV and summary as the live session that wrote it.
  *   -p PID | --pid=PID
  *	Sample only process PID (a thread group id); repeat for more.  The
  *	reader registers each one in DIR/pids ("+PID") and unregisters it at
@@ -20,75 +31,90 @@
  *   -I MS | --interval=MS
  *	Set the module's sampling interval (DIR/interval_ms) to MS
  *	milliseconds, 1..60000.  The setting stays after the reader exits.
+ *   -W MS | --wss=MS
+ *	Measure each process's working-set size over windows of MS
+ *	milliseconds, 10..600000: sets DIR/wss_interval_ms for the session and
+ *	puts the previous value back at exit (scanning costs CPU).  The CSV's
+ *	wss_kb and wss_window_ms are filled in the record of each tick in which
+ *	a window completed (Documentation/memtrace-wss.rst).
  *   -D DIR | --debugfs=DIR
  *	The module's debugfs directory (default /sys/kernel/debug/memtrace).
  *	Only for the default path is /sys/kernel/debug checked to be debugfs
  *	(so tests can point -D at a directory of regular files).  When DIR is
  *	not on debugfs the stale-data discard below is skipped, because then
  *	the files' contents are the data under test.
+ *   -r | --realtime
+ *	Add a last CSV column "time": each record's wall-clock time, ISO 8601
+ *	UTC with ns, from the session's CLOCK_MONOTONIC/CLOCK_REALTIME pair.
  *   -q | --quiet
- *	No summary at exit (errors, warnings and loss reports still go to
- *	standard error).
- *   -V | --version
- *	Print the reader's version and record format version, exit 0.
- *   -h | --help
- *	Print the usage text, exit 0.
+ *	No summary and no status line (errors, warnings and loss reports
+ *	still go to standard error).
+ *   -V | --version, -h | --help
  *
- * What it does, in order:
+ * Live mode, in order:
  *  1. Checks that debugfs is mounted (default DIR only), that DIR exists
  *     (the module is loaded) and is readable (root), and opens every cpuN
  *     file found by scanning DIR (CPUs may be sparse).
- *  2. Reads DIR/stats (records_dropped, cpuN_dropped), reads and discards
- *     stale data an earlier session left in the cpuN files, sets
- *     interval_ms (-I), registers the -p PIDs and writes 1 to DIR/enable.
+ *  2. Reads DIR/stats (cpuN_seq, cpuN_dropped: where each CPU's session
+ *     starts), reads and discards stale data an earlier session left in the
+ *     cpuN files, sets interval_ms (-I), registers the -p PIDs, takes the
+ *     start time pair, writes the CSV header and the trace file header (-w)
+ *     and writes 1 to DIR/enable.
  *  3. Loops: read every cpuN file (read() does not block; it returns any
  *     byte count, so each CPU keeps the tail of an incomplete record),
  *     validate and decode the records, merge them in time order, write
- *     CSV; then poll() the files with a 100 ms timeout.
+ *     them; then poll() the files with a 100 ms timeout.  Once a second it
+ *     rescans DIR for cpuN files of CPUs that came online, and refreshes
+ *     the status line (records, rate, lost) when standard error is a
+ *     terminal.
  *  4. At the end of -d, or at a signal: writes 0 to enable (it returns
  *     once the tick in flight is done), reads every record left, writes
  *     them all, unregisters its PIDs (and writes "clear" to pids when it
- *     registered some and the set is now empty), prints the summary.
+ *     registered some and the set is now empty), reads DIR/stats again and
+ *     closes each CPU's session with a reader loss record (samples dropped
+ *     after the last one read: cpuN_seq now minus the next seq expected),
+ *     written to the trace file too, then prints the summary.
  *
  * Merge.  Each CPU's stream is in ts_ns order, but across CPUs a record
  * with a smaller ts_ns can become readable after one with a bigger ts_ns
- * (the writer takes ts_ns before it commits).  Decoded records wait in
- * per-CPU queues; a binary heap keyed on (ts_ns, cpu, seq) merges them, and
- * only records with ts_ns <= watermark are written, where watermark =
- * CLOCK_MONOTONIC (the kernel's ktime_get_ns() clock) read before the read
- * round, minus MERGE_MARGIN_MS (200 ms): the time a record may take from
- * its timestamp to being readable.  A record later than that is still
- * written, out of order, and counted in the summary.  At the end all
- * records are written.
+ * (the writer takes ts_ns before it commits).  Validated records wait in
+ * per-CPU queues (their bytes in a FIFO, their (ts_ns, seq) in an index;
+ * a record's body is decoded only when it is emitted); a binary heap on
+ * (ts_ns, cpu, seq) merges them, and only records with ts_ns <= watermark
+ * are written, where watermark = CLOCK_MONOTONIC (the kernel's ktime_get_ns()
+ * clock) read before the read round, minus MT_MERGE_MARGIN_MS (200 ms): the
+ * time a record may take from its timestamp to being readable.  A record
+ * later than that is still written, out of order, and counted in the
+ * summary.  At the end all records are written.  Whatever leaves the merge
+ * goes through session.c, which -i uses too: that is why -i reproduces the
+ * CSV and the loss report byte for byte.
  *
  * Validation.  Every record's magic, version and size are checked; records
- * of unknown types are skipped by size.  A bad record is reported with its
- * CPU and byte offset in that CPU's stream and counted, and the stream
- * resynchronises at the next 8-byte aligned MEMTRACE_MAGIC.  A record
- * format version newer than the reader's is fatal, and so is a read error
- * (EIO: the module was unloaded); both still write what was read.  A
- * record whose hdr.cpu is not the N of its cpuN file is bad too.  A gap in
- * a CPU's seq is the number of records lost there (the first record seen
- * on a CPU sets the expectation, so losses before it show only in the
- * stats delta).
+ * of unknown types are skipped by size (and kept in a trace file).  A bad
+ * record is reported with its CPU and byte offset in that CPU's stream and
+ * counted, and the stream resynchronises at the next 8-byte aligned
+ * MEMTRACE_MAGIC.  A record format version newer than the reader's is
+ * fatal, and so is a read error (EIO: the module was unloaded); both still
+ * write what was read.  A record whose hdr.cpu is not the N of its cpuN
+ * file is bad too.  Loss accounting and its cross-check with the module's
+ * loss records: session.h.
  *
  * Waiting.  poll() on a relay file only wakes at a sub-buffer switch, so
  * every file is read each round anyway.  A regular file (tests) is always
  * "ready": when poll() says ready and the next round reads nothing, the
  * loop sleeps POLL_MS instead, so -d and signals work on any files.
  *
- * Limits.  cpuN files are found once, at start: a CPU that comes online
- * later is not read.  The final drain after enable=0 stops after
- * FINAL_DRAIN_MS (5 s) should records keep coming.  -I is not undone at
- * exit.
+ * Limits.  The final drain after enable=0 stops after FINAL_DRAIN_MS (5 s)
+ * should records keep coming.  -I is not undone at exit.
  *
  * CSV columns: ts_ns,cpu,seq,tick,pid,comm,vsz_kb,rss_kb,rss_anon_kb,
  * rss_file_kb,rss_shmem_kb,swap_kb,hwm_kb,minflt,majflt,utime_ns,stime_ns,
- * wss_kb (see csv.c).
+ * wss_kb[,time] (see csv.c).
  *
  * Exit status: 0 on success (also when records were lost: the summary
- * says how many), 1 on an error (named on standard error with its fix),
- * 2 on bad usage.
+ * says how many), 1 on an error (named on standard error with its fix; a
+ * damaged trace file; loss records that disagree with the sequence
+ * numbers), 2 on bad usage.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -112,9 +138,11 @@
 
 #include "csvout.h"
 #include "decode.h"
+#include "msg.h"
+#include "session.h"
+#include "tracefile.h"
 
-#define PROG "memtrace-reader"
-#define READER_VERSION "0.1"
+#define PROG MT_PROG
 
 #define DEBUGFS_ROOT "/sys/kernel/debug"
 #define DEFAULT_DIR DEBUGFS_ROOT "/memtrace"
@@ -122,11 +150,9 @@
 #define DEBUGFS_MAGIC 0x64626720
 #endif
 
-/* How long a record may take from its ts_ns to being readable. */
-#define MERGE_MARGIN_MS 200
 /* poll() timeout: the kernel only wakes poll on a sub-buffer switch. */
 #define POLL_MS 100
-/* Bytes of read buffer per CPU, and of output buffer. */
+/* Bytes of read buffer per CPU, and of each output buffer. */
 #define CPU_BUF_SIZE (1u << 20)
 #define OUT_BUF_SIZE (1u << 20)
 /* read() calls per CPU per round, so one busy CPU cannot starve others. */
@@ -135,38 +161,61 @@
 #define BAD_REPORTS_MAX 10
 /* Longest final drain after enable=0 (records should stop at once). */
 #define FINAL_DRAIN_MS 5000
+/* How often DIR is scanned for cpuN files of CPUs that came online. */
+#define RESCAN_MS 1000
 
 static const char usage_str[] =
-	"Usage: " PROG " [-d SECONDS] [-o FILE] [-p PID]... [-I MS] [-D DIR] [-q] [-V] [-h]\n"
+	"Usage: " PROG " [-d SECONDS] [-o FILE] [-w FILE] [-p PID]... [-I MS] [-W MS] [-D DIR] [-r] [-q]\n"
+	"       " PROG " -i FILE [-o FILE] [-r] [-q]\n"
 	"\n"
 	"Record the memtrace module's per-process memory samples as CSV (with a\n"
-	"header line); a summary of records and losses goes to standard error.\n"
+	"header line) and/or as a raw trace file; or decode a raw trace file to\n"
+	"the same CSV.  A summary of records and losses goes to standard error.\n"
 	"\n"
 	"  -d SECONDS | --duration=SECONDS   stop after SECONDS, e.g. 2.5 (default: at SIGINT/SIGTERM/SIGHUP)\n"
-	"  -o FILE    | --output=FILE        write the CSV to FILE; '-' is standard output (the default)\n"
+	"  -o FILE    | --output=FILE        write the CSV to FILE; '-' is standard output (the default,\n"
+	"                                    but with -w there is no CSV unless -o asks for it)\n"
+	"  -w FILE    | --write=FILE         write a raw trace file to FILE; '-' is standard output\n"
+	"  -i FILE    | --input=FILE         decode the raw trace file FILE ('-': standard input) to CSV\n"
 	"  -p PID     | --pid=PID            sample only process PID; repeat for more (default: all)\n"
 	"  -I MS      | --interval=MS        set the module's sampling interval to MS ms, 1..60000\n"
+	"  -W MS      | --wss=MS             measure working-set size over MS ms windows, 10..600000,\n"
+	"                                    for this session (columns wss_kb, wss_window_ms)\n"
 	"  -D DIR     | --debugfs=DIR        the module's directory (default " DEFAULT_DIR ");\n"
 	"                                    any other DIR is not checked to be on debugfs\n"
-	"  -q         | --quiet              no summary at exit (losses and errors are still reported)\n"
+	"  -r         | --realtime           add a last CSV column 'time': wall-clock time, ISO 8601 UTC, ns\n"
+	"  -q         | --quiet              no summary, no status line (losses and errors are still reported)\n"
 	"  -V         | --version            print the version and exit\n"
 	"  -h         | --help               print this help and exit\n"
 	"\n"
-	"Needs root, debugfs mounted on " DEBUGFS_ROOT " and the memtrace module loaded.\n"
+	"Recording needs root, debugfs mounted on " DEBUGFS_ROOT " and the memtrace module loaded.\n"
 	"Exit status: 0 success, 1 error, 2 bad usage.\n";
 
 static const struct option long_opts[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "output", required_argument, NULL, 'o' },
+	{ "write", required_argument, NULL, 'w' },
+	{ "input", required_argument, NULL, 'i' },
 	{ "pid", required_argument, NULL, 'p' },
 	{ "interval", required_argument, NULL, 'I' },
+	{ "wss", required_argument, NULL, 'W' },
 	{ "debugfs", required_argument, NULL, 'D' },
+	{ "realtime", no_argument, NULL, 'r' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
-static const char short_opts[] = "d:o:p:I:D:qVh";
+static const char short_opts[] = "d:o:w:i:p:I:W:D:rqVh";
+
+/* A validated record waiting in its CPU's queue: its merge key here, its
+ * bytes (raw_len of them) in the CPU's byte FIFO; decoded when emitted. */
+struct qitem {
+	uint64_t ts_ns, seq;
+	uint32_t raw_len;
+	uint8_t status;			/* MT_OK, MT_LOSS or MT_SKIP */
+	uint8_t flags;			/* MT_SESS_AFTER_BAD */
+};
 
 /* One CPU's relay file, its byte stream and its queue of decoded records. */
 struct cpu_in {
@@ -174,54 +223,56 @@ struct cpu_in {
 	int fd;
 	char *path;
 	struct mt_stream st;
-	struct mt_record *q;		/* q[qhead..qtail) wait to be merged */
+	struct qitem *q;		/* q[qhead..qtail) wait to be merged */
 	size_t qhead, qtail, qcap;
+	unsigned char *raw;		/* raw[rhead..rtail): their bytes */
+	size_t rhead, rtail, rcap;
 	unsigned int bad_reported;
-	bool has_drop0, has_drop1;	/* stats cpuN_dropped at start/end */
-	uint64_t drop0, drop1;
+	bool after_bad;			/* a bad record since the last sample */
+};
+
+/* One CPU's lines of DIR/stats. */
+struct cpu_stat {
+	unsigned int cpu;
+	bool has_seq, has_written, has_dropped;
+	uint64_t seq, written, dropped;
 };
 
 struct stats {
 	bool ok;			/* the stats file was read */
-	bool has_dropped;
-	uint64_t dropped;
-};
-
-/* A set of u64 (open addressing; grows by doubling, never per insert). */
-struct u64set {
-	uint64_t *slot;
-	size_t cap, n;
-	bool has_zero;
+	struct cpu_stat *cpu;
+	size_t n;
 };
 
 static struct {
 	/* options */
 	double duration;		/* seconds, 0 = until a signal */
-	const char *out_path;
+	const char *out_path;		/* -o */
+	const char *write_path;		/* -w */
+	const char *input_path;		/* -i */
 	pid_t *pids;
 	size_t npids;
 	unsigned int interval_ms;	/* 0 = leave as is */
+	unsigned int wss_ms;		/* -W; 0 = leave as is */
+	char wss_prev[16];		/* wss_interval_ms before -W set it */
 	const char *dir;
-	bool quiet;
+	bool dir_set, realtime, quiet;
 
 	/* state */
 	int dirfd;
 	bool is_debugfs;
 	struct cpu_in *cpus;
-	size_t ncpus;
+	size_t ncpus, cpus_cap;
 	struct pollfd *pfds;
 	struct cpu_in **heap;		/* merge_out()'s heap, ncpus entries */
-	struct mt_out out;
-	bool out_open;
+	struct mt_out csv, raw;
+	bool csv_open, raw_open;
 	pid_t *registered;
 	size_t nregistered;
 	struct stats stats0, stats1;
 	bool module_gone;		/* a read returned EIO */
 	bool fatal;			/* stop reading: bad version, I/O error */
-
-	/* counts */
-	uint64_t emitted, late, last_ts;
-	struct u64set tgids, ticks;
+	struct mt_sess sess;
 } g = { .dir = DEFAULT_DIR, .dirfd = -1 };
 
 static volatile sig_atomic_t stop_signal;
@@ -231,28 +282,7 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
-__attribute__((format(printf, 1, 0)))
-static void vmsg(const char *fmt, va_list ap)
-{
-	char line[1024] = PROG ": ";
-	size_t pre = strlen(line), len;
-
-	vsnprintf(line + pre, sizeof(line) - pre - 1, fmt, ap);
-	/* The whole line in one write, so it does not mix with others. */
-	len = strlen(line);
-	line[len++] = '\n';
-	fwrite(line, 1, len, stderr);
-}
-
-__attribute__((format(printf, 1, 2)))
-static void msg(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg(fmt, ap);
-	va_end(ap);
-}
+#define msg mt_msg
 
 /* The fix to name after an errno from a module file. */
 static const char *fix_for(int err)
@@ -269,7 +299,7 @@ static void usage_error(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg(fmt, ap);
+	mt_vmsg(fmt, ap);
 	va_end(ap);
 	fputs(usage_str, stderr);
 	exit(2);
@@ -288,57 +318,6 @@ static uint64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* ---- u64 set ---------------------------------------------------------- */
-
-static int u64set_add(struct u64set *s, uint64_t v)
-{
-	size_t i, mask;
-
-	if (!v) {
-		s->has_zero = true;
-		return 0;
-	}
-	if (2 * (s->n + 1) > s->cap) {
-		size_t ncap = s->cap ? 2 * s->cap : 1024;
-		uint64_t *ns = calloc(ncap, sizeof(*ns));
-
-		if (!ns)
-			return -1;
-		for (size_t j = 0; j < s->cap; j++) {
-			uint64_t k = s->slot[j];
-
-			if (!k)
-				continue;
-			for (i = (k * 0x9e3779b97f4a7c15ull) >> 20 & (ncap - 1);
-			     ns[i]; i = (i + 1) & (ncap - 1))
-				;
-			ns[i] = k;
-		}
-		free(s->slot);
-		s->slot = ns;
-		s->cap = ncap;
-	}
-	mask = s->cap - 1;
-	for (i = (v * 0x9e3779b97f4a7c15ull) >> 20 & mask; s->slot[i];
-	     i = (i + 1) & mask)
-		if (s->slot[i] == v)
-			return 0;
-	s->slot[i] = v;
-	s->n++;
-	return 0;
-}
-
-static size_t u64set_count(const struct u64set *s)
-{
-	return s->n + s->has_zero;
-}
-
-static void u64set_free(struct u64set *s)
-{
-	free(s->slot);
-	memset(s, 0, sizeof(*s));
 }
 
 /* ---- control files ---------------------------------------------------- */
@@ -408,13 +387,50 @@ static void ctl_error(const char *name, const char *val, int err)
 	    fix_for(-err));
 }
 
-/* Parse DIR/stats ("key: value" lines). */
-static void read_stats(struct stats *st, bool at_end)
+/* ---- stats ------------------------------------------------------------ */
+
+static struct cpu_stat *stat_cpu(struct stats *st, unsigned int cpu)
 {
-	char buf[65536], *line, *save = NULL;
+	struct cpu_stat *n;
+
+	for (size_t i = 0; i < st->n; i++)
+		if (st->cpu[i].cpu == cpu)
+			return &st->cpu[i];
+	n = realloc(st->cpu, (st->n + 1) * sizeof(*n));
+	if (!n)
+		return NULL;
+	st->cpu = n;
+	memset(&n[st->n], 0, sizeof(n[0]));
+	n[st->n].cpu = cpu;
+	return &n[st->n++];
+}
+
+/* The CPU's next seq: cpuN_seq, or else cpuN_written + cpuN_dropped. */
+static bool stat_seq(const struct cpu_stat *c, uint64_t *seq)
+{
+	if (c->has_seq)
+		*seq = c->seq;
+	else if (c->has_written && c->has_dropped)
+		*seq = c->written + c->dropped;
+	else
+		return false;
+	return true;
+}
+
+static void stats_free(struct stats *st)
+{
+	free(st->cpu);
+	memset(st, 0, sizeof(*st));
+}
+
+/* Parse DIR/stats ("key: value" lines): the cpuN_* figures. */
+static void read_stats(struct stats *st)
+{
+	static char buf[1 << 20];
+	char *line, *save = NULL;
 	ssize_t n;
 
-	memset(st, 0, sizeof(*st));
+	stats_free(st);
 	n = ctl_read("stats", buf, sizeof(buf));
 	if (n < 0) {
 		if (!g.module_gone)
@@ -425,8 +441,9 @@ static void read_stats(struct stats *st, bool at_end)
 	st->ok = true;
 	for (line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		char *colon = strchr(line, ':'), *end;
+		char *colon = strchr(line, ':'), *end, key[16];
 		unsigned long long v;
+		struct cpu_stat *c;
 		unsigned int cpu;
 		int len = 0;
 
@@ -437,26 +454,62 @@ static void read_stats(struct stats *st, bool at_end)
 		v = strtoull(colon + 1, &end, 10);
 		if (errno || end == colon + 1)
 			continue;
-		if (!strcmp(line, "records_dropped")) {
-			st->has_dropped = true;
-			st->dropped = v;
-		} else if (sscanf(line, "cpu%u_dropped%n", &cpu, &len) == 1 &&
-			   len > 0 && !line[len]) {
-			for (size_t i = 0; i < g.ncpus; i++) {
-				struct cpu_in *c = &g.cpus[i];
-
-				if (c->cpu != cpu)
-					continue;
-				if (at_end) {
-					c->has_drop1 = true;
-					c->drop1 = v;
-				} else {
-					c->has_drop0 = true;
-					c->drop0 = v;
-				}
-			}
+		if (sscanf(line, "cpu%u_%15[a-z]%n", &cpu, key, &len) != 2 ||
+		    line[len])
+			continue;
+		if (strcmp(key, "seq") && strcmp(key, "written") &&
+		    strcmp(key, "dropped"))
+			continue;
+		c = stat_cpu(st, cpu);
+		if (!c) {
+			msg("out of memory");
+			return;
+		}
+		if (!strcmp(key, "seq")) {
+			c->has_seq = true;
+			c->seq = v;
+		} else if (!strcmp(key, "written")) {
+			c->has_written = true;
+			c->written = v;
+		} else {
+			c->has_dropped = true;
+			c->dropped = v;
 		}
 	}
+}
+
+/*
+ * The trace's start: time pair, this machine, the CPUs' start figures.
+ * When the sampler was already running (@running), samples were written
+ * and thrown away as stale after the stats were read, so the start seqs
+ * are not where this session starts: each CPU's first record sets it.
+ */
+static int start_info(struct mt_tfile_info *info, bool running)
+{
+	bool complete = false;
+
+	mt_tfile_info_now(info);
+	for (size_t i = 0; i < g.stats0.n; i++) {
+		const struct cpu_stat *c = &g.stats0.cpu[i];
+		struct mt_tfile_cpu e = { .cpu = c->cpu };
+
+		if (!running && stat_seq(c, &e.start_seq)) {
+			e.flags |= MEMTRACE_FILE_CPU_F_SEQ;
+			complete = true;
+		}
+		if (c->has_dropped) {
+			e.flags |= MEMTRACE_FILE_CPU_F_DROPPED;
+			e.start_dropped = c->dropped;
+		}
+		if (mt_tfile_info_add_cpu(info, &e)) {
+			msg("out of memory");
+			return -1;
+		}
+	}
+	/* The module lists every CPU whose seq is not 0. */
+	if (complete)
+		info->flags |= MEMTRACE_FILE_F_CPUS_COMPLETE;
+	return 0;
 }
 
 /* ---- setup ------------------------------------------------------------ */
@@ -509,13 +562,6 @@ static int open_dir(void)
 	return 0;
 }
 
-static int cmp_cpu(const void *a, const void *b)
-{
-	const struct cpu_in *x = a, *y = b;
-
-	return (x->cpu > y->cpu) - (x->cpu < y->cpu);
-}
-
 /* "cpuN" with N a canonical decimal number. */
 static bool parse_cpu_name(const char *name, unsigned int *cpu)
 {
@@ -533,12 +579,86 @@ static bool parse_cpu_name(const char *name, unsigned int *cpu)
 	return true;
 }
 
-static int open_cpus(void)
+/* Open DIR/cpu@cpu and add it.  0, or -1 (reported). */
+static int add_cpu(unsigned int cpu)
 {
+	struct cpu_in *c;
+	char name[16];
+
+	if (g.ncpus == g.cpus_cap) {
+		size_t cap = g.cpus_cap ? 2 * g.cpus_cap : 16;
+		struct cpu_in *n = realloc(g.cpus, cap * sizeof(*n));
+		struct pollfd *p;
+		struct cpu_in **h;
+
+		if (!n)
+			goto out_nomem;
+		g.cpus = n;
+		p = realloc(g.pfds, cap * sizeof(*p));
+		if (!p)
+			goto out_nomem;
+		g.pfds = p;
+		h = realloc(g.heap, cap * sizeof(*h));
+		if (!h)
+			goto out_nomem;
+		g.heap = h;
+		g.cpus_cap = cap;
+	}
+	c = &g.cpus[g.ncpus];
+	memset(c, 0, sizeof(*c));
+	c->cpu = cpu;
+	c->fd = -1;
+	snprintf(name, sizeof(name), "cpu%u", cpu);
+	c->path = dir_path(name);
+	if (!c->path || mt_stream_init(&c->st, cpu, CPU_BUF_SIZE)) {
+		free(c->path);
+		goto out_nomem;
+	}
+	c->st.hdr_only = true;	/* bodies are decoded when emitted */
+	c->fd = openat(g.dirfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (c->fd < 0) {
+		msg("%s: %s%s", c->path, strerror(errno), fix_for(errno));
+		free(c->path);
+		mt_stream_free(&c->st);
+		return -1;
+	}
+	g.pfds[g.ncpus].fd = c->fd;
+	g.pfds[g.ncpus].events = POLLIN;
+	g.ncpus++;
+	return 0;
+
+out_nomem:
+	msg("out of memory");
+	return -1;
+}
+
+static bool have_cpu(unsigned int cpu)
+{
+	for (size_t i = 0; i < g.ncpus; i++)
+		if (g.cpus[i].cpu == cpu)
+			return true;
+	return false;
+}
+
+static int cmp_uint(const void *a, const void *b)
+{
+	unsigned int x = *(const unsigned int *)a, y = *(const unsigned int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Scan DIR for cpuN files not open yet (all of them at the start; later,
+ * CPUs that came online) and open them, in CPU order.  Returns the number
+ * added, or -1 (reported).
+ */
+static int scan_cpus(void)
+{
+	unsigned int *found = NULL;
+	size_t nfound = 0, cap = 0;
 	struct dirent *de;
-	size_t cap = 0;
+	int fd, added = 0;
 	DIR *d;
-	int fd;
 
 	fd = dup(g.dirfd);
 	if (fd < 0 || !(d = fdopendir(fd))) {
@@ -547,62 +667,45 @@ static int open_cpus(void)
 			close(fd);
 		return -1;
 	}
+	rewinddir(d);	/* the dup shares the offset of the last scan */
 	while ((errno = 0, de = readdir(d))) {
 		unsigned int cpu;
 
-		if (!parse_cpu_name(de->d_name, &cpu))
+		if (!parse_cpu_name(de->d_name, &cpu) || have_cpu(cpu))
 			continue;
-		if (g.ncpus == cap) {
-			struct cpu_in *n;
+		if (nfound == cap) {
+			unsigned int *n;
 
 			cap = cap ? 2 * cap : 16;
-			n = realloc(g.cpus, cap * sizeof(*n));
-			if (!n)
-				goto out_nomem;
-			g.cpus = n;
+			n = realloc(found, cap * sizeof(*n));
+			if (!n) {
+				msg("out of memory");
+				goto out_fail;
+			}
+			found = n;
 		}
-		memset(&g.cpus[g.ncpus], 0, sizeof(g.cpus[0]));
-		g.cpus[g.ncpus].cpu = cpu;
-		g.cpus[g.ncpus].fd = -1;
-		g.ncpus++;
+		found[nfound++] = cpu;
 	}
 	if (errno) {
 		msg("reading directory %s: %s", g.dir, strerror(errno));
-		closedir(d);
-		return -1;
+		goto out_fail;
 	}
 	closedir(d);
-	if (!g.ncpus) {
-		msg("%s holds no cpuN files: is it the memtrace module's directory? %s",
-		    g.dir, load_fix);
-		return -1;
-	}
-	qsort(g.cpus, g.ncpus, sizeof(g.cpus[0]), cmp_cpu);
-
-	g.pfds = calloc(g.ncpus, sizeof(*g.pfds));
-	g.heap = calloc(g.ncpus, sizeof(*g.heap));
-	if (!g.pfds || !g.heap)
-		goto out_nomem;
-	for (size_t i = 0; i < g.ncpus; i++) {
-		struct cpu_in *c = &g.cpus[i];
-		char name[16];
-
-		snprintf(name, sizeof(name), "cpu%u", c->cpu);
-		c->path = dir_path(name);
-		if (!c->path || mt_stream_init(&c->st, c->cpu, CPU_BUF_SIZE))
-			goto out_nomem;
-		c->fd = openat(g.dirfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-		if (c->fd < 0) {
-			msg("%s: %s%s", c->path, strerror(errno), fix_for(errno));
+	if (nfound)
+		qsort(found, nfound, sizeof(*found), cmp_uint);
+	for (size_t i = 0; i < nfound; i++) {
+		if (add_cpu(found[i])) {
+			free(found);
 			return -1;
 		}
-		g.pfds[i].fd = c->fd;
-		g.pfds[i].events = POLLIN;
+		added++;
 	}
-	return 0;
+	free(found);
+	return added;
 
-out_nomem:
-	msg("out of memory");
+out_fail:
+	free(found);
+	closedir(d);
 	return -1;
 }
 
@@ -615,6 +718,7 @@ static void close_cpus(void)
 			close(c->fd);
 		free(c->path);
 		free(c->q);
+		free(c->raw);
 		mt_stream_free(&c->st);
 	}
 	free(g.cpus);
@@ -623,58 +727,112 @@ static void close_cpus(void)
 	g.cpus = NULL;
 	g.pfds = NULL;
 	g.heap = NULL;
-	g.ncpus = 0;
+	g.ncpus = g.cpus_cap = 0;
 }
 
-static int open_output(void)
+/* ---- outputs ------------------------------------------------------------ */
+
+/* Open @path ("-": standard output) as @o.  0, or -1 (reported). */
+static int open_out(struct mt_out *o, const char *path)
 {
 	int fd = STDOUT_FILENO;
 	const char *name = "standard output";
 
-	if (g.out_path && strcmp(g.out_path, "-")) {
-		fd = open(g.out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			  0666);
+	if (path && strcmp(path, "-")) {
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 		if (fd < 0) {
-			msg("cannot create %s: %s", g.out_path, strerror(errno));
+			msg("cannot create %s: %s", path, strerror(errno));
 			return -1;
 		}
-		name = g.out_path;
+		name = path;
 	}
-	if (mt_out_init(&g.out, fd, name, OUT_BUF_SIZE)) {
+	if (mt_out_init(o, fd, name, OUT_BUF_SIZE)) {
 		msg("out of memory");
 		if (fd != STDOUT_FILENO)
 			close(fd);
 		return -1;
 	}
-	g.out_open = true;
 	return 0;
 }
 
-static void out_error(void)
+/* The CSV goes to -o, or to standard output unless -w is given. */
+static bool want_csv(void)
 {
-	msg("writing %s: %s", g.out.name, strerror(g.out.err ? g.out.err : errno));
+	return g.out_path || !g.write_path;
 }
 
-/* Flush and close the output.  0, or -1 (reported). */
-static int close_output(void)
+static int open_outputs(void)
+{
+	if (want_csv()) {
+		if (open_out(&g.csv, g.out_path))
+			return -1;
+		g.csv_open = true;
+	}
+	if (g.write_path) {
+		struct stat a, b;
+
+		if (open_out(&g.raw, g.write_path))
+			return -1;
+		g.raw_open = true;
+		if (g.csv_open && !fstat(g.csv.fd, &a) && !fstat(g.raw.fd, &b) &&
+		    S_ISREG(a.st_mode) && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino) {
+			msg("-w %s and -o %s are the same file", g.write_path,
+			    g.out_path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Flush and close @o.  0, or -1 (reported). */
+static int close_out(struct mt_out *o, bool *open_flag)
 {
 	int ret = 0;
 
-	if (!g.out_open)
+	if (!*open_flag)
 		return 0;
-	if (g.out.err) {
-		ret = -1;	/* reported when it happened */
-	} else if (mt_out_flush(&g.out)) {
-		out_error();
+	if (o->err) {
+		mt_out_report(o);	/* reported when it happened */
+		ret = -1;
+	} else if (mt_out_flush(o)) {
+		mt_out_report(o);
 		ret = -1;
 	}
-	if (g.out.fd != STDOUT_FILENO && close(g.out.fd) && !ret) {
-		msg("closing %s: %s", g.out.name, strerror(errno));
+	if (o->fd != STDOUT_FILENO && close(o->fd) && !ret) {
+		msg("closing %s: %s", o->name, strerror(errno));
 		ret = -1;
 	}
-	mt_out_free(&g.out);
-	g.out_open = false;
+	mt_out_free(o);
+	*open_flag = false;
 	return ret;
+}
+
+static int close_outputs(void)
+{
+	int a = close_out(&g.csv, &g.csv_open);
+	int b = close_out(&g.raw, &g.raw_open);
+
+	return a || b ? -1 : 0;
+}
+
+/* Flush both outputs.  0, or -1 (reported). */
+static int flush_outputs(void)
+{
+	if (g.csv_open && mt_out_flush(&g.csv)) {
+		mt_out_report(&g.csv);
+		return -1;
+	}
+	if (g.raw_open && mt_out_flush(&g.raw)) {
+		mt_out_report(&g.raw);
+		return -1;
+	}
+	return 0;
+}
+
+static bool out_failed(void)
+{
+	return (g.csv_open && g.csv.err) || (g.raw_open && g.raw.err);
 }
 
 /* Read and throw away what an earlier session left in the cpuN files. */
@@ -733,6 +891,20 @@ static int register_pids(void)
 }
 
 /* 0, or -1 when an unregistration failed (reported). */
+/* Put back the wss_interval_ms that -W replaced.  0, or 1 (reported). */
+static int restore_wss(void)
+{
+	int err;
+
+	if (!g.wss_prev[0] || g.module_gone)
+		return 0;
+	err = ctl_write("wss_interval_ms", g.wss_prev);
+	if (err)
+		ctl_error("wss_interval_ms", g.wss_prev, err);
+	g.wss_prev[0] = '\0';
+	return err ? 1 : 0;
+}
+
 static int unregister_pids(void)
 {
 	bool registered_any = g.nregistered > 0;
@@ -772,7 +944,7 @@ static int unregister_pids(void)
 
 /* ---- reading and merging ------------------------------------------------ */
 
-static struct mt_record *queue_slot(struct cpu_in *c)
+static struct qitem *queue_slot(struct cpu_in *c)
 {
 	if (c->qhead == c->qtail)
 		c->qhead = c->qtail = 0;
@@ -784,7 +956,7 @@ static struct mt_record *queue_slot(struct cpu_in *c)
 			c->qhead = 0;
 		} else {
 			size_t ncap = c->qcap ? 2 * c->qcap : 4096;
-			struct mt_record *nq = realloc(c->q, ncap * sizeof(*nq));
+			struct qitem *nq = realloc(c->q, ncap * sizeof(*nq));
 
 			if (!nq)
 				return NULL;
@@ -795,27 +967,68 @@ static struct mt_record *queue_slot(struct cpu_in *c)
 	return &c->q[c->qtail];
 }
 
-/* Decode what CPU @c has buffered into its queue.  0, or -1 (fatal). */
+/* Keep @n bytes of a queued record for the trace file.  0, or -1. */
+static int raw_push(struct cpu_in *c, const void *p, size_t n)
+{
+	if (c->rhead == c->rtail)
+		c->rhead = c->rtail = 0;
+	if (c->rcap - c->rtail < n) {
+		if (c->rhead >= n && c->rhead > c->rcap / 2) {
+			memmove(c->raw, c->raw + c->rhead, c->rtail - c->rhead);
+			c->rtail -= c->rhead;
+			c->rhead = 0;
+		} else {
+			size_t ncap = c->rcap ? 2 * c->rcap : 1u << 20;
+			unsigned char *nr;
+
+			while (ncap - c->rtail < n)
+				ncap *= 2;
+			nr = realloc(c->raw, ncap);
+			if (!nr)
+				return -1;
+			c->raw = nr;
+			c->rcap = ncap;
+		}
+	}
+	memcpy(c->raw + c->rtail, p, n);
+	c->rtail += n;
+	return 0;
+}
+
+/* Validate what CPU @c has buffered into its queue.  0, or -1 (fatal). */
 static int parse_cpu(struct cpu_in *c)
 {
+	struct mt_record rec;
 	char why[160];
 	struct mt_bad bad;
 
 	for (;;) {
-		struct mt_record *r = queue_slot(c);
+		struct qitem *q = queue_slot(c);
 		enum mt_status st;
 
-		if (!r) {
+		if (!q) {
 			msg("out of memory");
 			return -1;
 		}
-		st = mt_stream_next(&c->st, r, &bad);
+		st = mt_stream_next(&c->st, &rec, &bad);
 		if (st == MT_NEED_MORE)
 			return 0;
-		if (st == MT_OK) {
+		if (st == MT_OK || st == MT_LOSS || st == MT_SKIP) {
+			q->ts_ns = rec.hdr.ts_ns;
+			q->seq = rec.hdr.seq;
+			q->status = (uint8_t)st;
+			q->flags = c->after_bad ? MT_SESS_AFTER_BAD : 0;
+			if (st == MT_OK)
+				c->after_bad = false;
+			if (raw_push(c, c->st.raw, c->st.raw_len)) {
+				msg("out of memory");
+				return -1;
+			}
+			q->raw_len = c->st.raw_len;
 			c->qtail++;
 			continue;
 		}
+		c->after_bad = true;
 		mt_bad_describe(&bad, why, sizeof(why));
 		if (st == MT_BAD_VERSION && bad.hdr.version > MEMTRACE_VERSION) {
 			msg("%s: byte offset %" PRIu64 ": %s: update memtrace-reader to the module's version",
@@ -874,19 +1087,16 @@ static long long read_round(void)
 	return total;
 }
 
-static inline bool rec_before(const struct mt_record *a,
-			      const struct mt_record *b)
+/* Whether CPU @a's next record comes before CPU @b's: (ts_ns, cpu, seq). */
+static inline bool head_before(const struct cpu_in *a, const struct cpu_in *b)
 {
-	if (a->hdr.ts_ns != b->hdr.ts_ns)
-		return a->hdr.ts_ns < b->hdr.ts_ns;
-	if (a->hdr.cpu != b->hdr.cpu)
-		return a->hdr.cpu < b->hdr.cpu;
-	return a->hdr.seq < b->hdr.seq;
-}
+	const struct qitem *x = &a->q[a->qhead], *y = &b->q[b->qhead];
 
-static inline const struct mt_record *head(const struct cpu_in *c)
-{
-	return &c->q[c->qhead];
+	if (x->ts_ns != y->ts_ns)
+		return x->ts_ns < y->ts_ns;
+	if (a->cpu != b->cpu)
+		return a->cpu < b->cpu;
+	return x->seq < y->seq;
 }
 
 static void sift_down(struct cpu_in **h, size_t n, size_t i)
@@ -895,9 +1105,9 @@ static void sift_down(struct cpu_in **h, size_t n, size_t i)
 		size_t l = 2 * i + 1, m = i;
 		struct cpu_in *t;
 
-		if (l < n && rec_before(head(h[l]), head(h[m])))
+		if (l < n && head_before(h[l], h[m]))
 			m = l;
-		if (l + 1 < n && rec_before(head(h[l + 1]), head(h[m])))
+		if (l + 1 < n && head_before(h[l + 1], h[m]))
 			m = l + 1;
 		if (m == i)
 			return;
@@ -909,8 +1119,8 @@ static void sift_down(struct cpu_in **h, size_t n, size_t i)
 }
 
 /*
- * Write, in (ts_ns, cpu, seq) order, every queued record with ts_ns <=
- * @watermark (all of them when @all).  0, or -1 on an output error.
+ * Emit, in (ts_ns, cpu, seq) order, every queued record with ts_ns <=
+ * @watermark (all of them when @all).  0, or -1 on an error (reported).
  */
 static int merge_out(uint64_t watermark, bool all)
 {
@@ -925,24 +1135,19 @@ static int merge_out(uint64_t watermark, bool all)
 
 	while (n) {
 		struct cpu_in *c = heap[0];
-		const struct mt_record *r = head(c);
+		const struct qitem *q = &c->q[c->qhead];
+		const unsigned char *raw = c->raw + c->rhead;
+		struct mt_record rec;
+		uint32_t size;
 
-		if (!all && r->hdr.ts_ns > watermark)
+		if (!all && q->ts_ns > watermark)
 			break;
-		if (r->hdr.ts_ns < g.last_ts)
-			g.late++;
-		else
-			g.last_ts = r->hdr.ts_ns;
-		if (u64set_add(&g.tgids, r->tgid) ||
-		    u64set_add(&g.ticks, r->tick)) {
-			msg("out of memory");
+		/* Validated when read: decodes to the same status. */
+		mt_decode(raw, q->raw_len, &rec, &size);
+		if (mt_sess_record(&g.sess, (enum mt_status)q->status, &rec, raw,
+				   q->raw_len, q->flags))
 			return -1;
-		}
-		if (mt_out_row(&g.out, r)) {
-			out_error();
-			return -1;
-		}
-		g.emitted++;
+		c->rhead += q->raw_len;
 		if (++c->qhead == c->qtail) {
 			c->qhead = c->qtail = 0;
 			heap[0] = heap[--n];
@@ -977,27 +1182,33 @@ static void wait_data(uint64_t deadline, bool *poll_lied)
 /* The live loop, until -d or a signal.  0, or -1 on a fatal error. */
 static int live_loop(void)
 {
-	uint64_t margin = (uint64_t)MERGE_MARGIN_MS * 1000000u;
-	uint64_t deadline = 0;
+	uint64_t margin = (uint64_t)MT_MERGE_MARGIN_MS * 1000000u;
+	uint64_t deadline = 0, next_scan;
 	bool poll_lied = false;
 
 	if (g.duration > 0)
 		deadline = mono_ns() + (uint64_t)(g.duration * 1e9);
+	next_scan = mono_ns() + (uint64_t)RESCAN_MS * 1000000u;
+	mt_sess_status(&g.sess, mono_ns(), false);
 	while (!stop_signal) {
 		uint64_t now = mono_ns();
 		long long got;
 
 		if (deadline && now >= deadline)
 			break;
+		if (now >= next_scan) {
+			if (scan_cpus() < 0)
+				return -1;
+			next_scan = now + (uint64_t)RESCAN_MS * 1000000u;
+		}
 		got = read_round();
 		if (got < 0)
 			return -1;
 		if (merge_out(now > margin ? now - margin : 0, false))
 			return -1;
-		if (mt_out_flush(&g.out)) {
-			out_error();
+		if (flush_outputs())
 			return -1;
-		}
+		mt_sess_status(&g.sess, mono_ns(), false);
 		if (got == 0)
 			wait_data(deadline, &poll_lied);
 		else
@@ -1006,14 +1217,16 @@ static int live_loop(void)
 	return 0;
 }
 
-/* After enable=0: read everything left, then write every queued record. */
+/* After enable=0: read everything left, then emit every queued record. */
 static int final_drain(void)
 {
 	uint64_t deadline = mono_ns() + (uint64_t)FINAL_DRAIN_MS * 1000000u;
 	int ret = 0;
 
 	if (!g.fatal) {
-		for (;;) {
+		if (scan_cpus() < 0)
+			ret = -1;
+		while (!ret) {
 			long long got = read_round();
 
 			if (got < 0) {
@@ -1043,64 +1256,103 @@ static int final_drain(void)
 	return ret;
 }
 
-/* ---- summary ------------------------------------------------------------ */
-
-static void summary(void)
+/*
+ * Close every CPU's session with a reader loss record: samples dropped
+ * after the last one read (cpuN_seq now minus the next seq expected), and
+ * cpuN_dropped now.  Only CPUs the stats file gives a seq for.
+ */
+static int end_cpus(void)
 {
-	uint64_t lost = 0, bad = 0, bad_bytes = 0, skipped = 0;
-	bool have_dropped = g.stats0.has_dropped && g.stats1.has_dropped;
-	uint64_t dropped = have_dropped ? g.stats1.dropped - g.stats0.dropped : 0;
-	char dropped_s[32];
+	uint64_t now = mono_ns();
+	int ret = 0;
+
+	if (!g.stats1.ok)
+		return 0;
+	for (size_t i = 0; i < g.stats1.n; i++) {
+		const struct cpu_stat *c = &g.stats1.cpu[i];
+		uint64_t seq;
+		int err;
+
+		if (!stat_seq(c, &seq))
+			continue;
+		err = mt_sess_end_cpu(&g.sess, c->cpu, seq, c->has_dropped,
+				      c->dropped, now);
+		if (err && err != MT_SESS_EOUT)
+			return -1;
+		if (err)
+			ret = -1;
+	}
+	return ret;
+}
+
+/* Live-only lines after the session's summary. */
+static void live_summary(void)
+{
+	uint64_t bad = 0, bad_bytes = 0;
 
 	for (size_t i = 0; i < g.ncpus; i++) {
-		const struct mt_stream *s = &g.cpus[i].st;
-
-		lost += s->loss.lost;
-		bad += s->bad;
-		bad_bytes += s->bad_bytes;
-		skipped += s->skipped;
+		bad += g.cpus[i].st.bad;
+		bad_bytes += g.cpus[i].st.bad_bytes;
 	}
-	if (have_dropped)
-		snprintf(dropped_s, sizeof(dropped_s), "%" PRIu64, dropped);
-	else
-		snprintf(dropped_s, sizeof(dropped_s), "?");
-
-	if (!g.quiet)
-		msg("%" PRIu64 " records from %zu processes in %zu ticks, %" PRIu64 " lost (seq gaps), %s dropped (stats)",
-		    g.emitted, u64set_count(&g.tgids), u64set_count(&g.ticks),
-		    lost, dropped_s);
-	if (!g.quiet && skipped)
-		msg("%" PRIu64 " records of unknown types skipped", skipped);
 	if (bad)
 		msg("%" PRIu64 " bad records, %" PRIu64 " bytes skipped",
 		    bad, bad_bytes);
-	if (g.late)
-		msg("%" PRIu64 " records became readable more than %d ms after their ts_ns and are out of ts_ns order in the CSV",
-		    g.late, MERGE_MARGIN_MS);
+}
 
-	if (!lost && !dropped)
-		return;
-	for (size_t i = 0; i < g.ncpus; i++) {
-		const struct cpu_in *c = &g.cpus[i];
-		const struct mt_loss *l = &c->st.loss;
-		bool has_drop = c->has_drop0 && c->has_drop1;
-		uint64_t d = has_drop ? c->drop1 - c->drop0 : 0;
+/* ---- -i: decode a trace file ------------------------------------------- */
 
-		if (!l->lost && !d)
-			continue;
-		if (l->lost)
-			msg("cpu%u: %" PRIu64 " records lost in %" PRIu64 " gaps between ts_ns %" PRIu64 " and %" PRIu64 ", %" PRIu64 " dropped (stats)",
-			    c->cpu, l->lost, l->gaps, l->first_ts, l->last_ts, d);
-		else
-			msg("cpu%u: %" PRIu64 " dropped (stats)", c->cpu, d);
+static int decode_main(void)
+{
+	const char *name = "standard input";
+	int fd = STDIN_FILENO, ret;
+
+	if (strcmp(g.input_path, "-")) {
+		fd = open(g.input_path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			msg("cannot open %s: %s", g.input_path, strerror(errno));
+			return 1;
+		}
+		name = g.input_path;
 	}
-	msg("to lose fewer records, reload the module with bigger or more sub-buffers (module parameters subbuf_size, n_subbufs) or sample less often (-I MS)");
+	if (open_out(&g.csv, g.out_path)) {
+		if (fd != STDIN_FILENO)
+			close(fd);
+		return 1;
+	}
+	g.csv_open = true;
+	mt_sess_init(&g.sess, &g.csv, NULL, g.realtime);
+	mt_status_init(!g.quiet);
+	ret = mt_sess_read_trace(&g.sess, fd, name, CPU_BUF_SIZE, 0);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (close_outputs())
+		ret = 1;
+	if (g.sess.begun)	/* not after a bad file header: nothing read */
+		mt_sess_summary(&g.sess, g.quiet);
+	if (mt_sess_failed(&g.sess))
+		ret = 1;
+	mt_sess_free(&g.sess);
+	return ret;
 }
 
 /* ---- main --------------------------------------------------------------- */
 
+/* Two paths of the same regular file (that would interleave two outputs). */
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (!strcmp(a, "-") || !strcmp(b, "-"))
+		return false;
+	if (stat(a, &sa) || stat(b, &sb))
+		return !strcmp(a, b);	/* not there yet: by name */
+	return S_ISREG(sa.st_mode) && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
 static void parse_args(int argc, char **argv)
 {
+	const char *live_only = NULL;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
@@ -1113,9 +1365,17 @@ static void parse_args(int argc, char **argv)
 			if (errno || end == optarg || *end || !isfinite(g.duration) ||
 			    g.duration <= 0 || g.duration > 1e9)
 				usage_error("invalid duration '%s': give seconds > 0", optarg);
+			live_only = "-d";
 			break;
 		case 'o':
 			g.out_path = optarg;
+			break;
+		case 'w':
+			g.write_path = optarg;
+			live_only = "-w";
+			break;
+		case 'i':
+			g.input_path = optarg;
 			break;
 		case 'p': {
 			long v;
@@ -1125,6 +1385,7 @@ static void parse_args(int argc, char **argv)
 			v = strtol(optarg, &end, 10);
 			if (errno || end == optarg || *end || v <= 0 || v > INT_MAX)
 				usage_error("invalid PID '%s'", optarg);
+			live_only = "-p";
 			for (size_t i = 0; i < g.npids; i++)
 				if (g.pids[i] == (pid_t)v)
 					goto next;
@@ -1148,17 +1409,35 @@ next:
 				usage_error("invalid interval '%s': give milliseconds, 1..60000",
 					    optarg);
 			g.interval_ms = (unsigned int)v;
+			live_only = "-I";
+			break;
+		}
+		case 'W': {
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-' ||
+			    v < 10 || v > 600000)
+				usage_error("invalid WSS window '%s': give milliseconds, 10..600000",
+					    optarg);
+			g.wss_ms = (unsigned int)v;
+			live_only = "-W";
 			break;
 		}
 		case 'D':
 			g.dir = optarg;
+			live_only = "-D";
+			break;
+		case 'r':
+			g.realtime = true;
 			break;
 		case 'q':
 			g.quiet = true;
 			break;
 		case 'V':
-			printf(PROG " " READER_VERSION " (record format version %d)\n",
-			       MEMTRACE_VERSION);
+			printf(PROG " " MT_READER_VERSION " (record format version %d, trace file format version %d)\n",
+			       MEMTRACE_VERSION, MEMTRACE_FILE_VERSION);
 			exit(fflush(stdout) ? 1 : 0);
 		case 'h':
 			fputs(usage_str, stdout);
@@ -1169,6 +1448,13 @@ next:
 	}
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
+	if (g.input_path && live_only)
+		usage_error("%s records live: it cannot be combined with -i", live_only);
+	if (g.write_path && g.out_path && !strcmp(g.write_path, "-") &&
+	    !strcmp(g.out_path, "-"))
+		usage_error("-w - and -o - both write to standard output");
+	if (g.write_path && g.out_path && same_file(g.write_path, g.out_path))
+		usage_error("-w and -o name the same file '%s'", g.out_path);
 }
 
 static int install_signals(void)
@@ -1189,7 +1475,8 @@ static int install_signals(void)
 
 int main(int argc, char **argv)
 {
-	bool failed = false;
+	struct mt_tfile_info info;
+	bool failed = false, running;
 	char enable[16];
 	int err;
 
@@ -1198,19 +1485,32 @@ int main(int argc, char **argv)
 		msg("sigaction: %s", strerror(errno));
 		return 1;
 	}
+	if (g.input_path)
+		return decode_main();
+
 	if (check_debugfs() || open_dir())
 		goto out_close_dir;
-	if (open_cpus() || open_output())
+	err = scan_cpus();
+	if (err <= 0) {
+		if (!err)
+			msg("%s holds no cpuN files: is it the memtrace module's directory? %s",
+			    g.dir, load_fix);
 		goto out_close_cpus;
+	}
+	if (open_outputs())
+		goto out_close_output;
 	g.registered = calloc(g.npids ? g.npids : 1, sizeof(*g.registered));
 	if (!g.registered) {
 		msg("out of memory");
 		goto out_close_output;
 	}
+	mt_sess_init(&g.sess, g.csv_open ? &g.csv : NULL,
+		     g.raw_open ? &g.raw : NULL, g.realtime);
 
-	read_stats(&g.stats0, false);
-	if (ctl_read("enable", enable, sizeof(enable)) > 0 &&
-	    (enable[0] == '1' || enable[0] == 'Y'))
+	read_stats(&g.stats0);
+	running = ctl_read("enable", enable, sizeof(enable)) > 0 &&
+		  (enable[0] == '1' || enable[0] == 'Y');
+	if (running)
 		msg("warning: %s/enable is already 1: another reader may be running, and records would be split between the readers",
 		    g.dir);
 	if (g.is_debugfs)
@@ -1225,18 +1525,41 @@ int main(int argc, char **argv)
 			goto out_close_output;
 		}
 	}
+	if (g.wss_ms) {
+		char val[16];
+		ssize_t n = ctl_read("wss_interval_ms", g.wss_prev,
+				     sizeof(g.wss_prev));
+
+		if (n <= 0) {
+			msg("%s/wss_interval_ms: cannot read it: this memtrace module has no WSS scanner",
+			    g.dir);
+			goto out_close_output;
+		}
+		g.wss_prev[strcspn(g.wss_prev, "\n")] = '\0';
+		snprintf(val, sizeof(val), "%u", g.wss_ms);
+		err = ctl_write("wss_interval_ms", val);
+		if (err) {
+			ctl_error("wss_interval_ms", val, err);
+			g.wss_prev[0] = '\0';
+			goto out_close_output;
+		}
+	}
 	if (register_pids())
 		goto out_unregister;
+	if (start_info(&info, running))
+		goto out_unregister;
+	err = mt_sess_begin(&g.sess, &info);
+	mt_tfile_info_free(&info);
+	if (err)
+		goto out_unregister;
+	mt_status_init(!g.quiet);
 	err = ctl_write("enable", "1");
 	if (err) {
 		ctl_error("enable", "1", err);
 		goto out_unregister;
 	}
 
-	if (mt_out_header(&g.out)) {
-		out_error();
-		failed = true;
-	} else if (live_loop()) {
+	if (live_loop()) {
 		failed = true;
 		g.fatal = true;
 	}
@@ -1247,28 +1570,40 @@ int main(int argc, char **argv)
 		ctl_error("enable", "0", err);
 		failed = true;
 	}
-	if (!g.out.err && final_drain())
+	if (!out_failed() && final_drain())
+		failed = true;
+	if (restore_wss())
 		failed = true;
 	if (unregister_pids())
 		failed = true;
-	if (!g.module_gone)
-		read_stats(&g.stats1, true);
-	if (close_output())
+	if (!g.module_gone) {
+		read_stats(&g.stats1);
+		if (end_cpus())
+			failed = true;
+	}
+	if (close_outputs())
 		failed = true;
-	summary();
+	mt_sess_summary(&g.sess, g.quiet);
+	live_summary();
+	if (mt_sess_failed(&g.sess))
+		failed = true;
+	mt_sess_free(&g.sess);
 	free(g.registered);
 	close_cpus();
 	close(g.dirfd);
-	u64set_free(&g.tgids);
-	u64set_free(&g.ticks);
+	stats_free(&g.stats0);
+	stats_free(&g.stats1);
 	free(g.pids);
 	return failed || g.module_gone ? 1 : 0;
 
 out_unregister:
 	unregister_pids();
 out_close_output:
+	restore_wss();
 	free(g.registered);
-	close_output();
+	close_outputs();
+	mt_sess_free(&g.sess);
+	stats_free(&g.stats0);
 out_close_cpus:
 	close_cpus();
 out_close_dir:

@@ -91,8 +91,9 @@ fi
 kill $p
 wait $p 2> /dev/null
 
-# --- a small budget -------------------------------------------------------
-echo 16384 > /sys/module/memtrace/parameters/wss_budget_pages
+# --- a small budget (a fresh load, so that wss_tick_max_pages starts at 0) --
+rmmod memtrace
+modprobe memtrace wss_budget_pages=16384 || fail "modprobe wss_budget_pages=16384"
 m0=$(stat_val wss_pages_scanned)
 start_memload /tmp/b.out -a 512 -w 32 || fail "memload budget"
 p=$MEMLOAD_PID

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * session.h - what happens to records once they leave the merge, the same
+ * for a live session (memtrace-reader -D/-d/...) and for a trace file
+ * (memtrace-reader -i): per-CPU sequence accounting cross-checked with loss
+ * records, the CSV rows, the raw copy (-w), the status line and the
+ * summary.  Because live mode and -i run the same code on the same records
+ * in the same order, -i reproduces live mode's CSV and loss report exactly.
+ *
+ * Sequence accounting, per CPU:
+ *  - the expectation (the next seq) starts at the CPU's cpuN_seq read from
+ *    the stats file before the session (the trace file's CPU table), or at
+ *    0 for a CPU missing from a complete table, or, when neither is known,
+ *    at the first sample seen;
+ *  - a sample whose seq is above the expectation shows a gap: that many
+ *    samples were lost.  The loss records (struct memtrace_loss) seen since
+ *    the CPU's previous sample must report exactly those seqs (seqs before
+ *    the expectation, lost before the session began, are not counted); any
+ *    disagreement is an error line;
+ *  - a reader-written loss record (MEMTRACE_LOSS_F_READER) closes the CPU's
+ *    session: its hdr.seq is cpuN_seq at the end, so samples dropped after
+ *    the last one read count as a gap too, and its lost_total is the CPU's
+ *    cpuN_dropped at the end.
+ */
+#ifndef MEMTRACE_READER_SESSION_H
+#define MEMTRACE_READER_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "csvout.h"
+#include "decode.h"
+#include "tracefile.h"
+
+/* How long a record may take from its ts_ns to being readable (live). */
+#define MT_MERGE_MARGIN_MS 200
+/* Loss runs kept per CPU for the summary (all are counted). */
+#define MT_RUNS_KEPT 8
+/* Distinct CPUs a session accepts (Linux's NR_CPUS is at most 8192). */
+#define MT_CPUS_MAX 65536
+/* Disagreement lines per CPU before the rest are only counted. */
+#define MT_MISMATCH_REPORTS_MAX 10
+
+/* Results of the mt_sess_* calls that can fail. */
+enum {
+	MT_SESS_OK = 0,
+	MT_SESS_EOUT = -2,	/* an output failed (already reported) */
+	MT_SESS_ENOMEM = -3,	/* out of memory (reported) */
+	MT_SESS_ECPUS = -4,	/* more than MT_CPUS_MAX CPUs */
+};
+
+/* mt_sess_record() flags. */
+#define MT_SESS_AFTER_BAD (1u << 0)	/* bytes were skipped in this CPU's
+					   stream since its previous record */
+
+enum mt_run_kind {
+	MT_RUN_GAP,		/* a sequence gap no loss record reported */
+	MT_RUN_LOSSREC,		/* reported by the module's loss record */
+	MT_RUN_END,		/* after the last record: stats at the end */
+};
+
+/* One run of lost samples on a CPU: seqs first_seq..first_seq+lost-1. */
+struct mt_run {
+	uint64_t first_seq, lost, first_ts, last_ts;
+	enum mt_run_kind kind;
+};
+
+/* One CPU's accounting. */
+struct mt_cpu_acct {
+	uint32_t cpu;
+	bool seq_known;			/* next_seq is set */
+	uint64_t next_seq;
+	bool ts_known;
+	uint64_t prev_ts;		/* ts_ns of the previous sample */
+	bool start_dropped_known, end_seen;
+	uint64_t start_dropped, end_dropped;
+	/* loss records since the previous sample: seqs [p_lo, p_hi) */
+	bool pending;
+	enum mt_run_kind p_kind;
+	uint64_t p_lo, p_hi, p_first_ts, p_last_ts;
+	/* counts */
+	uint64_t samples, loss_records, lost, gaps, first_ts, last_ts;
+	uint64_t backwards, mismatches;
+	struct mt_run runs[MT_RUNS_KEPT];
+};
+
+/* A set of u64 (open addressing; grows by doubling, never per insert). */
+struct mt_u64set {
+	uint64_t *slot;
+	size_t cap, n;
+	bool has_zero;
+};
+
+struct mt_sess {
+	struct mt_out *csv;		/* NULL: no CSV */
+	struct mt_out *raw;		/* NULL: no raw trace (-w) */
+	bool realtime;			/* the time column */
+	bool begun;
+
+	uint64_t start_mono_ns, start_real_ns;
+	uint32_t info_flags;		/* MEMTRACE_FILE_F_* */
+
+	struct mt_cpu_acct **tab;	/* hash on cpu, tab_cap slots */
+	size_t tab_cap, ncpus;
+
+	uint64_t emitted;		/* samples (CSV rows) */
+	uint64_t late, last_ts;
+	uint64_t skipped, loss_records, reader_records;
+	uint64_t lost, mismatches;
+	bool have_end;			/* a reader-written loss record seen */
+	struct mt_u64set tgids, ticks;
+
+	/* status line */
+	uint64_t st_last_ns, st_last_emitted;
+
+	/* MT_SESS_ECPUS: where (for a trace file) */
+	struct mt_terr err;
+};
+
+/* @csv, @raw: outputs or NULL (not owned). */
+void mt_sess_init(struct mt_sess *s, struct mt_out *csv, struct mt_out *raw,
+		  bool realtime);
+void mt_sess_free(struct mt_sess *s);
+
+/* The session's start (a live session's, or a trace file's header): sets
+ * up the CPUs of @info's table, writes the CSV header line and (with a raw
+ * output) the trace file header.  MT_SESS_OK or an MT_SESS_E* value. */
+int mt_sess_begin(struct mt_sess *s, const struct mt_tfile_info *info);
+
+/*
+ * mt_sess_record() - one record, in the order records are emitted.
+ * @st:    MT_OK (sample), MT_LOSS (loss record) or MT_SKIP (unknown type).
+ * @raw:   the record's bytes, @len of them, copied to the raw output.
+ * @flags: MT_SESS_AFTER_BAD.
+ */
+int mt_sess_record(struct mt_sess *s, enum mt_status st,
+		   const struct mt_record *rec, const void *raw, uint32_t len,
+		   unsigned int flags);
+
+/*
+ * mt_sess_end_cpu() - close CPU @cpu's session (live mode, after the final
+ * drain): write and account a reader loss record with hdr.seq = @end_seq
+ * (cpuN_seq now), lost = the samples dropped after the last one seen,
+ * lost_total = @end_dropped (cpuN_dropped now; when !@has_dropped, the
+ * start figure, i.e. nothing dropped), at time @ts_ns.
+ */
+int mt_sess_end_cpu(struct mt_sess *s, uint32_t cpu, uint64_t end_seq,
+		    bool has_dropped, uint64_t end_dropped, uint64_t ts_ns);
+
+/* Visit every CPU the session knows (table or records), ascending. */
+int mt_sess_cpus(struct mt_sess *s, uint32_t **cpus, size_t *n);
+
+/* Show the status line (at most once a second unless @force). */
+void mt_sess_status(struct mt_sess *s, uint64_t now_ns, bool force);
+
+/* The summary on standard error.  With @quiet only losses and errors. */
+void mt_sess_summary(struct mt_sess *s, bool quiet);
+
+/* Errors that make the exit status 1 (disagreements). */
+bool mt_sess_failed(const struct mt_sess *s);
+
+/*
+ * mt_sess_read_trace() - decode the trace file open at @fd (named @name in
+ * messages) into @s, in one linear pass: mt_sess_begin() with its header,
+ * then every record.  @cap: read buffer bytes; @chunk: the most bytes per
+ * read() (0: no limit).  On damage, an error line "NAME: byte offset N:
+ * ..." is printed and what came before it is kept.  Returns 0, or 1 after
+ * an error (reported).
+ */
+int mt_sess_read_trace(struct mt_sess *s, int fd, const char *name,
+		       size_t cap, size_t chunk);
+
+/* ---- u64 set (exported for tests) --------------------------------------- */
+int mt_u64set_add(struct mt_u64set *set, uint64_t v);
+size_t mt_u64set_count(const struct mt_u64set *set);
+void mt_u64set_free(struct mt_u64set *set);
+
+#endif /* MEMTRACE_READER_SESSION_H */

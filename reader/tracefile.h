@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * tracefile.h - the raw trace file that `memtrace-reader -w FILE` writes and
+ * `memtrace-reader -i FILE` decodes (Documentation/memtrace-trace-file.rst).
+ *
+ * A trace file is a file header (struct memtrace_file_hdr, then a table of
+ * struct memtrace_file_cpu) followed, from byte hdr_size on, by records of
+ * include/uapi/memtrace.h exactly as the module wrote them, in the merged
+ * (ts_ns, cpu, seq) order the reader emitted them, then one reader-written
+ * struct memtrace_loss (flags MEMTRACE_LOSS_F_READER) per CPU that closes
+ * the session.  Same rules as the records: little-endian, naturally
+ * aligned, sizes multiples of 8, fields only ever appended (a reader uses
+ * hdr_size, cpu_table_off and cpu_entry_size, never sizeof, to find what
+ * follows), a version bump only for a change older readers cannot skip.
+ *
+ * The first part (structs and constants) may move into the uapi header;
+ * the second part is the reader's encoder and decoder.
+ */
+#ifndef MEMTRACE_READER_TRACEFILE_H
+#define MEMTRACE_READER_TRACEFILE_H
+
+#include <linux/types.h>
+
+#include "uapi/memtrace.h"
+
+/** MEMTRACE_FILE_MAGIC - the first 8 bytes of a trace file (no NUL). */
+#define MEMTRACE_FILE_MAGIC		"MTRCFILE"
+#define MEMTRACE_FILE_MAGIC_LEN		8
+/** MEMTRACE_FILE_VERSION - trace file format version written by this reader. */
+#define MEMTRACE_FILE_VERSION		1
+/**
+ * MEMTRACE_FILE_BYTE_ORDER - memtrace_file_hdr.byte_order: this value
+ * stored in the file's byte order, so the bytes 04 03 02 01 on disk say
+ * "little-endian" (the only byte order memtrace writes).
+ */
+#define MEMTRACE_FILE_BYTE_ORDER	0x01020304U
+/** MEMTRACE_FILE_CLOCK_MONOTONIC - memtrace_file_hdr.clock_id of CLOCK_MONOTONIC. */
+#define MEMTRACE_FILE_CLOCK_MONOTONIC	1
+
+/**
+ * MEMTRACE_FILE_F_CPUS_COMPLETE - memtrace_file_hdr.flags: the CPU table
+ * lists every CPU whose sequence number was not 0 when the session started,
+ * so a CPU missing from it started at seq 0 with nothing dropped.
+ */
+#define MEMTRACE_FILE_F_CPUS_COMPLETE	(1U << 0)
+
+/* memtrace_file_cpu.flags: which start figures are known. */
+#define MEMTRACE_FILE_CPU_F_SEQ		(1U << 0)	/* start_seq */
+#define MEMTRACE_FILE_CPU_F_DROPPED	(1U << 1)	/* start_dropped */
+
+/**
+ * struct memtrace_file_hdr - start of a trace file (264 bytes in version 1).
+ * @magic:          MEMTRACE_FILE_MAGIC.
+ * @byte_order:     MEMTRACE_FILE_BYTE_ORDER.
+ * @version:        MEMTRACE_FILE_VERSION of the writer.
+ * @rec_version:    MEMTRACE_VERSION (record format) the writer knows.
+ * @hdr_size:       bytes of the whole file header, CPU table included; the
+ *                  first record starts at this offset.
+ * @flags:          MEMTRACE_FILE_F_* bits.
+ * @sample_size:    sizeof(struct memtrace_sample) of the writer.
+ * @loss_size:      sizeof(struct memtrace_loss) of the writer.
+ * @page_size:      page size of the traced machine, bytes.
+ * @clock_id:       clock of every hdr.ts_ns: MEMTRACE_FILE_CLOCK_MONOTONIC.
+ * @start_mono_ns:  CLOCK_MONOTONIC at the start of the session, ns, taken
+ *                  together with @start_real_ns: a record's wall-clock time
+ *                  is start_real_ns + (ts_ns - start_mono_ns).
+ * @start_real_ns:  CLOCK_REALTIME at the same moment, ns since the epoch.
+ * @cpu_table_off:  offset from the file's start of the CPU table.
+ * @cpu_count:      entries in the CPU table.
+ * @cpu_entry_size: bytes per entry (sizeof(struct memtrace_file_cpu) of
+ *                  the writer).
+ * @reserved:       0.
+ * @clock:          name of the clock, "mono", NUL-padded.
+ * @release:        uname -r of the traced machine, NUL-padded.
+ * @hostname:       uname -n of the traced machine, NUL-padded.
+ * @writer:         the writing program and version, NUL-padded.
+ */
+struct memtrace_file_hdr {
+	char magic[MEMTRACE_FILE_MAGIC_LEN];
+	__le32 byte_order;
+	__le16 version;
+	__le16 rec_version;
+	__le32 hdr_size;
+	__le32 flags;
+	__le32 sample_size;
+	__le32 loss_size;
+	__le32 page_size;
+	__le32 clock_id;
+	__le64 start_mono_ns;
+	__le64 start_real_ns;
+	__le32 cpu_table_off;
+	__le32 cpu_count;
+	__le32 cpu_entry_size;
+	__le32 reserved;
+	char clock[16];
+	char release[72];
+	char hostname[72];
+	char writer[32];
+};
+
+/**
+ * struct memtrace_file_cpu - one CPU's figures at the start (24 bytes),
+ * read from the module's stats file before the sampler was enabled.
+ * @cpu:           the CPU.
+ * @flags:         MEMTRACE_FILE_CPU_F_* bits: which figures are known.
+ * @start_seq:     cpuN_seq: the seq of the CPU's next sample.  Samples with
+ *                 a seq between it and the first one in the file were lost.
+ * @start_dropped: cpuN_dropped: samples the CPU had dropped since load.
+ */
+struct memtrace_file_cpu {
+	__le32 cpu;
+	__le32 flags;
+	__le64 start_seq;
+	__le64 start_dropped;
+};
+
+#ifndef __KERNEL__
+_Static_assert(sizeof(struct memtrace_file_hdr) == 264, "file header is 264 bytes");
+_Static_assert(sizeof(struct memtrace_file_cpu) == 24, "CPU entry is 24 bytes");
+#endif
+
+/* ---- the reader's encoder and decoder ---------------------------------- */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decode.h"
+
+/* The biggest hdr_size accepted: room for a CPU table of 40,000 CPUs. */
+#define MT_TFILE_HDR_MAX (1u << 20)
+
+/* One CPU table entry, host-endian. */
+struct mt_tfile_cpu {
+	uint32_t cpu;
+	uint32_t flags;
+	uint64_t start_seq;
+	uint64_t start_dropped;
+};
+
+/* A decoded file header, host-endian, strings NUL-terminated. */
+struct mt_tfile_info {
+	uint16_t version, rec_version;
+	uint32_t hdr_size, flags, sample_size, loss_size, page_size, clock_id;
+	uint64_t start_mono_ns, start_real_ns;
+	char clock[17], release[73], hostname[73], writer[33];
+	size_t ncpus;
+	struct mt_tfile_cpu *cpus;	/* malloc'ed, ncpus entries */
+};
+
+/* Fill @info for a new trace of this machine: start time pair (taken as
+ * close together as the clocks allow), uname, page size, sizes; no CPUs. */
+void mt_tfile_info_now(struct mt_tfile_info *info);
+/* Append a CPU entry.  0, or -1 (out of memory). */
+int mt_tfile_info_add_cpu(struct mt_tfile_info *info,
+			  const struct mt_tfile_cpu *c);
+void mt_tfile_info_free(struct mt_tfile_info *info);
+
+/* The encoded header of @info (hdr_size bytes, malloc'ed) at *@out.
+ * 0, or -1 (out of memory, or too many CPUs for MT_TFILE_HDR_MAX). */
+int mt_tfile_encode(const struct mt_tfile_info *info, unsigned char **out,
+		    size_t *len);
+
+/* What went wrong in a trace file: a one-line text and the byte offset. */
+struct mt_terr {
+	uint64_t offset;
+	char what[200];
+};
+
+/*
+ * mt_tfile_decode() - validate and decode the file header at the start of
+ * @buf (@len bytes available, the file's first bytes).
+ * Returns 0 (decoded; *@info set, free it with mt_tfile_info_free()),
+ * 1 (more bytes needed: *@need is how many in all), or -1 (a bad header:
+ * *@err says where and why).  A wrong first byte is reported at once.
+ */
+int mt_tfile_decode(const unsigned char *buf, size_t len,
+		    struct mt_tfile_info *info, size_t *need,
+		    struct mt_terr *err);
+
+/*
+ * struct mt_tread - decode a trace file as it is read, in one linear pass.
+ * Bytes go in through mt_tread_space() / mt_tread_added(); the header is
+ * handed to @on_header, then each record, in file order, to @on_record
+ * (with its bytes).  A callback returning non-zero stops decoding (its value
+ * comes back from mt_tread_added() / mt_tread_finish()).  The first damage
+ * stops decoding too: mt_tread_added() / mt_tread_finish() return -1 and
+ * @err says where.  Records of types not known here go to @on_record with
+ * status MT_SKIP.
+ */
+struct mt_tread {
+	int (*on_header)(void *ctx, const struct mt_tfile_info *info);
+	int (*on_record)(void *ctx, enum mt_status st,
+			 const struct mt_record *rec, const void *raw,
+			 uint32_t len, uint64_t offset);
+	void *ctx;
+
+	struct mt_tfile_info info;
+	bool have_header;
+	bool failed;
+	unsigned char *buf;
+	size_t pos, len, cap;
+	uint64_t offset;		/* file offset of buf[pos] */
+	struct mt_terr err;
+};
+
+/* Set up @t with a buffer of @cap bytes (grown when a header needs it). */
+int mt_tread_init(struct mt_tread *t, size_t cap);
+void mt_tread_free(struct mt_tread *t);
+unsigned char *mt_tread_space(struct mt_tread *t, size_t *room);
+int mt_tread_added(struct mt_tread *t, size_t n);
+/* End of the file: bytes left over are a truncated header or record. */
+int mt_tread_finish(struct mt_tread *t);
+
+#endif /* MEMTRACE_READER_TRACEFILE_H */

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * testlib.h - helpers shared by the host tests of memtrace-reader.
+ *
+ * Records are built byte by byte at the offsets the ABI documents
+ * (include/uapi/memtrace.h), not with the reader's own code or structs.
+ * The live tests run the reader binary named by $MEMTRACE_READER against
+ * fake module directories (-D) of regular files in tmpdir.
+ */
+#ifndef MEMTRACE_TESTLIB_H
+#define MEMTRACE_TESTLIB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Byte offsets of the ABI's fields (memtrace.h), written out here. */
+enum {
+	O_MAGIC = 0, O_VERSION = 4, O_TYPE = 6, O_SIZE = 8, O_CPU = 12,
+	O_SEQ = 16, O_TS = 24, O_TICK = 32, O_TGID = 40, O_FLAGS = 44,
+	O_COMM = 48, O_VSZ = 64, O_ANON = 72, O_FILE = 80, O_SHMEM = 88,
+	O_SWAP = 96, O_HWM = 104, O_MINFLT = 112, O_MAJFLT = 120,
+	O_UTIME = 128, O_STIME = 136, O_WSS = 144, O_WSS_WIN = 152,
+	SAMPLE_BYTES = 160,
+	/* struct memtrace_loss */
+	O_LOST = 32, O_LOST_TOTAL = 40, O_FIRST_SEQ = 48, O_FIRST_TS = 56,
+	O_LAST_TS = 64, O_LFLAGS = 72, LOSS_BYTES = 80,
+};
+
+struct fig {
+	uint64_t seq, ts, tick;
+	uint32_t cpu, tgid, flags;
+	const char *comm;	/* copied with strncpy semantics, 16 bytes */
+	uint64_t vsz, anon, file, shmem, swap, hwm, minflt, majflt, utime,
+		stime, wss, wss_win;
+};
+
+extern const struct fig fig1;
+/* The CSV header line. */
+#define CSV_HEADER                                                          \
+	"ts_ns,cpu,seq,tick,pid,comm,vsz_kb,rss_kb,rss_anon_kb,rss_file_kb,"  \
+	"rss_shmem_kb,swap_kb,hwm_kb,minflt,majflt,utime_ns,stime_ns,wss_kb,wss_window_ms\n"
+extern const char header[sizeof(CSV_HEADER)];
+
+void put_le(unsigned char *p, size_t off, uint64_t v, int bytes);
+/* A header of @size bytes total at @p (the rest zeroed). */
+void make_hdr(unsigned char *p, uint32_t size, uint16_t type, uint32_t cpu,
+	      uint64_t seq, uint64_t ts);
+void make_sample(unsigned char *p, const struct fig *f);
+void make_loss(unsigned char *p, uint32_t cpu, uint64_t seq, uint64_t ts,
+	       uint64_t lost, uint64_t total, uint64_t first_seq,
+	       uint64_t first_ts, uint64_t last_ts, uint32_t flags);
+
+/* The test's directory; short, so "tmpdir/name/file" always fits. */
+extern char tmpdir[256];
+#define DIR_MAX 512
+extern const char *reader_bin;
+
+struct run {
+	int status;		/* exit status, or 128 + signal */
+	char *out, *err;	/* standard output / error, NUL-terminated */
+	size_t out_len;
+};
+
+char *slurp(const char *path, size_t *len);
+void spit(const char *path, const void *p, size_t n, bool append);
+void spit_str(const char *dir, const char *name, const char *s);
+char *read_in(const char *dir, const char *name);
+/* A fresh fake module directory with control files, no cpuN files yet. */
+void fake_dir(char *dir, size_t len, const char *name);
+pid_t spawn_reader_fds(const char *const *args, int in_fd, int out_fd,
+		       int err_fd, const char *tag);
+pid_t spawn_reader(const char *const *args, int out_fd, const char *tag);
+void wait_reader(pid_t pid, const char *tag, struct run *run);
+void run_reader(const char *const *args, const char *tag, struct run *run);
+void run_free(struct run *run);
+void check_status(const struct run *run, int want);
+void add_sample(const char *dir, unsigned int cpu, uint64_t seq, uint64_t ts,
+		uint32_t tgid, const char *comm);
+void add_loss(const char *dir, unsigned int cpu, uint64_t seq, uint64_t ts,
+	      uint64_t first, uint64_t fts, uint64_t lts, uint64_t total);
+/* The row the reader must print for add_sample(cpu, seq, ts, tgid, comm). */
+void want_row(char *dst, size_t len, unsigned int cpu, uint64_t seq,
+	      uint64_t ts, uint32_t tgid, const char *comm_field);
+uint64_t mono_ns(void);
+void rm_rf(const char *path);
+int tl_init(const char *prog);
+void tl_done(int failed);
+
+#endif /* MEMTRACE_TESTLIB_H */
