@@ -85,7 +85,13 @@ unsigned int mtr_wss_budget_pages = 131072;
 
 static int mtr_wss_budget_set(const char *val, const struct kernel_param *kp)
 {
-	return param_set_uint_minmax(val, kp, 1, 1U << 30);
+	unsigned int v;
+
+	/* decimal only, like interval_ms: not param_set_uint_minmax()'s base 0 */
+	if (kstrtouint(val, 10, &v) || v < 1 || v > (1U << 30))
+		return -EINVAL;
+	WRITE_ONCE(mtr_wss_budget_pages, v);
+	return 0;
 }
 
 static const struct kernel_param_ops mtr_wss_budget_ops = {
@@ -157,13 +163,16 @@ static int __init mtr_init(void)
 {
 	int err;
 
+	mtr_trace_set_perms();
 	err = mtr_check_params();
 	if (err)
 		return err;
 
 	err = mtr_sampler_init();
-	if (err)
+	if (err) {
+		pr_err("cannot allocate the sampler's workqueue: %d\n", err);
 		return err;
+	}
 
 	mtr_dir = debugfs_create_dir("memtrace", NULL);
 	if (IS_ERR(mtr_dir)) {

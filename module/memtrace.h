@@ -77,6 +77,9 @@ void mtr_pids_show(struct seq_file *m);
 bool mtr_pids_sample(u64 tick, unsigned int *sampled);
 void mtr_pids_exit(void);
 
+/* trace.c */
+void mtr_trace_set_perms(void);
+
 /* control.c */
 int mtr_control_create(struct dentry *dir);
 void mtr_control_remove(void);

@@ -2,8 +2,9 @@
 /*
  * memtrace working-set-size estimate: an Accessed-bit scanner.
  *
- * Each monitored process is scanned in passes that start every
- * wss_interval_ms.  A pass walks the page tables of every VMA the kernel
+ * Each monitored process is scanned in passes that start wss_interval_ms
+ * after the previous pass ended (every wss_interval_ms while a pass fits in
+ * one tick).  A pass walks the page tables of every VMA the kernel
  * itself would age (not VM_IO, VM_PFNMAP or hugetlb) and test-and-clears the
  * Accessed bit of each present PTE, and of each transparent-huge PMD (counted
  * as HPAGE_PMD_NR pages).  The pages found accessed by pass k were touched
@@ -290,7 +291,13 @@ static bool mtr_wss_step(struct mtr_wss *st, u64 now, u64 interval_ns,
 			mtr_wss_scans_completed++;
 		}
 		st->prev_start_ns = st->pass_start_ns;
-		st->next_pass_ns = st->pass_start_ns + interval_ns;
+		/*
+		 * The next pass starts one interval after this one ended (after
+		 * it started, when it fit in one tick), so that every page's
+		 * window is at least an interval even when this pass was
+		 * stretched by the budget or by a contended mmap_lock.
+		 */
+		st->next_pass_ns = now + interval_ns;
 	}
 	return true;
 }

@@ -55,7 +55,7 @@ tc_stop() {
 }
 
 modprobe memtrace || { fail "modprobe memtrace"; finish; }
-check "memstat events exist" [ -d $EV/memstat_sample ] && [ -d $EV/memstat_tick ]
+check "memstat events exist" [ -d $EV/memstat_sample -a -d $EV/memstat_tick ]
 check "format names the CSV fields" grep -q 'field:u64 rss_shmem_kb' $EV/memstat_sample/format
 start_memload /tmp/m.out -a 16 -s 4 -t 2 -l 1 || { fail "memload"; finish; }
 pid=$MEMLOAD_PID

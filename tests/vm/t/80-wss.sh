@@ -74,7 +74,7 @@ for x in $(wss_windows /tmp/idle.csv $p 1); do
 	[ "${x%%:*}" -lt 1024 ] || big=$((big + 1))
 done
 check "idle process: $n windows, all under 1 MiB ($(wss_windows /tmp/idle.csv $p 0))" \
-	[ $n -ge 2 ] && [ $big = 0 ]
+	[ $n -ge 2 -a $big = 0 ]
 kill $p
 wait $p 2> /dev/null
 
