@@ -8,6 +8,8 @@
 #                     last line "N passed, N failed"
 #   make deps         install build/test packages, fetch the VM's kernel (root)
 #   make vm-module    build/vm/memtrace.ko for the Debian kernel the VM boots
+#   make bench        benchmarks against /proc pollers, pidstat, clear_refs,
+#                     trace-cmd (Documentation/benchmarks.rst)
 #   make fuzz         fuzz the reader's decoders until Ctrl-C (FUZZ_SECONDS=N
 #                     to stop after N s); `make check` fuzzes for 60 s
 #   make doc          build/man/memtrace-reader.1 from Documentation/ (rst2man)
@@ -32,7 +34,7 @@ READER_SRCS := $(wildcard reader/*.c)
 READER_HDRS := $(wildcard reader/*.h) include/uapi/memtrace.h
 MODULE_SRCS := $(wildcard module/*.c module/*.h module/Kbuild tracepoints/*.h) include/uapi/memtrace.h
 
-.PHONY: all module reader vm-module memload check demo deps clean doc fuzz
+.PHONY: all module reader vm-module memload stress check demo deps clean doc fuzz bench
 
 all: module reader
 
@@ -51,6 +53,15 @@ reader/memtrace-reader: $(READER_SRCS) $(READER_HDRS)
 memload: build/memload
 build/memload: tests/memload.c
 	@mkdir -p build
+	$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -static -pthread -o $@ $<
+
+# Static helpers of the stress and hostile-input scenarios (tests/vm/t/9*.sh),
+# added to the guest as /extra/stress.
+STRESS_SRCS := $(wildcard tests/stress/*.c)
+STRESS_BINS := $(patsubst tests/stress/%.c,build/stress/%,$(STRESS_SRCS))
+stress: $(STRESS_BINS)
+build/stress/%: tests/stress/%.c
+	@mkdir -p build/stress
 	$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -static -pthread -o $@ $<
 
 # The module for the guest kernel, built in a mirror of the sources so that a
@@ -73,6 +84,12 @@ deps:
 fuzz: deps
 	$(MAKE) -C tests/fuzz run
 
+# bench: memtrace against /proc polling, pidstat, clear_refs and trace-cmd
+# (bench/run, Documentation/benchmarks.rst); BENCH_ARGS=--smoke for a quick
+# check, BENCH_ARGS=--native on a machine that can load the module
+bench: deps
+	bench/run $(BENCH_ARGS)
+
 MAN_PAGES := build/man/memtrace-reader.1
 doc: $(MAN_PAGES)
 
@@ -82,7 +99,7 @@ build/man/%.1: Documentation/%.rst
 	mv $@.tmp $@
 
 check: deps
-	$(MAKE) reader vm-module memload
+	$(MAKE) reader vm-module memload stress
 	tests/run
 
 demo: deps

@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * benchutil - small helpers for bench/guest.sh, which runs under busybox
+ * (no date +%N, no CPU accounting of a child).  One static binary, four
+ * commands:
+ *
+ *   benchutil now
+ *       CLOCK_MONOTONIC in ns.
+ *
+ *   benchutil spawn N
+ *       fork N sleeping children (comm "sleeper"), print "ready N" on stdout
+ *       once all exist, then wait; SIGTERM/SIGINT kills and reaps them all and
+ *       exits 0.  Children are forked from this small static process, so each
+ *       costs little more than its kernel stack, task and page tables.
+ *
+ *   benchutil rusage [-o FILE] -- COMMAND [ARG]...
+ *       run COMMAND, then print "wall_ns", "user_ns", "sys_ns" and "cpu_ns"
+ *       lines (wait4()'s rusage: the command and its waited-for children)
+ *       to FILE (default stderr); exit with COMMAND's status.
+ *
+ *   benchutil clearrefs PID WINDOW_MS COUNT
+ *       the /proc way to a working-set size: COUNT windows of: write "1" to
+ *       /proc/PID/clear_refs, sleep WINDOW_MS, read /proc/PID/smaps_rollup.
+ *       Per window one line on stdout:
+ *         "window I referenced_kb R rss_kb S clear_ns C rollup_ns U"
+ *       C and U are this thread's CPU time (CLOCK_THREAD_CPUTIME_ID) in the
+ *       write and in the read: the page-table walks run in the caller.
+ *
+ * Exit status 0, 1 on a system error, 2 on bad usage.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static unsigned long long clock_ns(clockid_t c)
+{
+	struct timespec t;
+
+	clock_gettime(c, &t);
+	return (unsigned long long)t.tv_sec * 1000000000ULL + t.tv_nsec;
+}
+
+static unsigned long long tv_ns(const struct timeval *tv)
+{
+	return (unsigned long long)tv->tv_sec * 1000000000ULL + tv->tv_usec * 1000ULL;
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "Usage: benchutil now\n"
+			"       benchutil spawn N\n"
+			"       benchutil rusage [-o FILE] -- COMMAND [ARG]...\n"
+			"       benchutil clearrefs PID WINDOW_MS COUNT\n");
+	return 2;
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int cmd_spawn(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	long i, n;
+	pid_t *pids;
+	sigset_t mask, old;
+
+	if (argc != 3)
+		return usage();
+	n = strtol(argv[2], NULL, 10);
+	if (n < 0)
+		return usage();
+	pids = calloc(n ? n : 1, sizeof(*pids));
+	if (!pids)
+		return 1;
+	/* block the signals until we wait for them, so none is missed */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	for (i = 0; i < n; i++) {
+		pids[i] = fork();
+		if (pids[i] < 0) {
+			fprintf(stderr, "benchutil: fork %ld: %s\n", i, strerror(errno));
+			break;
+		}
+		if (!pids[i]) {
+			sigprocmask(SIG_SETMASK, &old, NULL);
+			signal(SIGTERM, SIG_DFL);
+			signal(SIGINT, SIG_DFL);
+			prctl(PR_SET_NAME, "sleeper");
+			for (;;)
+				pause();
+		}
+	}
+	printf("ready %ld\n", i);
+	fflush(stdout);
+	while (!stop)
+		sigsuspend(&old);
+	n = i;
+	for (i = 0; i < n; i++)
+		kill(pids[i], SIGKILL);
+	for (i = 0; i < n; i++)
+		waitpid(pids[i], NULL, 0);
+	return 0;
+}
+
+static int cmd_rusage(int argc, char **argv)
+{
+	const char *outpath = NULL;
+	unsigned long long t0;
+	struct rusage ru;
+	int i = 2, st;
+	FILE *out = stderr;
+	pid_t pid;
+
+	if (i + 1 < argc && !strcmp(argv[i], "-o")) {
+		outpath = argv[i + 1];
+		i += 2;
+	}
+	if (i >= argc || strcmp(argv[i], "--") || i + 1 >= argc)
+		return usage();
+	i++;
+	t0 = clock_ns(CLOCK_MONOTONIC);
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "benchutil: fork: %s\n", strerror(errno));
+		return 1;
+	}
+	if (!pid) {
+		execvp(argv[i], argv + i);
+		fprintf(stderr, "benchutil: %s: %s\n", argv[i], strerror(errno));
+		_exit(127);
+	}
+	if (wait4(pid, &st, 0, &ru) != pid) {
+		fprintf(stderr, "benchutil: wait4: %s\n", strerror(errno));
+		return 1;
+	}
+	if (outpath) {
+		out = fopen(outpath, "w");
+		if (!out) {
+			fprintf(stderr, "benchutil: %s: %s\n", outpath, strerror(errno));
+			return 1;
+		}
+	}
+	fprintf(out, "wall_ns: %llu\nuser_ns: %llu\nsys_ns: %llu\ncpu_ns: %llu\n",
+		clock_ns(CLOCK_MONOTONIC) - t0, tv_ns(&ru.ru_utime), tv_ns(&ru.ru_stime),
+		tv_ns(&ru.ru_utime) + tv_ns(&ru.ru_stime));
+	if (outpath)
+		fclose(out);
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	return 128 + WTERMSIG(st);
+}
+
+static unsigned long long kb_of(const char *buf, const char *key)
+{
+	const char *p = strstr(buf, key);
+
+	return p ? strtoull(p + strlen(key), NULL, 10) : 0;
+}
+
+static int cmd_clearrefs(int argc, char **argv)
+{
+	char path[64], rpath[64], buf[8192];
+	long window_ms, count, w;
+	int fd;
+
+	if (argc != 5)
+		return usage();
+	window_ms = strtol(argv[3], NULL, 10);
+	count = strtol(argv[4], NULL, 10);
+	snprintf(path, sizeof(path), "/proc/%s/clear_refs", argv[2]);
+	snprintf(rpath, sizeof(rpath), "/proc/%s/smaps_rollup", argv[2]);
+	for (w = 1; w <= count; w++) {
+		struct timespec ts = { window_ms / 1000, (window_ms % 1000) * 1000000L };
+		unsigned long long c0, c1, c2, c3;
+		ssize_t n, len = 0;
+
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			goto fail;
+		c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+		if (write(fd, "1", 1) != 1)
+			goto fail;
+		c1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+		close(fd);
+		nanosleep(&ts, NULL);
+		fd = open(rpath, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			goto fail;
+		c2 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+		while ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+			len += n;
+		c3 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+		close(fd);
+		if (n < 0)
+			goto fail;
+		buf[len] = '\0';
+		printf("window %ld referenced_kb %llu rss_kb %llu clear_ns %llu rollup_ns %llu\n",
+		       w, kb_of(buf, "\nReferenced:"), kb_of(buf, "\nRss:"), c1 - c0, c3 - c2);
+		fflush(stdout);
+	}
+	return 0;
+fail:
+	fprintf(stderr, "benchutil: /proc/%s: %s\n", argv[2], strerror(errno));
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage();
+	if (!strcmp(argv[1], "now") && argc == 2) {
+		printf("%llu\n", clock_ns(CLOCK_MONOTONIC));
+		return 0;
+	}
+	if (!strcmp(argv[1], "spawn"))
+		return cmd_spawn(argc, argv);
+	if (!strcmp(argv[1], "rusage"))
+		return cmd_rusage(argc, argv);
+	if (!strcmp(argv[1], "clearrefs"))
+		return cmd_clearrefs(argc, argv);
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage();
+		return 0;
+	}
+	return usage();
+}
