@@ -35,10 +35,11 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+/* mm.h first: hugetlb.h and huge_mm.h need it when CONFIG_HUGETLBFS=n */
+#include <linux/mm.h>
 #include <linux/hugetlb.h>
 #include <linux/huge_mm.h>
 #include <linux/ktime.h>
-#include <linux/mm.h>
 #include <linux/mmap_lock.h>
 #include <linux/pgtable.h>
 #include <linux/pid.h>
@@ -48,6 +49,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
+#include <linux/swap.h>
 #include <linux/xarray.h>
 
 #include "compat.h"
