@@ -28,14 +28,16 @@ extern const char mt_csv_header_time[];
 #define MT_CSV_ROW_MAX 512
 
 /* Format @r as one CSV row (newline included) at @dst, which has room for
- * MT_CSV_ROW_MAX bytes; returns the row's length.  Not NUL-terminated. */
+ * MT_CSV_ROW_MAX bytes; returns the row's length.  Not NUL-terminated; the
+ * bytes after the row (within MT_CSV_ROW_MAX) may be overwritten. */
 size_t mt_csv_row(char *dst, const struct mt_record *r);
 
 /* Format the comm field (quoted per RFC 4180 only when it holds a comma,
  * quote, CR or LF) at @dst, which has room for 2 + 2 * 16 bytes. */
 size_t mt_csv_comm(char *dst, const char *comm, size_t len);
 
-/* Decimal digits of @v at @dst (room for 20 bytes); returns their count. */
+/* Decimal digits of @v at @dst (room for 20 bytes); returns their count.
+ * Up to 8 bytes may be written even when there are fewer digits. */
 size_t mt_u64_dec(char *dst, uint64_t v);
 
 /* "2026-11-22T17:20:00.123456789Z": ISO 8601, UTC, ns. */

@@ -156,6 +156,15 @@ enum mt_status mt_decode_hdr(const void *buf, size_t len,
 	return decode(buf, len, rec, size, false);
 }
 
+void mt_decode_valid(const void *buf, enum mt_status st, struct mt_record *rec)
+{
+	decode_hdr(buf, &rec->hdr);
+	if (st == MT_OK)
+		decode_sample(buf, rec);
+	else if (st == MT_LOSS)
+		decode_loss(buf, rec);
+}
+
 static enum mt_status decode(const void *buf, size_t len,
 			     struct mt_record *rec, uint32_t *size, bool body)
 {

@@ -109,6 +109,13 @@ enum mt_status mt_decode(const void *buf, size_t len, struct mt_record *rec,
 enum mt_status mt_decode_hdr(const void *buf, size_t len,
 			     struct mt_record *rec, uint32_t *size);
 
+/*
+ * mt_decode_valid() - decode the record at @buf that mt_decode() or
+ * mt_decode_hdr() found valid, with status @st (MT_OK, MT_LOSS or MT_SKIP),
+ * without checking it again: rec->hdr, and the sample or loss body.
+ */
+void mt_decode_valid(const void *buf, enum mt_status st, struct mt_record *rec);
+
 /* A short English text for an mt_status ("bad magic 0x..." is composed by
  * mt_bad_describe()). */
 const char *mt_status_str(enum mt_status st);

@@ -995,12 +995,33 @@ static int raw_push(struct cpu_in *c, const void *p, size_t n)
 	return 0;
 }
 
+/*
+ * Append the bytes of the last @items queued records of @c, @n bytes at @p,
+ * to its byte FIFO.  0, or -1 (out of memory, reported: the records leave
+ * the queue again).
+ */
+static int raw_take(struct cpu_in *c, const unsigned char *p, size_t n,
+		    size_t items)
+{
+	if (!n || !raw_push(c, p, n))
+		return 0;
+	c->qtail -= items;
+	msg("out of memory");
+	return -1;
+}
+
 /* Validate what CPU @c has buffered into its queue.  0, or -1 (fatal). */
 static int parse_cpu(struct cpu_in *c)
 {
+	/* Records back to back in the stream's buffer (which does not move
+	 * here) go to the byte FIFO in one copy: span_n records, span_len
+	 * bytes at span. */
+	const unsigned char *span = NULL;
+	size_t span_len = 0, span_n = 0;
 	struct mt_record rec;
 	char why[160];
 	struct mt_bad bad;
+	int ret = 0;
 
 	for (;;) {
 		struct qitem *q = queue_slot(c);
@@ -1008,11 +1029,12 @@ static int parse_cpu(struct cpu_in *c)
 
 		if (!q) {
 			msg("out of memory");
-			return -1;
+			ret = -1;
+			break;
 		}
 		st = mt_stream_next(&c->st, &rec, &bad);
 		if (st == MT_NEED_MORE)
-			return 0;
+			break;
 		if (st == MT_OK || st == MT_LOSS || st == MT_SKIP) {
 			q->ts_ns = rec.hdr.ts_ns;
 			q->seq = rec.hdr.seq;
@@ -1020,11 +1042,15 @@ static int parse_cpu(struct cpu_in *c)
 			q->flags = c->after_bad ? MT_SESS_AFTER_BAD : 0;
 			if (st == MT_OK)
 				c->after_bad = false;
-			if (raw_push(c, c->st.raw, c->st.raw_len)) {
-				msg("out of memory");
-				return -1;
-			}
 			q->raw_len = c->st.raw_len;
+			if (!span_len || c->st.raw != span + span_len) {
+				if (raw_take(c, span, span_len, span_n))
+					return -1;
+				span = c->st.raw;
+				span_len = span_n = 0;
+			}
+			span_len += c->st.raw_len;
+			span_n++;
 			c->qtail++;
 			continue;
 		}
@@ -1033,7 +1059,8 @@ static int parse_cpu(struct cpu_in *c)
 		if (st == MT_BAD_VERSION && bad.hdr.version > MEMTRACE_VERSION) {
 			msg("%s: byte offset %" PRIu64 ": %s: update memtrace-reader to the module's version",
 			    c->path, bad.offset, why);
-			return -1;
+			ret = -1;
+			break;
 		}
 		if (c->bad_reported++ < BAD_REPORTS_MAX)
 			msg("cpu%u: bad record at byte offset %" PRIu64 " of %s: %s; skipped %" PRIu64 " bytes to resynchronise%s",
@@ -1041,6 +1068,9 @@ static int parse_cpu(struct cpu_in *c)
 			    c->bad_reported == BAD_REPORTS_MAX ?
 				    " (further bad records on this CPU are only counted)" : "");
 	}
+	if (raw_take(c, span, span_len, span_n))
+		return -1;
+	return ret;
 }
 
 /*
@@ -1138,12 +1168,11 @@ static int merge_out(uint64_t watermark, bool all)
 		const struct qitem *q = &c->q[c->qhead];
 		const unsigned char *raw = c->raw + c->rhead;
 		struct mt_record rec;
-		uint32_t size;
 
 		if (!all && q->ts_ns > watermark)
 			break;
-		/* Validated when read: decodes to the same status. */
-		mt_decode(raw, q->raw_len, &rec, &size);
+		/* Validated when read: decoded without checks. */
+		mt_decode_valid(raw, (enum mt_status)q->status, &rec);
 		if (mt_sess_record(&g.sess, (enum mt_status)q->status, &rec, raw,
 				   q->raw_len, q->flags))
 			return -1;
@@ -1152,7 +1181,10 @@ static int merge_out(uint64_t watermark, bool all)
 			c->qhead = c->qtail = 0;
 			heap[0] = heap[--n];
 		}
-		sift_down(heap, n, 0);
+		/* Most often the same CPU's next record is still first. */
+		if (n > 1 && !(head_before(heap[0], heap[1]) &&
+			       (n == 2 || head_before(heap[0], heap[2]))))
+			sift_down(heap, n, 0);
 	}
 	return 0;
 }

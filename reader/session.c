@@ -86,8 +86,10 @@ void mt_sess_free(struct mt_sess *s)
 	free(s->tab);
 	s->tab = NULL;
 	s->tab_cap = s->ncpus = 0;
+	memset(s->hot, 0, sizeof(s->hot));
 	mt_u64set_free(&s->tgids);
 	mt_u64set_free(&s->ticks);
+	s->tick_added = false;
 }
 
 static struct mt_cpu_acct **slot_of(struct mt_cpu_acct **tab, size_t cap,
@@ -103,12 +105,14 @@ static struct mt_cpu_acct **slot_of(struct mt_cpu_acct **tab, size_t cap,
 /* The accounting of @cpu, created on first use.  NULL: s->err / errno. */
 static struct mt_cpu_acct *cpu_acct(struct mt_sess *s, uint32_t cpu)
 {
-	struct mt_cpu_acct **slot, *a;
+	struct mt_cpu_acct **slot, *a, **hot = &s->hot[cpu % MT_HOT_CPUS];
 
+	if (*hot && (*hot)->cpu == cpu)
+		return *hot;
 	if (s->tab_cap) {
 		slot = slot_of(s->tab, s->tab_cap, cpu);
 		if (*slot)
-			return *slot;
+			return *hot = *slot;
 	}
 	if (s->ncpus >= MT_CPUS_MAX) {
 		errno = E2BIG;
@@ -138,7 +142,7 @@ static struct mt_cpu_acct *cpu_acct(struct mt_sess *s, uint32_t cpu)
 	}
 	*slot_of(s->tab, s->tab_cap, cpu) = a;
 	s->ncpus++;
-	return a;
+	return *hot = a;
 }
 
 static int acct_error(void)
@@ -415,11 +419,15 @@ int mt_sess_record(struct mt_sess *s, enum mt_status st,
 		s->late++;
 	else
 		s->last_ts = rec->hdr.ts_ns;
+	/* Records of one tick come together: add each tick once per run. */
 	if (mt_u64set_add(&s->tgids, rec->tgid) ||
-	    mt_u64set_add(&s->ticks, rec->tick)) {
+	    ((!s->tick_added || rec->tick != s->last_tick) &&
+	     mt_u64set_add(&s->ticks, rec->tick))) {
 		mt_msg("out of memory");
 		return MT_SESS_ENOMEM;
 	}
+	s->tick_added = true;
+	s->last_tick = rec->tick;
 	arrive(s, a, rec->hdr.seq, rec->hdr.ts_ns, true, flags);
 	a->samples++;
 	a->ts_known = true;

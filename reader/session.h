@@ -41,6 +41,8 @@
 #define MT_CPUS_MAX 65536
 /* Disagreement lines per CPU before the rest are only counted. */
 #define MT_MISMATCH_REPORTS_MAX 10
+/* Slots of the cache of per-CPU accounting in front of its hash table. */
+#define MT_HOT_CPUS 64
 
 /* Results of the mt_sess_* calls that can fail. */
 enum {
@@ -103,6 +105,8 @@ struct mt_sess {
 
 	struct mt_cpu_acct **tab;	/* hash on cpu, tab_cap slots */
 	size_t tab_cap, ncpus;
+	/* the accounting of cpu c, if cached, in hot[c % MT_HOT_CPUS] */
+	struct mt_cpu_acct *hot[MT_HOT_CPUS];
 
 	uint64_t emitted;		/* samples (CSV rows) */
 	uint64_t late, last_ts;
@@ -110,6 +114,8 @@ struct mt_sess {
 	uint64_t lost, mismatches;
 	bool have_end;			/* a reader-written loss record seen */
 	struct mt_u64set tgids, ticks;
+	bool tick_added;		/* last_tick is in ticks */
+	uint64_t last_tick;
 
 	/* status line */
 	uint64_t st_last_ns, st_last_emitted;
