@@ -50,6 +50,24 @@ static inline bool mtr_pmdp_test_and_clear_young(pmd_t *pmdp)
 {
 	return test_and_clear_bit(_PAGE_BIT_ACCESSED, (unsigned long *)pmdp);
 }
+
+/*
+ * Batch a TLB flush for @mm after clearing Accessed bits in it, as the
+ * kernel's own arch_tlbbatch_add_mm() does (arch_tlbbatch_flush() and
+ * flush_tlb_mm_range() are not exported, and asm/tlbflush.h hides
+ * inc_mm_tlb_gen() from modules, so its one line is repeated here): bump the
+ * mm's TLB generation, so that a CPU that switches to @mm later, or holds it
+ * lazily or in another PCID, flushes on its way in (switch_mm_irqs_off()
+ * compares generations), and add the CPUs that have @mm loaded now to @mask.
+ * The atomic64_inc_return() is the full barrier that orders the cleared PTEs
+ * before the read of mm_cpumask(), pairing with switch_mm_irqs_off().  The
+ * caller holds a reference on @mm and its mmap_lock.
+ */
+static inline void mtr_tlb_batch_add(struct cpumask *mask, struct mm_struct *mm)
+{
+	atomic64_inc_return(&mm->context.tlb_gen);
+	cpumask_or(mask, mask, mm_cpumask(mm));
+}
 #else
 #error "memtrace's WSS scanner supports x86 only"
 #endif

@@ -105,9 +105,11 @@ MODULE_PARM_DESC(
 	"WSS page-table entries scanned per tick, 1..1073741824 (default 131072)");
 
 /*
- * wss_tlb_flush: after a tick's scan cleared Accessed bits, flush every CPU's
- * TLB once (one IPI per CPU), so that cached translations cannot hide later
- * accesses.  Default on; off trades accuracy for cost.  Writable at run time.
+ * wss_tlb_flush: after a tick's scan cleared Accessed bits, flush the TLBs
+ * that may cache those translations, so that they cannot hide later
+ * accesses: the mms' TLB generations are bumped (a CPU switching to one
+ * flushes) and the CPUs running one of them now get one IPI per tick.
+ * Default on; off trades accuracy for cost.  Writable at run time.
  */
 bool mtr_wss_tlb_flush = true;
 module_param_named(wss_tlb_flush, mtr_wss_tlb_flush, bool, 0644);

@@ -26,8 +26,10 @@
  *
  * Accessed bits are not reloaded while a CPU still caches the translation in
  * its TLB, and x86 does not flush when clearing them; so after a tick's scan
- * has cleared bits, every CPU flushes its TLB once (wss_tlb_flush, default
- * on).  Reclaim's view: a young PTE we clear is handed on to the folio with
+ * has cleared bits (wss_tlb_flush, default on), the TLB generation of each
+ * mm it cleared bits in is bumped, so that CPUs switching to it later flush,
+ * and the CPUs that run one of those mms now (not lazily) flush their TLB,
+ * in one IPI round per tick -- none when no such mm is running.  Reclaim's view: a young PTE we clear is handed on to the folio with
  * folio_mark_accessed(), as zap_pte_range() does for young file PTEs.
  *
  * Locking: all state here is used by the sampler's work item only (never
@@ -85,6 +87,8 @@ struct mtr_wss {
 
 static DEFINE_XARRAY(mtr_wss_states); /* tgid -> struct mtr_wss */
 static unsigned long mtr_wss_resume; /* tgid the next tick starts at */
+/* CPUs that had an mm loaded whose Accessed bits this tick cleared */
+static struct cpumask mtr_wss_flush_mask;
 
 /* Statistics, written by the work item only. */
 static u64 mtr_wss_pages_scanned, mtr_wss_scans_completed,
@@ -277,11 +281,14 @@ static bool mtr_wss_step(struct mtr_wss *st, u64 now, u64 interval_ns,
 		return true;
 	}
 	done = mtr_wss_scan_mm(mm, st, budget);
+	if (st->young_pages != young_before) {
+		*cleared = true;
+		if (READ_ONCE(mtr_wss_tlb_flush))
+			mtr_tlb_batch_add(&mtr_wss_flush_mask, mm);
+	}
 	mmap_read_unlock(mm);
 	/* the last reference may drop here: never tear an mm down in a tick */
 	mmput_async(mm);
-	if (st->young_pages != young_before)
-		*cleared = true;
 
 	if (done) {
 		st->scanning = false;
@@ -310,7 +317,8 @@ static bool mtr_wss_step(struct mtr_wss *st, u64 now, u64 interval_ns,
  *        tick are freed.
  *
  * Visits the known processes round robin, from where the previous tick's
- * budget ran out, then flushes every CPU's TLB once if bits were cleared.
+ * budget ran out, then, if bits were cleared, flushes the TLB of the CPUs
+ * that run one of the mms they were cleared in (one IPI round).
  * With wss_interval_ms at 0, frees every state.
  * Context: the sampler's work item, before its sampling; may sleep.
  */
@@ -351,8 +359,10 @@ void mtr_wss_tick(u64 tick)
 	}
 	mtr_wss_resume = 0;
 out:
-	if (cleared && READ_ONCE(mtr_wss_tlb_flush)) {
-		on_each_cpu(mtr_wss_flush_local, NULL, 1);
+	if (cleared && !cpumask_empty(&mtr_wss_flush_mask)) {
+		on_each_cpu_mask(&mtr_wss_flush_mask, mtr_wss_flush_local, NULL,
+				 true);
+		cpumask_clear(&mtr_wss_flush_mask);
 		mtr_wss_flushes++;
 	}
 	scanned = limit - budget;

@@ -79,17 +79,22 @@ kill $p
 wait $p 2> /dev/null
 
 # --- a THP-backed hot set -------------------------------------------------
-start_memload /tmp/thp.out -a 256 -P -w 64 || fail "memload thp"
-p=$MEMLOAD_PID
-thp=$(awk '/^AnonHugePages:/ { print $2 }' /proc/$p/smaps_rollup)
-memtrace-reader -p $p --wss 1000 -d 5 -o /tmp/thp.csv 2> /dev/null
-if [ "${thp:-0}" -ge 65536 ]; then
-	check_windows "THP hot set 64 MiB (AnonHugePages $thp KiB)" "$(wss_windows /tmp/thp.csv $p 1)" 65536 2
+# (no THP at all on PREEMPT_RT 6.1: TRANSPARENT_HUGEPAGE depends on !PREEMPT_RT)
+if [ ! -d /sys/kernel/mm/transparent_hugepage ]; then
+	skip "THP hot set" "this kernel has no transparent huge pages (no /sys/kernel/mm/transparent_hugepage)"
 else
-	skip "THP hot set" "no transparent huge pages in this guest (AnonHugePages ${thp:-0} KiB)"
+	start_memload /tmp/thp.out -a 256 -P -w 64 || fail "memload thp"
+	p=$MEMLOAD_PID
+	thp=$(awk '/^AnonHugePages:/ { print $2 }' /proc/$p/smaps_rollup)
+	memtrace-reader -p $p --wss 1000 -d 5 -o /tmp/thp.csv 2> /dev/null
+	if [ "${thp:-0}" -ge 65536 ]; then
+		check_windows "THP hot set 64 MiB (AnonHugePages $thp KiB)" "$(wss_windows /tmp/thp.csv $p 1)" 65536 2
+	else
+		skip "THP hot set" "no transparent huge pages in this guest (AnonHugePages ${thp:-0} KiB)"
+	fi
+	kill $p
+	wait $p 2> /dev/null
 fi
-kill $p
-wait $p 2> /dev/null
 
 # --- a small budget (a fresh load, so that wss_tick_max_pages starts at 0) --
 rmmod memtrace
