@@ -18,7 +18,8 @@
  * all-or-nothing: malformed input returns -EINVAL, a PID that does not exist
  * -ESRCH, an unregistered PID -ENOENT, and in every error case nothing
  * changes.  An open control file pins the module (rmmod fails with EAGAIN
- * until it is closed); the relay files cpuN do not.
+ * until it is closed); the relay files cpuN do not.  Opening a control file
+ * while the module unloads fails with ENODEV.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -212,8 +213,9 @@ static struct dentry *mtr_control_files[5];
 /**
  * mtr_control_remove() - remove the control files, in reverse order.
  *
- * Waits for file operations in progress (debugfs removal protection), so once
- * it returns nobody can change the sampler's state through them.
+ * Called at module exit, when no control file can be open (an open file
+ * pins the module), or from mtr_control_create()'s unwinding; once it
+ * returns nobody can change the sampler's state through them.
  * Context: process context, may sleep.
  */
 void mtr_control_remove(void)
@@ -251,8 +253,17 @@ int mtr_control_create(struct dentry *dir)
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(files); i++) {
-		d = debugfs_create_file(files[i].name, files[i].mode, dir, NULL,
-					files[i].fops);
+		/*
+		 * Without debugfs's proxy: an open file pins the module
+		 * (fops->owner), and the files are removed only when no file
+		 * can be open (module exit) or before init returns, so no
+		 * operation can outlive them.  The proxy's open, racing with
+		 * rmmod between the module's refcount dropping to zero and
+		 * its state becoming GOING, would WARN "debugfs file owner
+		 * did not clean up at exit"; a plain open fails with -ENODEV.
+		 */
+		d = debugfs_create_file_unsafe(files[i].name, files[i].mode,
+					       dir, NULL, files[i].fops);
 		if (IS_ERR(d)) {
 			mtr_control_remove();
 			return PTR_ERR(d);

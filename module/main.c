@@ -222,6 +222,7 @@ static void __exit mtr_exit(void)
 	debugfs_remove(mtr_dir);
 	mtr_sampler_exit();
 	mtr_wss_exit();
+	mtr_wss_quiesce();
 	mtr_pids_exit();
 }
 

@@ -68,6 +68,7 @@ void mtr_wss_tick(u64 tick);
 void mtr_wss_note(struct task_struct *p, u64 tick, struct memtrace_sample *rec);
 void mtr_wss_show_stats(struct seq_file *m);
 void mtr_wss_exit(void);
+void mtr_wss_quiesce(void);
 
 /* pids.c */
 int mtr_pids_add(int nr);

@@ -247,6 +247,10 @@ static void mtr_wss_flush_local(void *unused)
 	__flush_tlb_all();
 }
 
+static void mtr_wss_nop(void *unused)
+{
+}
+
 /*
  * One process's share of the tick: start a pass when due, continue it,
  * complete it.  Returns false when the state should be freed (process gone).
@@ -360,8 +364,14 @@ void mtr_wss_tick(u64 tick)
 	mtr_wss_resume = 0;
 out:
 	if (cleared && !cpumask_empty(&mtr_wss_flush_mask)) {
+		/*
+		 * Not waiting for the other CPUs: the tick goes on while they
+		 * flush (they do within microseconds on hardware; a window is
+		 * hundreds of ms).  mtr_wss_quiesce() waits for them before the
+		 * callback's code can go away.
+		 */
 		on_each_cpu_mask(&mtr_wss_flush_mask, mtr_wss_flush_local, NULL,
-				 true);
+				 false);
 		cpumask_clear(&mtr_wss_flush_mask);
 		mtr_wss_flushes++;
 	}
@@ -432,6 +442,24 @@ void mtr_wss_show_stats(struct seq_file *m)
 		   READ_ONCE(mtr_wss_scans_skipped));
 	seq_printf(m, "wss_scan_ns: %llu\n", READ_ONCE(mtr_wss_scan_ns));
 	seq_printf(m, "wss_tlb_flushes: %llu\n", READ_ONCE(mtr_wss_flushes));
+}
+
+/**
+ * mtr_wss_quiesce() - wait until no TLB-flush IPI of ours is pending.
+ *
+ * mtr_wss_tick() does not wait for the flushes it sends, so before the
+ * module's text goes away: a synchronous call on every CPU, which each CPU
+ * runs only after dequeuing every call queued to it before (but may run
+ * before an older asynchronous one of the same batch), then an RCU grace
+ * period, which waits for that batch to end (it runs with interrupts off).
+ * Context: process context, the sampler stopped; sleeps.
+ */
+void mtr_wss_quiesce(void)
+{
+	if (!mtr_wss_flushes)
+		return;
+	on_each_cpu(mtr_wss_nop, NULL, 1);
+	synchronize_rcu();
 }
 
 /**

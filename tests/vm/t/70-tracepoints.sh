@@ -1,5 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
+# vm: tcg-thread=single  (toggles trace events: see tcg_single in tests/run)
 # Scenario: the memstat trace events.  Enabling them starts the sampler by
 # itself (relay stays idle), disabling stops it; trace-cmd records
 # memstat_sample events whose figures match /proc like the relay path's, and

@@ -1,5 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
+# vm: tcg-thread=single  (toggles trace events: see tcg_single in tests/run)
 # Scenario: a fork/exit and thread storm (tests/stress/mt-storm: processes
 # that exit plainly, with threads, with the leader exiting first, by exec,
 # by SIGKILL with live threads, via vfork, with grandchildren) while the

@@ -1,5 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
+# vm: tcg-thread=single  (toggles trace events: see tcg_single in tests/run)
 # Scenario: load/unload cycles under fire.  The module is loaded and
 # unloaded CYCLES times (default 100; MEMTRACE_VM_APPEND=memtrace_test.cycles=N)
 # with varying parameters and in varying states (sampler running, pid

@@ -1,5 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
+# vm: tcg-thread=single  (toggles trace events: see tcg_single in tests/run)
 # Scenario: loads that fail.  First, on any kernel: a load refused for a bad
 # parameter makes modprobe fail with the errno's text, names the parameter
 # in the kernel log and leaves nothing in debugfs, tracefs or /sys/module.

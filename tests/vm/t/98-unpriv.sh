@@ -1,5 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
+# vm: tcg-thread=single  (toggles trace events: see tcg_single in tests/run)
 # Scenario: privilege.  An unprivileged user (uid/gid 65534, no capabilities,
 # via tests/stress/mt-unpriv) can neither read nor write any memtrace debugfs
 # file nor the memstat trace event files -- also with debugfs and tracefs
