@@ -13,6 +13,12 @@
  *   -p S | --params=S    module parameters (default "")
  *   -n S | --name=S      module name (default memtrace)
  *   -q   | --quiet       print only failed loads and the summary
+ *   -r   | --reverse     walk N = T, T-1, ..., 1, where T is the number of
+ *                        points a plain load reaches (one probe load with
+ *                        fail-nth far above it: T = what it consumed), so
+ *                        that the last points -- the module's own init,
+ *                        which runs at the end of the load -- are covered
+ *                        first when time runs out (slow kernels)
  *
  * For each N: write N to /proc/thread-self/fail-nth, finit_module(), read
  * fail-nth back (0: the Nth point was reached and failed; else the load
@@ -30,7 +36,8 @@
  *
  * and at the end "failnth: points=N complete=0|1 failed=N ok=N
  * init_failures=N silent_init_failures=N leftovers=N seconds=S" (complete=1:
- * the last load made fewer than N calls, so every point was covered).  Exit status 0 when no failed load
+ * the last load made fewer than N calls, or -r reached N = 1, so every
+ * point was covered).  Exit status 0 when no failed load
  * left anything behind, 1 otherwise or on a system error, 2 on bad usage,
  * 4 when fail-nth does not exist (CONFIG_FAULT_INJECTION off).
  */
@@ -52,36 +59,30 @@
 
 static const char *name = "memtrace";
 
+/*
+ * /proc/thread-self/fail-nth, opened once: opening it allocates (a struct
+ * file), which would be a fault point of its own between the load and the
+ * read-back.
+ */
+static int nth_fd = -1;
+
+/* n >= 0: arm the Nth point; n < 0: read what is left into *left, disarm */
 static int fail_nth(long n, long *left)
 {
 	char b[32];
-	int fd = open("/proc/thread-self/fail-nth", O_RDWR);
 	ssize_t r;
 
-	if (fd < 0)
-		return -1;
 	if (n >= 0) {
 		r = snprintf(b, sizeof(b), "%ld", n);
-		if (write(fd, b, (size_t)r) != r) {
-			close(fd);
-			return -1;
-		}
-	} else {
-		r = read(fd, b, sizeof(b) - 1);
-		if (r < 0) {
-			close(fd);
-			return -1;
-		}
-		b[r] = '\0';
-		*left = strtol(b, NULL, 10);
-		/* reset, so that nothing after the load can fail */
-		if (pwrite(fd, "0", 1, 0) != 1 && write(fd, "0", 1) != 1) {
-			close(fd);
-			return -1;
-		}
+		return pwrite(nth_fd, b, (size_t)r, 0) == r ? 0 : -1;
 	}
-	close(fd);
-	return 0;
+	r = pread(nth_fd, b, sizeof(b) - 1, 0);
+	if (r < 0)
+		return -1;
+	b[r] = '\0';
+	*left = strtol(b, NULL, 10);
+	/* reset, so that nothing after the load can fail */
+	return pwrite(nth_fd, "0", 1, 0) == 1 ? 0 : -1;
 }
 
 /*
@@ -166,7 +167,7 @@ static int leftovers(char *out, size_t cap)
 
 static void usage(FILE *f)
 {
-	fputs("Usage: mt-failnth [-m MAX] [-t SECONDS] [-p PARAMS] [-n NAME] [-q] MODULE.ko\n", f);
+	fputs("Usage: mt-failnth [-m MAX] [-t SECONDS] [-p PARAMS] [-n NAME] [-q] [-r] MODULE.ko\n", f);
 }
 
 static double now_s(void)
@@ -185,23 +186,25 @@ int main(int argc, char **argv)
 		{ "params", required_argument, NULL, 'p' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "reverse", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	long max = 5000, n, left;
+	long max = 5000, n, left, total = 0, i;
 	double limit = 0, t0 = now_s();
 	int complete = 0;
 	unsigned long failed = 0, okloads = 0, initf = 0, silent = 0, left_n = 0;
 	const char *params = "";
-	int o, mfd, kfd, quiet = 0;
+	int o, mfd, kfd, quiet = 0, reverse = 0;
 
-	while ((o = getopt_long(argc, argv, "m:t:p:n:qh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "m:t:p:n:qrh", opts, NULL)) != -1) {
 		switch (o) {
 		case 'm': max = strtol(optarg, NULL, 10); break;
 		case 't': limit = strtod(optarg, NULL); break;
 		case 'p': params = optarg; break;
 		case 'n': name = optarg; break;
 		case 'q': quiet = 1; break;
+		case 'r': reverse = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -210,7 +213,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (access("/proc/thread-self/fail-nth", W_OK)) {
+	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	if (nth_fd < 0) {
 		printf("failnth: no /proc/thread-self/fail-nth (CONFIG_FAULT_INJECTION off)\n");
 		return 4;
 	}
@@ -222,11 +226,32 @@ int main(int argc, char **argv)
 	kfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	for (n = 1; n <= max; n++) {
+	if (reverse) {
+		/* the probe: a load that no point can fail */
+		const long far = 1000000000L;
+
+		if (fail_nth(far, NULL) ||
+		    syscall(SYS_finit_module, mfd, params, 0) ||
+		    fail_nth(-1, &left) ||
+		    syscall(SYS_delete_module, name, O_NONBLOCK)) {
+			fprintf(stderr, "mt-failnth: probe load: %s\n", strerror(errno));
+			return 1;
+		}
+		total = far - left;
+		printf("failnth: a plain load reaches %ld points\n", total);
+		if (total < 1)
+			return 1;
+	}
+	for (i = 1; i <= max; i++) {
 		char msg[512], left_s[512];
 		long ret, r;
 		int err, injected;
 
+		n = reverse ? total + 1 - i : i;
+		if (n < 1) {
+			complete = 1;
+			break;
+		}
 		if (kfd >= 0)
 			lseek(kfd, 0, SEEK_END);
 		clear_trace();
@@ -273,15 +298,19 @@ int main(int argc, char **argv)
 			       r ? strerrorname_np(err) : "ok", injected, init_s, left_s,
 			       msg[0] ? msg : "-");
 		}
-		if (r == 0 && !injected) {
+		if (r == 0 && !injected && !reverse) {
 			complete = 1; /* the load made fewer than n calls */
+			break;
+		}
+		if (reverse && n == 1) {
+			complete = 1;
 			break;
 		}
 		if (limit > 0 && now_s() - t0 > limit)
 			break;
 	}
 	printf("failnth: points=%ld complete=%d failed=%lu ok=%lu init_failures=%lu silent_init_failures=%lu leftovers=%lu seconds=%.1f\n",
-	       n > max ? max : n, complete, failed, okloads, initf, silent, left_n,
+	       i > max ? max : i, complete, failed, okloads, initf, silent, left_n,
 	       now_s() - t0);
 	return left_n ? 1 : 0;
 }

@@ -120,7 +120,13 @@ diag "stats: ticks $(stat_val ticks), ticks_missed $(stat_val ticks_missed)," \
 	"tick_max_ns $(stat_val tick_max_ns), wss_scans_completed $(stat_val wss_scans_completed)," \
 	"wss_scans_skipped $(stat_val wss_scans_skipped), records_dropped $(stat_val records_dropped)"
 forks=$(sed -n 's/.*forks=\([0-9]*\).*/\1/p' /tmp/storm.out)
-check "storm forked ($forks processes in $secs s)" [ "${forks:-0}" -gt $((secs * 20)) ]
+# at least 20 forks/s (under TCG the generic kernel manages ~200, plus ~450
+# threads); 2/s on the debug kernel, where KASAN, lockdep and kmemleak make
+# every fork ~40x dearer (~5/s seen)
+minrate=20
+[ -e /sys/kernel/debug/kmemleak ] && minrate=2
+check "storm forked ($forks processes in $secs s, want > $minrate/s)" \
+	[ "${forks:-0}" -gt $((secs * minrate)) ]
 
 rows=$(($(wc -l < /tmp/storm.csv) - 1))
 check "records in the CSV ($rows)" [ "$rows" -gt 1000 ]

@@ -34,14 +34,22 @@ EV=/sys/kernel/tracing/events/memstat
 # the patterns tests/vm/run looks for, "Call Trace" aside
 BAD_RE='WARNING:|BUG:|kernel BUG at|Oops: |general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|INFO: |KASAN|UBSAN|scheduling while atomic|Kernel panic|\[ cut here \]'
 # klog_check FILE: runner patterns in FILE, and stack dumps that do not
-# follow an allocation-failure report
+# follow an allocation-failure report.  One more report is the kernel's, not
+# ours: the tracing core's WARN_ON_ONCE() in event_define_fields()
+# (kernel/trace/trace_events.c) when trace_define_field() gets -ENOMEM while
+# the module's events are added -- with its "[ cut here ]" line.
 klog_check() {
 	BAD_RE=$BAD_RE awk '
 	BEGIN { re = ENVIRON["BAD_RE"] }
+	cut { cut = 0; if ($0 !~ /WARNING: .* event_define_fields/) print held }
+	/\[ cut here \]/ { cut = 1; held = $0; next }
+	/WARNING: .* at kernel\/trace\/trace_events\.c:[0-9]+ event_define_fields/ {
+		expect++; reports++; next
+	}
 	/page allocation failure:|vmalloc error:|invoked oom-killer:/ { expect++; reports++ }
 	/Call Trace/ { if (expect > 0) expect--; else print }
 	$0 ~ re { print }
-	END { print reports + 0 > "/tmp/alloc.reports" }' "$1"
+	END { if (cut) print held; print reports + 0 > "/tmp/alloc.reports" }' "$1"
 }
 test_param() {
 	v=$(tr ' ' '\n' < /proc/cmdline | sed -n "s/^memtrace_test\.$1=//p" | tail -n 1)
@@ -93,13 +101,14 @@ echo 4096 > /sys/kernel/tracing/buffer_size_kb
 lvl=$(awk '{ print $1 }' /proc/sys/kernel/printk)
 echo "memtrace-test: fault injection begins" > /dev/kmsg
 dmesg -n 1
-"$FN" -q -m 5000 -t "$secs" "$KO" > /tmp/fn.out 2> /tmp/fn.err
+"$FN" -q -r -m 5000 -t "$secs" "$KO" > /tmp/fn.out 2> /tmp/fn.err
 rc=$?
 echo "memtrace-test: fault injection ends" > /dev/kmsg
 dmesg -n "$lvl"
 echo 0 > /sys/kernel/tracing/events/initcall/initcall_finish/enable
 sed 's/^/# /' /tmp/fn.err | head -5
-sum=$(grep '^failnth:' /tmp/fn.out)
+sum=$(grep "^failnth: points=" /tmp/fn.out)
+diag "$(grep "^failnth: a plain" /tmp/fn.out)"
 diag "$sum"
 check_eq "mt-failnth: no failed load left anything behind (exit $rc)" "$rc" 0
 pts=$(echo "$sum" | sed -n 's/.*points=\([0-9]*\).*/\1/p')
