@@ -78,7 +78,12 @@ check "the sampler kept ticking with cpu1 offline ($t0 -> $t1)" [ "$t1" -ge $((t
 check "cpu1's file stays while it is offline" [ -e $MT/cpu1 ]
 check "cpu1 online again" sh -c "echo 1 > $ON"
 cp $MT/stats /tmp/aon
+# keep cpu0 busy, so that the unbound tick work is placed on the idle cpu1
+taskset 1 sh -c 'while :; do :; done' &
+B=$!
 sleep 2
+kill $B
+wait $B 2> /dev/null
 kill -TERM $R
 wait $R
 check_eq "reader A exits 0" "$?" 0
