@@ -72,7 +72,11 @@ modprobe memtrace || { fail "modprobe memtrace"; finish; }
 echo 100 > $MT/wss_interval_ms
 
 # --- 1. the vfork parent -----------------------------------------------------
-"$DST" vfork 8 32 > /tmp/v.out 2>&1 &
+# the pair lives 8 s; 20 s on the debug kernel, where the checks below take
+# longer than 8 s (KASAN, lockdep, kmemleak)
+life=8
+[ -e /sys/kernel/debug/kmemleak ] && life=20
+"$DST" vfork $life 32 > /tmp/v.out 2>&1 &
 P=$!
 T_PIDS="$T_PIDS $P"
 i=0
