@@ -33,8 +33,10 @@ mtr_hrtimer_setup(struct hrtimer *timer,
 /*
  * Test and clear the Accessed bit of a PTE / PMD.  The kernel's
  * ptep_test_and_clear_young() and pmdp_test_and_clear_young() are out of
- * line and not exported on 6.1; on x86 they are exactly this.  The caller
- * holds the page-table lock.
+ * line and not exported on 6.1; on x86 they are exactly this: a plain read
+ * first, so that the locked operation is only paid for young entries (most
+ * of a large, mostly idle address space is not).  The caller holds the
+ * page-table lock.
  */
 #ifdef CONFIG_X86
 #include <asm/pgtable.h>
@@ -42,13 +44,15 @@ mtr_hrtimer_setup(struct hrtimer *timer,
 
 static inline bool mtr_ptep_test_and_clear_young(pte_t *ptep)
 {
-	return test_and_clear_bit(_PAGE_BIT_ACCESSED,
+	return pte_young(*ptep) &&
+	       test_and_clear_bit(_PAGE_BIT_ACCESSED,
 				  (unsigned long *)&ptep->pte);
 }
 
 static inline bool mtr_pmdp_test_and_clear_young(pmd_t *pmdp)
 {
-	return test_and_clear_bit(_PAGE_BIT_ACCESSED, (unsigned long *)pmdp);
+	return pmd_young(*pmdp) &&
+	       test_and_clear_bit(_PAGE_BIT_ACCESSED, (unsigned long *)pmdp);
 }
 
 /*
