@@ -108,3 +108,19 @@ csv_last() {
 	awk -F, -v pid="$2" -v c="$(csv_col "$1" pid)" -v f="$(csv_col "$1" "$3")" \
 		'NR > 1 && $c == pid { v = $f } END { print v }' "$1"
 }
+
+# stress_bin NAME: the path of the static helper NAME (tests/stress/, built
+# into build/stress and --add'ed as /extra/stress), or status 1
+stress_bin() {
+	for d in /extra/stress /extra; do
+		[ -x "$d/$1" ] && { echo "$d/$1"; return 0; }
+	done
+	return 1
+}
+
+# test_param NAME DEFAULT: memtrace_test.NAME=VALUE from the kernel command
+# line (tests/vm/run: MEMTRACE_VM_APPEND), else DEFAULT
+test_param() {
+	v=$(tr ' ' '\n' < /proc/cmdline | sed -n "s/^memtrace_test\.$1=//p" | tail -n 1)
+	echo "${v:-$2}"
+}

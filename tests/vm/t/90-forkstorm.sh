@@ -21,16 +21,6 @@
 # (MEMTRACE_VM_APPEND), default 12 s.
 . /extra/vm/lib.sh
 
-stress_bin() {
-	for d in /extra/stress /extra; do
-		[ -x "$d/$1" ] && { echo "$d/$1"; return 0; }
-	done
-	return 1
-}
-test_param() {
-	v=$(tr ' ' '\n' < /proc/cmdline | sed -n "s/^memtrace_test\.$1=//p" | tail -n 1)
-	echo "${v:-$2}"
-}
 stat_val() { awk -v k="$1:" '$1 == k { print $2 }' $MT/stats; }
 
 # account DESC CSV STATS0 STATS1: nothing lost silently between two stats

@@ -20,12 +20,6 @@
 #  - nothing lost: CSV rows per CPU = records written in stats.
 . /extra/vm/lib.sh
 
-stress_bin() {
-	for d in /extra/stress /extra; do
-		[ -x "$d/$1" ] && { echo "$d/$1"; return 0; }
-	done
-	return 1
-}
 stat_val() { awk -v k="$1:" '$1 == k { print $2 }' $MT/stats; }
 vmstat_val() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
 # account DESC CSV STATS0 STATS1: per CPU, rows = written, rows + dropped =

@@ -21,12 +21,6 @@
 # lost (CSV rows per CPU = records written).
 . /extra/vm/lib.sh
 
-stress_bin() {
-	for d in /extra/stress /extra; do
-		[ -x "$d/$1" ] && { echo "$d/$1"; return 0; }
-	done
-	return 1
-}
 stat_val() { awk -v k="$1:" '$1 == k { print $2 }' $MT/stats; }
 account() {
 	awk -F, -v s0="$3" -v s1="$4" '

@@ -24,12 +24,6 @@
 # kernel command line), reported as a skip of the full coverage.
 . /extra/vm/lib.sh
 
-stress_bin() {
-	for d in /extra/stress /extra; do
-		[ -x "$d/$1" ] && { echo "$d/$1"; return 0; }
-	done
-	return 1
-}
 EV=/sys/kernel/tracing/events/memstat
 # the patterns tests/vm/run looks for, "Call Trace" aside
 BAD_RE='WARNING:|BUG:|kernel BUG at|Oops: |general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|INFO: |KASAN|UBSAN|scheduling while atomic|Kernel panic|\[ cut here \]'
@@ -50,10 +44,6 @@ klog_check() {
 	/Call Trace/ { if (expect > 0) expect--; else print }
 	$0 ~ re { print }
 	END { if (cut) print held; print reports + 0 > "/tmp/alloc.reports" }' "$1"
-}
-test_param() {
-	v=$(tr ' ' '\n' < /proc/cmdline | sed -n "s/^memtrace_test\.$1=//p" | tail -n 1)
-	echo "${v:-$2}"
 }
 nothing_left() { [ ! -e $MT ] && [ ! -e $EV ] && [ ! -e /sys/module/memtrace ]; }
 

@@ -18,18 +18,8 @@
 
 # stress_bin NAME: the helper built from tests/stress/NAME.c (the runner
 # adds build/stress as /extra/stress)
-stress_bin() {
-	for d in /extra/stress /extra; do
-		[ -x "$d/$1" ] && { echo "$d/$1"; return 0; }
-	done
-	return 1
-}
 # test_param NAME DEFAULT: memtrace_test.NAME=VALUE from the kernel command
 # line (MEMTRACE_VM_APPEND), else DEFAULT
-test_param() {
-	v=$(tr ' ' '\n' < /proc/cmdline | sed -n "s/^memtrace_test\.$1=//p" | tail -n 1)
-	echo "${v:-$2}"
-}
 stat_val() { awk -v k="$1:" '$1 == k { print $2 }' $MT/stats; }
 
 FUZZ=$(stress_bin mt-fuzz) || { fail "helper mt-fuzz missing: build tests/stress/mt-fuzz.c into build/stress and --add build/stress"; finish; }

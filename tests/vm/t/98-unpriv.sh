@@ -16,12 +16,6 @@
 # and the binary cpuN records) shows a kernel address.
 . /extra/vm/lib.sh
 
-stress_bin() {
-	for d in /extra/stress /extra; do
-		[ -x "$d/$1" ] && { echo "$d/$1"; return 0; }
-	done
-	return 1
-}
 stat_val() { awk -v k="$1:" '$1 == k { print $2 }' $MT/stats; }
 
 EV=/sys/kernel/tracing/events/memstat
