@@ -19,6 +19,7 @@
 #include <linux/ktime.h>
 #include <linux/percpu.h>
 #include <linux/relay.h>
+#include <linux/sched/clock.h>
 #include <linux/seq_file.h>
 #include <linux/smp.h>
 #include <linux/string.h>
@@ -35,6 +36,9 @@
  * @pend_first_seq: seq of the first of those.
  * @pend_first_ts: its timestamp, ns.
  * @pend_last_ts:  timestamp of the last of those, ns.
+ * @last_ts:       hdr.ts_ns of the last sample stamped here, ns: the floor
+ *                 of the next one, so that one CPU's stream never goes back
+ *                 in time (see mtr_channel_write()).
  *
  * Written only by mtr_channel_write() on the owning CPU with interrupts off;
  * read locklessly by the stats file (64-bit loads, so never torn on 64-bit).
@@ -47,6 +51,7 @@ struct mtr_cpu_counters {
 	u64 pend_first_seq;
 	u64 pend_first_ts;
 	u64 pend_last_ts;
+	u64 last_ts;
 };
 
 static DEFINE_PER_CPU(struct mtr_cpu_counters, mtr_counters);
@@ -65,6 +70,19 @@ static struct rchan *mtr_chan;
  */
 static DEFINE_MUTEX(mtr_lock_nest);
 static struct cpumask mtr_locked;
+
+/*
+ * The tick's clock anchor, taken by mtr_channel_lock(): ktime_get_ns() and
+ * local_clock() read back to back.  A record's ts_ns is the anchor's
+ * CLOCK_MONOTONIC time plus the local_clock() time elapsed since it, so the
+ * clocksource is read once per tick, not once per record: where it is not
+ * the TSC (the HPET in many VMs, including QEMU TCG) every ktime_get_ns() is
+ * a device read costing a microsecond or more, while local_clock() is a TSC
+ * read everywhere x86 has one.  Written by the tick with the lock mutex held,
+ * read by the same tick.
+ */
+static u64 mtr_anchor_mono_ns;
+static u64 mtr_anchor_local_ns;
 
 /*
  * relay callback: refuse to start a new sub-buffer while all of them hold
@@ -123,6 +141,7 @@ int mtr_channel_open(struct dentry *dir, size_t subbuf_size, size_t n_subbufs)
 /**
  * mtr_channel_lock() - exclude readers of every cpuN file, before writing.
  *
+ * Also takes the tick's clock anchor that mtr_channel_write() stamps from.
  * Context: the sampler's work item, may sleep; pairs with
  * mtr_channel_unlock().  Takes each buffer file's inode lock in CPU order.
  */
@@ -140,6 +159,8 @@ void mtr_channel_lock(void)
 				     &mtr_lock_nest);
 		cpumask_set_cpu(cpu, &mtr_locked);
 	}
+	mtr_anchor_mono_ns = ktime_get_ns();
+	mtr_anchor_local_ns = local_clock();
 }
 
 /**
@@ -195,7 +216,14 @@ static void mtr_fill_loss(struct memtrace_loss *loss,
  * @rec: the record; hdr.cpu, hdr.seq and hdr.ts_ns are filled in here.
  *
  * Stamping and copying happen in one interrupts-off section, so per CPU the
- * records are in seq and ts_ns order.  Readers are excluded by
+ * records are in seq and ts_ns order.  hdr.ts_ns is CLOCK_MONOTONIC
+ * interpolated within the tick: the anchor mtr_channel_lock() took plus the
+ * local_clock() time since it, floored at the CPU's previous stamp (after a
+ * migration mid-tick, or with an unstable sched_clock, two CPUs' local
+ * clocks may disagree by up to a jiffy; the floor keeps each CPU's stream
+ * in order).  It differs from ktime_get_ns() at the same instant by the
+ * two clocks' rate difference over the time since the anchor (NTP slews
+ * CLOCK_MONOTONIC by at most 0.05%: 5 us in a 10 ms tick).  Readers are excluded by
  * mtr_channel_lock(); a CPU whose buffer the tick does not hold (it came
  * online during the tick) drops the record and counts it.
  *
@@ -216,13 +244,19 @@ bool mtr_channel_write(struct memtrace_sample *rec)
 	unsigned long flags;
 	size_t need, off;
 	bool ok = false;
-	u64 seq, ts;
+	u64 seq, ts, now;
 
 	local_irq_save(flags);
 	c = this_cpu_ptr(&mtr_counters);
 	buf = *this_cpu_ptr(mtr_chan->buf);
 	seq = c->seq++;
-	ts = ktime_get_ns();
+	now = local_clock();
+	ts = mtr_anchor_mono_ns;
+	if (now > mtr_anchor_local_ns)
+		ts += now - mtr_anchor_local_ns;
+	if (ts < c->last_ts)
+		ts = c->last_ts;
+	c->last_ts = ts;
 	rec->hdr.cpu = cpu_to_le32(smp_processor_id());
 	rec->hdr.seq = cpu_to_le64(seq);
 	rec->hdr.ts_ns = cpu_to_le64(ts);

@@ -56,9 +56,11 @@ enum memtrace_rec_type {
  * @cpu:     CPU whose relay buffer holds the record (smp_processor_id()
  *           while the record was reserved, interrupts off).
  * @seq:     per-CPU sequence number, see the rules at the top of this file.
- * @ts_ns:   CLOCK_MONOTONIC time in ns (ktime_get_ns()) taken in the same
- *           interrupts-off section that reserved the record, so records of
- *           one CPU are in ts_ns order.
+ * @ts_ns:   CLOCK_MONOTONIC time in ns, taken in the same interrupts-off
+ *           section that reserved the record: the tick's ktime_get_ns()
+ *           plus the local_clock() time elapsed since it (the clocksource
+ *           is read once per tick), never less than the CPU's previous
+ *           record's, so records of one CPU are in ts_ns order.
  */
 struct memtrace_rec_hdr {
 	__le32 magic;
