@@ -194,7 +194,10 @@ void mtr_channel_close(void)
 	mtr_chan = NULL;
 }
 
-/* Fill the loss record that reports the pending drops of @c. */
+/*
+ * Fill the loss record that reports the pending drops of @c, in place in the
+ * relay buffer (it is rare: no stack copy to zero on every write).
+ */
 static void mtr_fill_loss(struct memtrace_loss *loss,
 			  const struct mtr_cpu_counters *c,
 			  const struct memtrace_sample *next)
@@ -238,7 +241,6 @@ static void mtr_fill_loss(struct memtrace_loss *loss,
  */
 bool mtr_channel_write(struct memtrace_sample *rec)
 {
-	struct memtrace_loss loss;
 	struct mtr_cpu_counters *c;
 	struct rchan_buf *buf;
 	unsigned long flags;
@@ -260,7 +262,8 @@ bool mtr_channel_write(struct memtrace_sample *rec)
 	rec->hdr.cpu = cpu_to_le32(smp_processor_id());
 	rec->hdr.seq = cpu_to_le64(seq);
 	rec->hdr.ts_ns = cpu_to_le64(ts);
-	need = sizeof(*rec) + (c->pend_lost ? sizeof(loss) : 0);
+	need = sizeof(*rec) +
+	       (c->pend_lost ? sizeof(struct memtrace_loss) : 0);
 	if (unlikely(!buf ||
 		     !cpumask_test_cpu(smp_processor_id(), &mtr_locked)) ||
 	    (unlikely(buf->offset + need > mtr_chan->subbuf_size) &&
@@ -274,9 +277,8 @@ bool mtr_channel_write(struct memtrace_sample *rec)
 	} else {
 		off = buf->offset;
 		if (unlikely(c->pend_lost)) {
-			mtr_fill_loss(&loss, c, rec);
-			memcpy(buf->data + off, &loss, sizeof(loss));
-			off += sizeof(loss);
+			mtr_fill_loss(buf->data + off, c, rec);
+			off += sizeof(struct memtrace_loss);
 			c->pend_lost = 0;
 		}
 		memcpy(buf->data + off, rec, sizeof(*rec));

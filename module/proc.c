@@ -132,22 +132,36 @@ static void mtr_read_sig(struct task_struct *p, struct memtrace_sample *rec)
  */
 bool mtr_sample_task(struct task_struct *p, u64 tick)
 {
-	struct memtrace_sample rec;
+	/*
+	 * Not zeroed first (neither by memset() nor by the kernel's
+	 * INIT_STACK_ALL_ZERO): every field is assigned below, which saves
+	 * 160 bytes of stores per sample.  A new field must be set here too;
+	 * the size check makes adding one fail to build until this line is
+	 * looked at again.
+	 */
+	struct memtrace_sample rec __uninitialized;
 
-	memset(&rec, 0, sizeof(rec));
-	if (!mtr_read_mm(p, &rec))
+	BUILD_BUG_ON(sizeof(rec) != 160);
+	if (!mtr_read_mm(p, &rec))	/* vsz_kb .. hwm_kb */
 		return false;
-	mtr_read_sig(p, &rec);
+	mtr_read_sig(p, &rec);		/* minflt .. stime_ns */
 
 	rec.hdr.magic = cpu_to_le32(MEMTRACE_MAGIC);
 	rec.hdr.version = cpu_to_le16(MEMTRACE_VERSION);
 	rec.hdr.type = cpu_to_le16(MEMTRACE_REC_SAMPLE);
 	rec.hdr.size = cpu_to_le32(sizeof(rec));
+	/* stamped by mtr_channel_write() on the relay path */
+	rec.hdr.cpu = 0;
+	rec.hdr.seq = 0;
+	rec.hdr.ts_ns = 0;
 	rec.tick = cpu_to_le64(tick);
 	rec.tgid = cpu_to_le32(task_tgid_nr(p));
 	/* p->comm of the leader is what /proc/PID/status "Name:" shows */
 	strscpy_pad(rec.comm, p->comm, sizeof(rec.comm));
 	/* flags, wss_kb, wss_window_ns stay 0 unless a WSS window completed */
+	rec.flags = 0;
+	rec.wss_kb = 0;
+	rec.wss_window_ns = 0;
 	mtr_wss_note(p, tick, &rec);
 	mtr_emit(&rec);
 	return true;

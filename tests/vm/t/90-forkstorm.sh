@@ -23,50 +23,6 @@
 
 stat_val() { awk -v k="$1:" '$1 == k { print $2 }' $MT/stats; }
 
-# account DESC CSV STATS0 STATS1: nothing lost silently between two stats
-# snapshots taken with the relay path stopped (see the header)
-account() {
-	awk -F, -v s0="$3" -v s1="$4" '
-	FILENAME == s0 || FILENAME == s1 {
-		split($0, kv, ": ")
-		if (kv[1] ~ /^cpu[0-9]+_(written|dropped|seq)$/) {
-			split(kv[1], p, "_")
-			c = substr(p[1], 4)
-			cpus[c] = 1
-			v[FILENAME == s0 ? 0 : 1, p[2], c] = kv[2]
-		}
-		next
-	}
-	FNR == 1 { next }
-	{
-		c = $2; s = $3
-		rows[c]++
-		if ((c, s) in seen) dups++
-		seen[c, s] = 1
-		if (!(c in lo) || s < lo[c]) lo[c] = s
-		if (!(c in hi) || s > hi[c]) hi[c] = s
-		if (!(c in cpus)) { cpus[c] = 1; unknown++ }
-	}
-	END {
-		bad = unknown + dups
-		for (c in cpus) {
-			dw = v[1, "written", c] - v[0, "written", c]
-			dd = v[1, "dropped", c] - v[0, "dropped", c]
-			ds = v[1, "seq", c] - v[0, "seq", c]
-			r = rows[c] + 0
-			gaps = r ? hi[c] - lo[c] + 1 - r : 0
-			range = r && (lo[c] < v[0, "seq", c] + 0 || hi[c] >= v[1, "seq", c] + 0)
-			printf "cpu%s rows=%d written=%d dropped=%d seq+%d gaps=%d%s; ", c, r, dw, dd, ds, gaps, range ? " OUT-OF-RANGE" : ""
-			if (r != dw || r + dd != ds || gaps > dd || range) bad++
-		}
-		printf "dups=%d unknown_cpu=%d\n", dups, unknown
-		exit bad ? 1 : 0
-	}' "$3" "$4" "$2" > /tmp/account.out
-	r=$?
-	if [ $r = 0 ]; then ok "$1: nothing lost: $(cat /tmp/account.out)"
-	else fail "$1: records unaccounted for: $(cat /tmp/account.out)"; fi
-}
-
 # csv_wellformed CSV: every row has the header's columns, numbers are numbers
 csv_wellformed() {
 	awk -F, 'NR == 1 { n = NF; next }

@@ -22,42 +22,6 @@
 
 stat_val() { awk -v k="$1:" '$1 == k { print $2 }' $MT/stats; }
 vmstat_val() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
-# account DESC CSV STATS0 STATS1: per CPU, rows = written, rows + dropped =
-# seq consumed, no duplicate (cpu, seq), gaps <= dropped
-account() {
-	awk -F, -v s0="$3" -v s1="$4" '
-	FILENAME == s0 || FILENAME == s1 {
-		split($0, kv, ": ")
-		if (kv[1] ~ /^cpu[0-9]+_(written|dropped|seq)$/) {
-			split(kv[1], p, "_"); c = substr(p[1], 4); cpus[c] = 1
-			v[FILENAME == s0 ? 0 : 1, p[2], c] = kv[2]
-		}
-		next
-	}
-	FNR == 1 { next }
-	{
-		c = $2; s = $3; rows[c]++
-		if ((c, s) in seen) dups++
-		seen[c, s] = 1
-		if (!(c in lo) || s < lo[c]) lo[c] = s
-		if (!(c in hi) || s > hi[c]) hi[c] = s
-	}
-	END {
-		bad = dups
-		for (c in cpus) {
-			dw = v[1, "written", c] - v[0, "written", c]
-			dd = v[1, "dropped", c] - v[0, "dropped", c]
-			ds = v[1, "seq", c] - v[0, "seq", c]
-			r = rows[c] + 0; gaps = r ? hi[c] - lo[c] + 1 - r : 0
-			printf "cpu%s rows=%d written=%d dropped=%d seq+%d gaps=%d; ", c, r, dw, dd, ds, gaps
-			if (r != dw || r + dd != ds || gaps > dd) bad++
-		}
-		printf "dups=%d\n", dups
-		exit bad ? 1 : 0
-	}' "$3" "$4" "$2" > /tmp/account.out
-	if [ $? = 0 ]; then ok "$1: nothing lost: $(cat /tmp/account.out)"
-	else fail "$1: records unaccounted for: $(cat /tmp/account.out)"; fi
-}
 # wss_windows CSV PID: "wss_kb" of each completed window of PID
 wss_windows() {
 	awk -F, -v pid="$2" -v w="$(csv_col "$1" wss_kb)" \
