@@ -110,8 +110,14 @@ static void mtr_wss_mark(unsigned long pfn)
 	folio_mark_accessed(page_folio(pfn_to_page(pfn)));
 }
 
+/* PTEs tested together before looking at each (one cache line of them). */
+#define MTR_WSS_PTE_GROUP	8
+
 /*
  * Scan the PTEs of one page table for [addr, addr + n pages), under its lock.
+ * Most entries of a large mapping are old: a group of MTR_WSS_PTE_GROUP is
+ * skipped when the OR of its entries has no Accessed bit (a swap entry's
+ * bits may look like one: the group is then looked at entry by entry).
  */
 static void mtr_wss_scan_ptes(struct mm_struct *mm, pmd_t *pmd,
 			      unsigned long addr, unsigned long n,
@@ -119,10 +125,21 @@ static void mtr_wss_scan_ptes(struct mm_struct *mm, pmd_t *pmd,
 {
 	spinlock_t *ptl;
 	pte_t *start, *pte, ptent;
-	unsigned long i;
+	unsigned long i, j;
+	pteval_t any;
 
 	start = pte_offset_map_lock(mm, pmd, addr, &ptl);
 	for (i = 0, pte = start; i < n; i++, pte++) {
+		if (!(i % MTR_WSS_PTE_GROUP) && n - i >= MTR_WSS_PTE_GROUP) {
+			any = 0;
+			for (j = 0; j < MTR_WSS_PTE_GROUP; j++)
+				any |= pte_val(READ_ONCE(pte[j]));
+			if (!pte_young(__pte(any))) {
+				i += MTR_WSS_PTE_GROUP - 1;
+				pte += MTR_WSS_PTE_GROUP - 1;
+				continue;
+			}
+		}
 		ptent = READ_ONCE(*pte);
 		if (!pte_present(ptent) || !pte_young(ptent))
 			continue;
