@@ -226,9 +226,11 @@ static void mtr_fill_loss(struct memtrace_loss *loss,
  * clocks may disagree by up to a jiffy; the floor keeps each CPU's stream
  * in order).  It differs from ktime_get_ns() at the same instant by the
  * two clocks' rate difference over the time since the anchor (NTP slews
- * CLOCK_MONOTONIC by at most 0.05%: 5 us in a 10 ms tick).  Readers are excluded by
- * mtr_channel_lock(); a CPU whose buffer the tick does not hold (it came
- * online during the tick) drops the record and counts it.
+ * CLOCK_MONOTONIC by at most 0.05%: 5 us in a 10 ms tick).
+ *
+ * Readers are excluded by mtr_channel_lock(); a CPU whose buffer the tick
+ * does not hold (it came online during the tick) drops the record and
+ * counts it.
  *
  * When the buffer is full the sample is dropped: it still consumes its seq,
  * and it is counted.  The first sample committed after drops is preceded,
