@@ -229,8 +229,14 @@ wss_memtrace() { # TAG SECONDS
 		sleep 0.1
 		i=$((i + 1))
 	done
-	# one read of stats, so that the three come from between the same ticks
-	cat $MT/stats > $W/wss.stats
+	# two equal reads of stats 20 ms apart: the three figures come from
+	# between the same ticks (wss_scans_completed moves mid-tick, the
+	# others at its end)
+	i=0
+	while cat $MT/stats > $W/wss.stats && sleep 0.02 &&
+	      [ "$(cat $MT/stats)" != "$(cat $W/wss.stats)" ] && [ $i -lt 50 ]; do
+		i=$((i + 1))
+	done
 	s1=$(kv wss_scan_ns $W/wss.stats) p1=$(kv wss_pages_scanned $W/wss.stats)
 	c1=$(kv wss_scans_completed $W/wss.stats)
 	wait $rp || { fail "memtrace-reader (wss) failed: $(cat $W/wss.err)"; return 1; }

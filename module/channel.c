@@ -148,6 +148,7 @@ int mtr_channel_open(struct dentry *dir, size_t subbuf_size, size_t n_subbufs)
 void mtr_channel_lock(void)
 {
 	struct rchan_buf *buf;
+	unsigned long flags;
 	int cpu;
 
 	mutex_lock(&mtr_lock_nest);
@@ -159,8 +160,11 @@ void mtr_channel_lock(void)
 				     &mtr_lock_nest);
 		cpumask_set_cpu(cpu, &mtr_locked);
 	}
+	/* back to back: an interrupt between them would skew the whole tick */
+	local_irq_save(flags);
 	mtr_anchor_mono_ns = ktime_get_ns();
 	mtr_anchor_local_ns = local_clock();
+	local_irq_restore(flags);
 }
 
 /**
@@ -225,8 +229,10 @@ static void mtr_fill_loss(struct memtrace_loss *loss,
  * migration mid-tick, or with an unstable sched_clock, two CPUs' local
  * clocks may disagree by up to a jiffy; the floor keeps each CPU's stream
  * in order).  It differs from ktime_get_ns() at the same instant by the
- * two clocks' rate difference over the time since the anchor (NTP slews
- * CLOCK_MONOTONIC by at most 0.05%: 5 us in a 10 ms tick).
+ * two clocks' rate difference over the time since the anchor: the
+ * scheduler clock is neither slewed by NTP (up to 0.05%) nor calibrated
+ * against the clocksource, so tens of ppm, 0.05% in the usual worst case
+ * (5 us over a 10 ms tick, more in a longer one).
  *
  * Readers are excluded by mtr_channel_lock(); a CPU whose buffer the tick
  * does not hold (it came online during the tick) drops the record and

@@ -115,9 +115,12 @@ static void mtr_wss_mark(unsigned long pfn)
 
 /*
  * Scan the PTEs of one page table for [addr, addr + n pages), under its lock.
- * Most entries of a large mapping are old: a group of MTR_WSS_PTE_GROUP is
- * skipped when the OR of its entries has no Accessed bit (a swap entry's
- * bits may look like one: the group is then looked at entry by entry).
+ * Most entries of a large mapping are old: an aligned group of
+ * MTR_WSS_PTE_GROUP is skipped when the OR of its entries' flags has no
+ * Accessed bit (a swap entry's bits may look like one: the group is then
+ * looked at entry by entry).  The flags are taken with pte_flags(), which
+ * reads the raw entry: pte_val()/__pte() are paravirt calls, and under Xen
+ * PV __pte() of an OR of entries would translate a meaningless frame.
  */
 static void mtr_wss_scan_ptes(struct mm_struct *mm, pmd_t *pmd,
 			      unsigned long addr, unsigned long n,
@@ -130,11 +133,13 @@ static void mtr_wss_scan_ptes(struct mm_struct *mm, pmd_t *pmd,
 
 	start = pte_offset_map_lock(mm, pmd, addr, &ptl);
 	for (i = 0, pte = start; i < n; i++, pte++) {
-		if (!(i % MTR_WSS_PTE_GROUP) && n - i >= MTR_WSS_PTE_GROUP) {
+		if (IS_ALIGNED((unsigned long)pte,
+			       MTR_WSS_PTE_GROUP * sizeof(pte_t)) &&
+		    n - i >= MTR_WSS_PTE_GROUP) {
 			any = 0;
 			for (j = 0; j < MTR_WSS_PTE_GROUP; j++)
-				any |= pte_val(READ_ONCE(pte[j]));
-			if (!pte_young(__pte(any))) {
+				any |= pte_flags(READ_ONCE(pte[j]));
+			if (!(any & _PAGE_ACCESSED)) {
 				i += MTR_WSS_PTE_GROUP - 1;
 				pte += MTR_WSS_PTE_GROUP - 1;
 				continue;

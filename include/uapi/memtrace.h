@@ -60,7 +60,9 @@ enum memtrace_rec_type {
  *           section that reserved the record: the tick's ktime_get_ns()
  *           plus the local_clock() time elapsed since it (the clocksource
  *           is read once per tick), never less than the CPU's previous
- *           record's, so records of one CPU are in ts_ns order.
+ *           record's, so records of one CPU are in ts_ns order.  Within a
+ *           tick it may differ from CLOCK_MONOTONIC by the two clocks' rate
+ *           difference (see Documentation/memtrace-format.rst).
  */
 struct memtrace_rec_hdr {
 	__le32 magic;
