@@ -63,6 +63,9 @@ cleanup() {
 }
 trap 'cleanup' INT TERM
 
+# stat_val NAME: the value of line "NAME: value" of $MT/stats
+stat_val() { awk -v k="$1:" '$1 == k { print $2 }' $MT/stats; }
+
 # status_kb PID KEY: a "KEY: N kB" value from /proc/PID/status
 status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 

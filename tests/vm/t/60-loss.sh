@@ -6,8 +6,6 @@
 # the drops in stats exactly, and rows + drops must equal what was attempted.
 . /extra/vm/lib.sh
 
-stat_val() { awk -v k="$1:" '$1 == k { print $2 }' $MT/stats; }
-
 modprobe memtrace subbuf_size=16384 n_subbufs=4 || { fail "modprobe"; finish; }
 start_memload /tmp/m.out -a 4 -l 2 || { fail "memload"; finish; }
 w0=$(stat_val records_written)

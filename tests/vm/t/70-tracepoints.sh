@@ -10,7 +10,6 @@
 . /extra/vm/lib.sh
 
 EV=/sys/kernel/tracing/events/memstat
-stat_val() { awk -v k="$1:" '$1 == k { print $2 }' $MT/stats; }
 # ev_field FILE PID TICK NAME: NAME=value of pid PID's sample at TICK
 # (TICK "last": the last one) in trace-cmd report output
 ev_field() {

@@ -11,7 +11,6 @@
 # set is the ground truth, not clear_refs).
 . /extra/vm/lib.sh
 
-stat_val() { awk -v k="$1:" '$1 == k { print $2 }' $MT/stats; }
 # wss_windows CSV PID SKIP: "wss_kb:wss_window_ms" of each completed window
 # of PID after the first SKIP ones
 wss_windows() {

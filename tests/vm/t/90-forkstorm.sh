@@ -21,8 +21,6 @@
 # (MEMTRACE_VM_APPEND), default 12 s.
 . /extra/vm/lib.sh
 
-stat_val() { awk -v k="$1:" '$1 == k { print $2 }' $MT/stats; }
-
 # csv_wellformed CSV: every row has the header's columns, numbers are numbers
 csv_wellformed() {
 	awk -F, 'NR == 1 { n = NF; next }

@@ -20,7 +20,6 @@
 #  - nothing lost: CSV rows per CPU = records written in stats.
 . /extra/vm/lib.sh
 
-stat_val() { awk -v k="$1:" '$1 == k { print $2 }' $MT/stats; }
 vmstat_val() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
 # wss_windows CSV PID: "wss_kb" of each completed window of PID
 wss_windows() {

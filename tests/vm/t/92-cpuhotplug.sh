@@ -15,7 +15,6 @@
 #     splat.
 . /extra/vm/lib.sh
 
-stat_val() { awk -v k="$1:" '$1 == k { print $2 }' $MT/stats; }
 # rows CSV CPU [MINSEQ]: CSV rows of CPU with seq >= MINSEQ
 rows() { awk -F, -v c="$2" -v m="${3:-0}" 'NR > 1 && $2 == c && $3 >= m' "$1" | wc -l; }
 # gaps CSV CPU: seq gaps in CPU's records

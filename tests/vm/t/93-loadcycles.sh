@@ -17,7 +17,6 @@
 # every record.
 . /extra/vm/lib.sh
 
-stat_val() { awk -v k="$1:" '$1 == k { print $2 }' $MT/stats; }
 uptime_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 
 STORM=$(stress_bin mt-storm) || { fail "helper mt-storm missing: build tests/stress/mt-storm.c into build/stress and --add build/stress"; finish; }

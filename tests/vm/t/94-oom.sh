@@ -21,7 +21,6 @@
 #    oom-killer" to its "Killed process" line).
 . /extra/vm/lib.sh
 
-stat_val() { awk -v k="$1:" '$1 == k { print $2 }' $MT/stats; }
 # the patterns tests/vm/run looks for in the kernel log
 BAD_RE='WARNING:|BUG:|kernel BUG at|Oops: |general protection fault|Call Trace|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|INFO: |KASAN|UBSAN|scheduling while atomic|Kernel panic|\[ cut here \]'
 # klog_check FILE: kernel log lines matching BAD_RE outside OOM reports

@@ -21,7 +21,6 @@
 # lost (CSV rows per CPU = records written).
 . /extra/vm/lib.sh
 
-stat_val() { awk -v k="$1:" '$1 == k { print $2 }' $MT/stats; }
 state() { awk '{ print $3 }' "/proc/$1/stat" 2> /dev/null; }
 # rows_of CSV PID: records of PID
 rows_of() { awk -F, -v p="$2" 'NR > 1 && $5 == p' "$1" | wc -l; }

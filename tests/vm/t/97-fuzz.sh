@@ -20,7 +20,6 @@
 # adds build/stress as /extra/stress)
 # test_param NAME DEFAULT: memtrace_test.NAME=VALUE from the kernel command
 # line (MEMTRACE_VM_APPEND), else DEFAULT
-stat_val() { awk -v k="$1:" '$1 == k { print $2 }' $MT/stats; }
 
 FUZZ=$(stress_bin mt-fuzz) || { fail "helper mt-fuzz missing: build tests/stress/mt-fuzz.c into build/stress and --add build/stress"; finish; }
 seed=$(test_param seed 1)

@@ -16,8 +16,6 @@
 # and the binary cpuN records) shows a kernel address.
 . /extra/vm/lib.sh
 
-stat_val() { awk -v k="$1:" '$1 == k { print $2 }' $MT/stats; }
-
 EV=/sys/kernel/tracing/events/memstat
 UNPRIV=$(stress_bin mt-unpriv) || { fail "helper mt-unpriv missing: build tests/stress/mt-unpriv.c into build/stress and --add build/stress"; finish; }
 
