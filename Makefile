@@ -36,7 +36,7 @@ READER_LDFLAGS ?= -static
 
 READER_SRCS := $(wildcard reader/*.c)
 READER_HDRS := $(wildcard reader/*.h) include/uapi/memtrace.h
-MODULE_SRCS := $(wildcard module/*.c module/*.h module/Kbuild tracepoints/*.h) include/uapi/memtrace.h
+MODULE_SRCS := $(wildcard module/*.c module/*.h module/wrapper/*.h module/Kbuild tracepoints/*.h) include/uapi/memtrace.h
 
 .PHONY: all module reader vm-module memload stress check demo deps clean doc fuzz bench
 
@@ -75,8 +75,9 @@ vm-module: $(VM_BUILD)/memtrace.ko
 
 $(VM_BUILD)/memtrace.ko: $(MODULE_SRCS)
 	@test -f $(DEB_KDIR)/Makefile || { echo "Debian headers missing: run 'sudo make deps'" >&2; exit 1; }
-	mkdir -p $(VM_BUILD)/src/module $(VM_BUILD)/src/include/uapi $(VM_BUILD)/src/tracepoints
+	mkdir -p $(VM_BUILD)/src/module/wrapper $(VM_BUILD)/src/include/uapi $(VM_BUILD)/src/tracepoints
 	cp -p module/*.c module/*.h module/Kbuild $(VM_BUILD)/src/module/
+	cp -p module/wrapper/*.h $(VM_BUILD)/src/module/wrapper/
 	cp -p tracepoints/*.h $(VM_BUILD)/src/tracepoints/
 	cp -p include/uapi/memtrace.h $(VM_BUILD)/src/include/uapi/
 	$(MAKE) -C $(DEB_KDIR) M=$(CURDIR)/$(VM_BUILD)/src/module modules

@@ -84,16 +84,6 @@ static struct cpumask mtr_locked;
 static u64 mtr_anchor_mono_ns;
 static u64 mtr_anchor_local_ns;
 
-/*
- * relay callback: refuse to start a new sub-buffer while all of them hold
- * unread data, so relay never overwrites; the caller counts the drop.
- */
-static int mtr_subbuf_start(struct rchan_buf *buf, void *subbuf,
-			    void *prev_subbuf, size_t prev_padding)
-{
-	return !relay_buf_full(buf);
-}
-
 /* relay callback: the per-CPU file cpuN in our debugfs directory (root only). */
 static struct dentry *mtr_create_buf_file(const char *filename,
 					  struct dentry *parent, umode_t mode,
@@ -112,8 +102,15 @@ static int mtr_remove_buf_file(struct dentry *dentry)
 	return 0;
 }
 
-static const struct rchan_callbacks mtr_relay_callbacks = {
-	.subbuf_start = mtr_subbuf_start,
+/*
+ * No subbuf_start callback: relay's default refuses to start a new
+ * sub-buffer while all of them hold unread data (relay_buf_full()), so relay
+ * never overwrites and the caller counts the drop.  Its signature lost
+ * prev_padding in 7.x; leaving it to relay keeps one code for every line.
+ * Not const: 5.10's relay_open() takes a non-const pointer and writes the
+ * defaults of missing callbacks into the struct (const since 5.11).
+ */
+static struct rchan_callbacks mtr_relay_callbacks = {
 	.create_buf_file = mtr_create_buf_file,
 	.remove_buf_file = mtr_remove_buf_file,
 };

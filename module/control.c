@@ -11,7 +11,9 @@
  *                    register, "-PID" to unregister, "clear" to return to
  *                    sampling every process.
  *   wss_interval_ms rw WSS window in ms: 0 = off (default) or 10..600000;
- *                    also the module parameter of that name.
+ *                    also the module parameter of that name.  A non-zero
+ *                    window fails with -EOPNOTSUPP on an architecture
+ *                    without a WSS scanner (wss_none.c).
  *   stats        r   "key: value" lines, see mtr_stats_show().
  *
  * Writes take one value per write(2) (a trailing newline is allowed) and are
@@ -142,6 +144,8 @@ static ssize_t mtr_wss_interval_write(struct file *file,
 			   MTR_WSS_INTERVAL_MAX_MS, true, &val);
 	if (err)
 		return err;
+	if (val && !mtr_arch_wss)
+		return -EOPNOTSUPP;
 	WRITE_ONCE(mtr_wss_interval_ms, val);
 	return count;
 }

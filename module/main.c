@@ -51,7 +51,8 @@ MODULE_PARM_DESC(interval_ms, "Tick period in ms, 1..60000 (default 100)");
 /*
  * wss_interval_ms: the working-set-size window in ms: 0 (off, the default) or
  * 10..600000.  Writable at run time here and through the debugfs file of the
- * same name.  See wss.c.
+ * same name.  See wss.c.  -EOPNOTSUPP for a non-zero window on an
+ * architecture without a WSS scanner (wss_none.c).
  */
 unsigned int mtr_wss_interval_ms;
 
@@ -63,6 +64,8 @@ static int mtr_wss_interval_set(const char *val, const struct kernel_param *kp)
 	if (err ||
 	    (v && (v < MTR_WSS_INTERVAL_MIN_MS || v > MTR_WSS_INTERVAL_MAX_MS)))
 		return -EINVAL;
+	if (v && !mtr_arch_wss)
+		return -EOPNOTSUPP;
 	WRITE_ONCE(mtr_wss_interval_ms, v);
 	return 0;
 }

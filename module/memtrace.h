@@ -7,6 +7,8 @@
  *              trace events), tick statistics
  *   trace.c    instantiates the memstat trace events (tracepoints/)
  *   wss.c      working-set-size estimate: the Accessed-bit scanner
+ *   wss_x86.c  its x86-64 part (wss_arch.h); wss_none.c elsewhere
+ *   wrapper/   one header per kernel API that differs between lines
  *   proc.c     the per-process figures of one record
  *   pids.c     the registered-tgid filter
  *   control.c  debugfs control files
@@ -62,6 +64,14 @@ void mtr_sampler_show_stats(struct seq_file *m);
 
 /* proc.c */
 bool mtr_sample_task(struct task_struct *p, u64 tick);
+
+/*
+ * wss_x86.c or wss_none.c: can this architecture age pages at all (if not,
+ * WSS cannot be turned on), and can a module flush TLBs on this kernel (if
+ * not, the WSS scan runs unflushed; the stats file says so).
+ */
+extern const bool mtr_arch_wss;
+extern const bool mtr_arch_tlb_flush;
 
 /* wss.c */
 void mtr_wss_tick(u64 tick);

@@ -18,6 +18,7 @@
 #include <linux/string.h>
 
 #include "memtrace.h"
+#include "wrapper/mm_counter.h"
 
 #define MTR_PAGES_TO_KB(p) ((u64)(p) << (PAGE_SHIFT - 10))
 
@@ -49,16 +50,16 @@ static bool mtr_read_mm(struct task_struct *p, struct memtrace_sample *rec)
 	if (!mm)
 		return false;
 
-	anon = get_mm_counter(mm, MM_ANONPAGES);
-	file = get_mm_counter(mm, MM_FILEPAGES);
-	shmem = get_mm_counter(mm, MM_SHMEMPAGES);
+	anon = mtr_get_mm_counter(mm, MM_ANONPAGES);
+	file = mtr_get_mm_counter(mm, MM_FILEPAGES);
+	shmem = mtr_get_mm_counter(mm, MM_SHMEMPAGES);
 	hiwater = max(READ_ONCE(mm->hiwater_rss), anon + file + shmem);
 	rec->vsz_kb = cpu_to_le64(MTR_PAGES_TO_KB(READ_ONCE(mm->total_vm)));
 	rec->rss_anon_kb = cpu_to_le64(MTR_PAGES_TO_KB(anon));
 	rec->rss_file_kb = cpu_to_le64(MTR_PAGES_TO_KB(file));
 	rec->rss_shmem_kb = cpu_to_le64(MTR_PAGES_TO_KB(shmem));
 	rec->swap_kb =
-		cpu_to_le64(MTR_PAGES_TO_KB(get_mm_counter(mm, MM_SWAPENTS)));
+		cpu_to_le64(MTR_PAGES_TO_KB(mtr_get_mm_counter(mm, MM_SWAPENTS)));
 	rec->hwm_kb = cpu_to_le64(MTR_PAGES_TO_KB(hiwater));
 	task_unlock(t);
 	return true;

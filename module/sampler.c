@@ -28,7 +28,7 @@
 #include <linux/seq_file.h>
 #include <linux/workqueue.h>
 
-#include "compat.h"
+#include "wrapper/hrtimer.h"
 #include "memtrace.h"
 #include "memstat.h"
 

@@ -19,18 +19,22 @@
  * lock means "not measured this tick", never a wait.
  *
  * Page tables are walked under mmap_read_trylock(), which keeps every VMA we
- * find and its page tables alive (munmap detaches VMAs before it frees their
- * tables; khugepaged collapses under the write lock); PTEs are read and
- * cleared under the PTE lock, huge PMDs under the PMD lock, as the kernel's
- * own aging does.
+ * find alive, and the page tables of the addresses they map (munmap
+ * detaches VMAs before it frees their tables); PTEs are read and cleared
+ * under the PTE lock, huge PMDs under the PMD lock, as the kernel's own
+ * aging does (mm/damon/vaddr.c, fs/proc/task_mmu.c clear_refs).  A PTE
+ * table that may be retracted under the read lock (6.5+) is mapped the way
+ * wrapper/pgtable.h explains: under RCU, rechecking the PMD under its lock.
  *
  * Accessed bits are not reloaded while a CPU still caches the translation in
  * its TLB, and x86 does not flush when clearing them; so after a tick's scan
- * has cleared bits (wss_tlb_flush, default on), the TLB generation of each
- * mm it cleared bits in is bumped, so that CPUs switching to it later flush,
- * and the CPUs that run one of those mms now (not lazily) flush their TLB,
- * in one IPI round per tick -- none when no such mm is running.  Reclaim's view: a young PTE we clear is handed on to the folio with
- * folio_mark_accessed(), as zap_pte_range() does for young file PTEs.
+ * has cleared bits (wss_tlb_flush, default on), the architecture code
+ * (wss_x86.c) flushes the CPUs that run one of the mms it cleared bits in,
+ * in one IPI round per tick, and makes CPUs switching to one later flush;
+ * on a kernel that exports no way to flush (mtr_arch_tlb_flush false) the
+ * scan runs unflushed.  Reclaim's view: a young PTE we clear is handed on
+ * to the folio with folio_mark_accessed(), as zap_pte_range() does for
+ * young file PTEs.
  *
  * Locking: all state here is used by the sampler's work item only (never
  * concurrent with itself), and by module exit after the sampler stopped.
@@ -54,8 +58,10 @@
 #include <linux/swap.h>
 #include <linux/xarray.h>
 
-#include "compat.h"
 #include "memtrace.h"
+#include "wrapper/page_ref.h"
+#include "wrapper/pgtable.h"
+#include "wss_arch.h"
 
 /**
  * struct mtr_wss - scan state of one process.
@@ -102,59 +108,36 @@ static void mtr_wss_free(unsigned long tgid, struct mtr_wss *st)
 	kfree(st);
 }
 
-/* Hand a young page we aged on to reclaim; skip special and zero pages. */
-static void mtr_wss_mark(unsigned long pfn)
+/**
+ * mtr_wss_mark() - hand a young page the scan cleared on to reclaim.
+ * @pfn: its page frame; special and zero pages are skipped.
+ *
+ * Context: under the PTE or PMD lock that maps it; does not sleep.
+ */
+void mtr_wss_mark(unsigned long pfn)
 {
 	if (!pfn_valid(pfn) || is_zero_pfn(pfn))
 		return;
-	folio_mark_accessed(page_folio(pfn_to_page(pfn)));
+	mtr_mark_page_accessed(pfn_to_page(pfn));
 }
-
-/* PTEs tested together before looking at each (one cache line of them). */
-#define MTR_WSS_PTE_GROUP	8
 
 /*
  * Scan the PTEs of one page table for [addr, addr + n pages), under its lock.
- * Most entries of a large mapping are old: an aligned group of
- * MTR_WSS_PTE_GROUP is skipped when the OR of its entries' flags has no
- * Accessed bit (a swap entry's bits may look like one: the group is then
- * looked at entry by entry).  The flags are taken with pte_flags(), which
- * reads the raw entry: pte_val()/__pte() are paravirt calls, and under Xen
- * PV __pte() of an OR of entries would translate a meaningless frame.
+ * A table retracted meanwhile (6.5+, see wrapper/pgtable.h) is skipped: its
+ * pages were just collapsed into a huge page, which the next pass ages.
  */
 static void mtr_wss_scan_ptes(struct mm_struct *mm, pmd_t *pmd,
 			      unsigned long addr, unsigned long n,
 			      struct mtr_wss *st)
 {
 	spinlock_t *ptl;
-	pte_t *start, *pte, ptent;
-	unsigned long i, j;
-	pteval_t any;
+	pte_t *pte;
 
-	start = pte_offset_map_lock(mm, pmd, addr, &ptl);
-	for (i = 0, pte = start; i < n; i++, pte++) {
-		if (IS_ALIGNED((unsigned long)pte,
-			       MTR_WSS_PTE_GROUP * sizeof(pte_t)) &&
-		    n - i >= MTR_WSS_PTE_GROUP) {
-			any = 0;
-			for (j = 0; j < MTR_WSS_PTE_GROUP; j++)
-				any |= pte_flags(READ_ONCE(pte[j]));
-			if (!(any & _PAGE_ACCESSED)) {
-				i += MTR_WSS_PTE_GROUP - 1;
-				pte += MTR_WSS_PTE_GROUP - 1;
-				continue;
-			}
-		}
-		ptent = READ_ONCE(*pte);
-		if (!pte_present(ptent) || !pte_young(ptent))
-			continue;
-		if (!mtr_ptep_test_and_clear_young(pte))
-			continue;
-		st->young_pages++;
-		if (!pte_special(ptent))
-			mtr_wss_mark(pte_pfn(ptent));
-	}
-	pte_unmap_unlock(start, ptl);
+	pte = mtr_pte_offset_map_lock(mm, pmd, addr, &ptl);
+	if (!pte)
+		return;
+	st->young_pages += mtr_arch_age_ptes(pte, n);
+	mtr_pte_unmap_unlock(ptl);
 }
 
 /*
@@ -165,13 +148,10 @@ static bool mtr_wss_scan_huge(struct mm_struct *mm, pmd_t *pmd,
 			      struct mtr_wss *st)
 {
 	spinlock_t *ptl = pmd_lock(mm, pmd);
-	pmd_t pmdval = READ_ONCE(*pmd);
-	bool huge = pmd_trans_huge(pmdval);
+	bool huge = mtr_pmd_leaf(READ_ONCE(*pmd));
 
-	if (huge && pmd_young(pmdval) && mtr_pmdp_test_and_clear_young(pmd)) {
+	if (huge && mtr_arch_age_pmd(pmd))
 		st->young_pages += HPAGE_PMD_NR;
-		mtr_wss_mark(pmd_pfn(pmdval));
-	}
 	spin_unlock(ptl);
 	return huge;
 }
@@ -211,18 +191,16 @@ static unsigned long mtr_wss_scan_range(struct vm_area_struct *vma,
 		}
 		pmd = pmd_offset(pud, addr);
 		next = pmd_addr_end(addr, end);
-		pmdval = pmd_read_atomic(pmd);
-		barrier();
+		pmdval = mtr_pmdp_get_lockless(pmd);
 		if (pmd_none(pmdval))
 			goto next_pmd;
-		if (pmd_trans_huge(pmdval) || pmd_devmap(pmdval)) {
+		if (mtr_pmd_leaf(pmdval)) {
 			if (mtr_wss_scan_huge(mm, pmd, st))
 				goto next_pmd;
-			pmdval = pmd_read_atomic(pmd);
-			barrier();
+			pmdval = mtr_pmdp_get_lockless(pmd);
 		}
-		if (pmd_none(pmdval) || pmd_bad(pmdval) ||
-		    pmd_trans_huge(pmdval) || pmd_devmap(pmdval))
+		/* rechecked under the PTE lock by mtr_wss_scan_ptes() */
+		if (pmd_none(pmdval) || pmd_bad(pmdval) || mtr_pmd_leaf(pmdval))
 			goto next_pmd;
 		n = min((next - addr) >> PAGE_SHIFT, *budget);
 		mtr_wss_scan_ptes(mm, pmd, addr, n, st);
@@ -261,12 +239,6 @@ static bool mtr_wss_scan_mm(struct mm_struct *mm, struct mtr_wss *st,
 	}
 	st->cursor = addr;
 	return false;
-}
-
-/* IPI callback: flush this CPU's whole TLB. */
-static void mtr_wss_flush_local(void *unused)
-{
-	__flush_tlb_all();
 }
 
 static void mtr_wss_nop(void *unused)
@@ -309,8 +281,8 @@ static bool mtr_wss_step(struct mtr_wss *st, u64 now, u64 interval_ns,
 	done = mtr_wss_scan_mm(mm, st, budget);
 	if (st->young_pages != young_before) {
 		*cleared = true;
-		if (READ_ONCE(mtr_wss_tlb_flush))
-			mtr_tlb_batch_add(&mtr_wss_flush_mask, mm);
+		if (READ_ONCE(mtr_wss_tlb_flush) && mtr_arch_tlb_flush)
+			mtr_arch_tlb_batch_add(&mtr_wss_flush_mask, mm);
 	}
 	mmap_read_unlock(mm);
 	/* the last reference may drop here: never tear an mm down in a tick */
@@ -392,8 +364,7 @@ out:
 		 * hundreds of ms).  mtr_wss_quiesce() waits for them before the
 		 * callback's code can go away.
 		 */
-		on_each_cpu_mask(&mtr_wss_flush_mask, mtr_wss_flush_local, NULL,
-				 false);
+		mtr_arch_tlb_flush_cpus(&mtr_wss_flush_mask);
 		cpumask_clear(&mtr_wss_flush_mask);
 		mtr_wss_flushes++;
 	}
@@ -464,6 +435,7 @@ void mtr_wss_show_stats(struct seq_file *m)
 		   READ_ONCE(mtr_wss_scans_skipped));
 	seq_printf(m, "wss_scan_ns: %llu\n", READ_ONCE(mtr_wss_scan_ns));
 	seq_printf(m, "wss_tlb_flushes: %llu\n", READ_ONCE(mtr_wss_flushes));
+	seq_printf(m, "wss_tlb_flush_available: %d\n", mtr_arch_tlb_flush);
 }
 
 /**

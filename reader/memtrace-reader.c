@@ -247,6 +247,7 @@ struct cpu_stat {
 
 struct stats {
 	bool ok;			/* the stats file was read */
+	bool wss_unflushed;		/* "wss_tlb_flush_available: 0" */
 	struct cpu_stat *cpu;
 	size_t n;
 };
@@ -296,6 +297,8 @@ static const char *fix_for(int err)
 {
 	if (err == EACCES || err == EPERM)
 		return ": run as root";
+	if (err == EOPNOTSUPP)
+		return ": memtrace has no WSS scanner for this architecture";
 	return "";
 }
 
@@ -461,6 +464,10 @@ static void read_stats(struct stats *st)
 		v = strtoull(colon + 1, &end, 10);
 		if (errno || end == colon + 1)
 			continue;
+		if (!strcmp(line, "wss_tlb_flush_available")) {
+			st->wss_unflushed = !v;
+			continue;
+		}
 		if (sscanf(line, "cpu%u_%15[a-z]%n", &cpu, key, &len) != 2 ||
 		    line[len])
 			continue;
@@ -1588,6 +1595,9 @@ int main(int argc, char **argv)
 			g.wss_prev[0] = '\0';
 			goto out_close_output;
 		}
+		/* once per session: the figures are less exact without it */
+		if (g.stats0.wss_unflushed)
+			msg("warning: this kernel lets no module flush TLBs: WSS runs without the flush and can miss pages whose translations stay cached (Documentation/memtrace-wss.rst, \"Supported kernels\")");
 	}
 	if (register_pids())
 		goto out_unregister;
