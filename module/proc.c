@@ -58,8 +58,8 @@ static bool mtr_read_mm(struct task_struct *p, struct memtrace_sample *rec)
 	rec->rss_anon_kb = cpu_to_le64(MTR_PAGES_TO_KB(anon));
 	rec->rss_file_kb = cpu_to_le64(MTR_PAGES_TO_KB(file));
 	rec->rss_shmem_kb = cpu_to_le64(MTR_PAGES_TO_KB(shmem));
-	rec->swap_kb =
-		cpu_to_le64(MTR_PAGES_TO_KB(mtr_get_mm_counter(mm, MM_SWAPENTS)));
+	rec->swap_kb = cpu_to_le64(
+		MTR_PAGES_TO_KB(mtr_get_mm_counter(mm, MM_SWAPENTS)));
 	rec->hwm_kb = cpu_to_le64(MTR_PAGES_TO_KB(hiwater));
 	task_unlock(t);
 	return true;

@@ -41,7 +41,7 @@ const bool mtr_arch_wss = true;
 const bool mtr_arch_tlb_flush = IS_ENABLED(CONFIG_PARAVIRT);
 
 /* PTEs tested together before looking at each (one cache line of them). */
-#define MTR_WSS_PTE_GROUP	8
+#define MTR_WSS_PTE_GROUP 8
 
 static inline bool mtr_ptep_test_and_clear_young(pte_t *ptep)
 {

@@ -4,15 +4,15 @@
  *
  * Covers 5.10 .. 7.x: hrtimer_init() + ->function until 6.12;
  * hrtimer_setup() from 6.13 on (upstream commit "hrtimers: Introduce
- * hrtimer_setup() to replace hrtimer_init()"), after which
- * hrtimer_init() went away.  A function's existence cannot be tested with
- * the preprocessor, hence the version check.
+ * hrtimer_setup() to replace hrtimer_init()"), after which hrtimer_init()
+ * went away.  A function's existence cannot be tested with the
+ * preprocessor: a Kbuild probe (MTR_HAVE_HRTIMER_SETUP) looks for its
+ * declaration in linux/hrtimer.h.
  */
 #ifndef _MEMTRACE_WRAPPER_HRTIMER_H
 #define _MEMTRACE_WRAPPER_HRTIMER_H
 
 #include <linux/hrtimer.h>
-#include <linux/version.h>
 
 /**
  * mtr_hrtimer_setup() - initialise a CLOCK_MONOTONIC relative hrtimer.
@@ -25,7 +25,7 @@ static inline void
 mtr_hrtimer_setup(struct hrtimer *timer,
 		  enum hrtimer_restart (*fn)(struct hrtimer *))
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#ifdef MTR_HAVE_HRTIMER_SETUP
 	hrtimer_setup(timer, fn, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
 #else
 	hrtimer_init(timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);

@@ -27,8 +27,7 @@
  * /proc/PID/status does.
  * Return: the counter in pages, never negative.
  */
-static inline unsigned long mtr_get_mm_counter(struct mm_struct *mm,
-					       int member)
+static inline unsigned long mtr_get_mm_counter(struct mm_struct *mm, int member)
 {
 #ifdef MTR_HAVE_GET_MM_COUNTER_SUM
 	return get_mm_counter_sum(mm, member);
