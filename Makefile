@@ -4,10 +4,15 @@
 #
 #   make              build module/memtrace.ko (for KDIR) and reader/memtrace-reader
 #   make demo         the main job: boot the VM, run a workload, print the CSV
+#                     (on Debian's 6.1; KERNEL=LINE for another kernel line,
+#                     e.g. KERNEL=6.12: tests/vm/run --list-kernels)
 #   make check        every test (host unit tests, then the VM suite);
 #                     last line "N passed, N failed"
+#   make check-all    the same with every VM scenario on every kernel line,
+#                     the debug-6.12 kernel included (tests/run --all)
 #   make deps         install build/test packages, fetch the VM's kernel (root)
 #   make vm-module    build/vm/memtrace.ko for the Debian kernel the VM boots
+#                     (6.1; the other lines: scripts/build-vm-module LINE)
 #   make bench        benchmarks against /proc pollers, pidstat, clear_refs,
 #                     trace-cmd (Documentation/benchmarks.rst)
 #   make fuzz         fuzz the reader's decoders until Ctrl-C (FUZZ_SECONDS=N
@@ -38,7 +43,7 @@ READER_SRCS := $(wildcard reader/*.c)
 READER_HDRS := $(wildcard reader/*.h) include/uapi/memtrace.h
 MODULE_SRCS := $(wildcard module/*.c module/*.h module/wrapper/*.h module/Kbuild tracepoints/*.h) include/uapi/memtrace.h
 
-.PHONY: all module reader vm-module memload stress check demo deps clean doc fuzz bench
+.PHONY: all module reader vm-module memload stress check check-all demo deps clean doc fuzz bench
 
 all: module reader
 
@@ -74,14 +79,8 @@ VM_BUILD := build/vm
 vm-module: $(VM_BUILD)/memtrace.ko
 
 $(VM_BUILD)/memtrace.ko: $(MODULE_SRCS)
-	@test -f $(DEB_KDIR)/Makefile || { echo "Debian headers missing: run 'sudo make deps'" >&2; exit 1; }
-	mkdir -p $(VM_BUILD)/src/module/wrapper $(VM_BUILD)/src/include/uapi $(VM_BUILD)/src/tracepoints
-	cp -p module/*.c module/*.h module/Kbuild $(VM_BUILD)/src/module/
-	cp -p module/wrapper/*.h $(VM_BUILD)/src/module/wrapper/
-	cp -p tracepoints/*.h $(VM_BUILD)/src/tracepoints/
-	cp -p include/uapi/memtrace.h $(VM_BUILD)/src/include/uapi/
-	$(MAKE) -C $(DEB_KDIR) M=$(CURDIR)/$(VM_BUILD)/src/module modules
-	cp $(VM_BUILD)/src/module/memtrace.ko $@
+	scripts/build-vm-module 6.1 >/dev/null
+	@touch $@
 
 deps:
 	scripts/deps
@@ -107,9 +106,15 @@ check: deps
 	$(MAKE) reader vm-module memload stress
 	tests/run
 
+check-all: deps
+	$(MAKE) reader vm-module memload stress
+	tests/run --all
+
+# the kernel line of `make demo` (scripts/kernel-line --list)
+KERNEL ?= 6.1
 demo: deps
-	$(MAKE) reader vm-module memload
-	tests/demo
+	$(MAKE) reader memload
+	MEMTRACE_VM_KERNEL=$(KERNEL) tests/demo
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR)/module clean 2>/dev/null
