@@ -18,6 +18,13 @@
 #   make fuzz         fuzz the reader's decoders until Ctrl-C (FUZZ_SECONDS=N
 #                     to stop after N s); `make check` fuzzes for 60 s
 #   make doc          build/man/memtrace-reader.1 from Documentation/ (rst2man)
+#   sudo make install the module into /lib/modules/KVER/updates (KVER: KDIR's
+#                     kernel) + depmod, the reader into $(PREFIX)/bin, its man
+#                     page into $(PREFIX)/share/man/man1 (PREFIX=/usr/local;
+#                     DESTDIR, INSTALL_MOD_PATH for staging); make uninstall
+#                     removes them
+#   make deb          build/deb/memtrace-dkms_*.deb (module sources for DKMS)
+#                     and memtrace-tools_*.deb (reader, man page)
 #   make clean
 #
 # KDIR: the kernel build tree the module is built against.  Default: the
@@ -121,3 +128,55 @@ clean:
 	-$(MAKE) -C tests/host clean
 	-$(MAKE) -C tests/fuzz clean
 	rm -rf build reader/memtrace-reader
+
+# --- install, uninstall, Debian packages ---------------------------------------
+# `sudo make install`: memtrace.ko for KDIR's kernel (by default the running
+# one) into $(INSTALL_MOD_PATH)/lib/modules/KVER/$(INSTALL_MOD_DIR)/ (kbuild's
+# modules_install), then depmod KVER; memtrace-reader into $(DESTDIR)$(BINDIR)
+# and its man page into $(DESTDIR)$(MANDIR)/man1/.  With DESTDIR or
+# INSTALL_MOD_PATH (a staging directory) depmod is left to the target.
+# `make uninstall` (same variables) removes exactly those files.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+INSTALL_MOD_DIR ?= updates
+INSTALL_MOD_PATH ?= $(DESTDIR)
+DEPMOD ?= depmod
+# KDIR's kernel release, as in the module's vermagic (Debian's headers have
+# the upstream version in include/config/kernel.release)
+KREL = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+MOD_DEST = $(INSTALL_MOD_PATH)/lib/modules/$(KREL)/$(INSTALL_MOD_DIR)
+# kbuild signs at install on CONFIG_MODULE_SIG_ALL kernels with the key of
+# the kernel's own build, which distribution headers lack (sign-file then
+# prints an SSL error and the module stays unsigned): no signing without it
+SIG_KEY = $(shell sed -n 's/^CONFIG_MODULE_SIG_KEY="\{0,1\}\([^"]*\)"\{0,1\}$$/\1/p' $(KDIR)/include/config/auto.conf 2>/dev/null)
+NO_SIGN = $(if $(filter pkcs11:%,$(SIG_KEY)),,$(if $(wildcard $(if $(filter /%,$(SIG_KEY)),,$(KDIR)/)$(SIG_KEY)),,CONFIG_MODULE_SIG_ALL=))
+MAN1 := memtrace-reader.1
+
+.PHONY: install uninstall deb
+install: module reader doc
+	@test -n "$(KREL)" || { echo "cannot tell the kernel release of '$(KDIR)'" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/module INSTALL_MOD_PATH=$(INSTALL_MOD_PATH) \
+		INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) $(NO_SIGN) modules_install
+	$(if $(INSTALL_MOD_PATH),@echo "depmod skipped (staged install): run 'depmod $(KREL)' on the target",$(DEPMOD) $(KREL))
+	install -D -m 0755 reader/memtrace-reader $(DESTDIR)$(BINDIR)/memtrace-reader
+	install -D -m 0644 build/man/$(MAN1) $(DESTDIR)$(MANDIR)/man1/$(MAN1)
+
+uninstall:
+	@test -n "$(KREL)" || { echo "cannot tell the kernel release of '$(KDIR)'" >&2; exit 1; }
+	rm -f $(foreach z,.ko .ko.gz .ko.xz .ko.zst,$(MOD_DEST)/memtrace$(z))
+	[ ! -d $(MOD_DEST) ] || rmdir --ignore-fail-on-non-empty $(MOD_DEST)
+	$(if $(INSTALL_MOD_PATH),,$(DEPMOD) $(KREL))
+	rm -f $(DESTDIR)$(BINDIR)/memtrace-reader $(DESTDIR)$(MANDIR)/man1/$(MAN1)
+
+# `make deb`: build/deb/memtrace-dkms_VERSION_all.deb and
+# memtrace-tools_VERSION_ARCH.deb (debian/; scripts/build-deb).  VERSION is
+# debian/changelog's, which dkms.conf's PACKAGE_VERSION must equal.
+# (braces: make would end $(shell at the sed script's parenthesis)
+PKG_VERSION := ${shell sed -n '1s/^memtrace (\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null}
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null)
+DEBS := build/deb/memtrace-dkms_$(PKG_VERSION)_all.deb build/deb/memtrace-tools_$(PKG_VERSION)_$(DEB_ARCH).deb
+deb: $(DEBS)
+$(DEBS) &: Makefile dkms.conf $(MODULE_SRCS) $(READER_SRCS) $(READER_HDRS) \
+		Documentation/memtrace-reader.rst scripts/build-deb $(filter-out debian/source,$(wildcard debian/*)) debian/source/format
+	scripts/build-deb build/deb
