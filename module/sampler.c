@@ -200,16 +200,22 @@ int mtr_sampler_set_enabled(bool on)
  * mtr_sampler_interval_changed() - apply a new mtr_interval_ms now.
  *
  * When the sampler runs, the next tick comes one new interval from now
- * (rather than at the expiry programmed with the old one).
+ * (rather than at the expiry programmed with the old one).  The timer is
+ * cancelled first, which waits for its callback if it runs on another CPU:
+ * hrtimer_start() under a running callback would enqueue the timer, and the
+ * callback's hrtimer_forward_now() would then hit WARN_ON(timer->state &
+ * HRTIMER_STATE_ENQUEUED) (kernel/time/hrtimer.c, hrtimer_forward()).
  * Context: process context, may sleep; takes mtr_sampler_lock.
  */
 void mtr_sampler_interval_changed(void)
 {
 	mutex_lock(&mtr_sampler_lock);
-	if (mtr_s.running)
+	if (mtr_s.running) {
+		hrtimer_cancel(&mtr_s.timer);
 		hrtimer_start(&mtr_s.timer,
 			      ms_to_ktime(READ_ONCE(mtr_interval_ms)),
 			      HRTIMER_MODE_REL);
+	}
 	mutex_unlock(&mtr_sampler_lock);
 }
 
