@@ -21,7 +21,7 @@
  * -ESRCH, an unregistered PID -ENOENT, and in every error case nothing
  * changes.  An open control file pins the module (rmmod fails with EAGAIN
  * until it is closed); the relay files cpuN do not.  Opening a control file
- * while the module unloads fails with ENODEV.
+ * while the module unloads fails with ENXIO (see mtr_control_create()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -258,13 +258,20 @@ int mtr_control_create(struct dentry *dir)
 
 	for (i = 0; i < ARRAY_SIZE(files); i++) {
 		/*
-		 * Without debugfs's proxy: an open file pins the module
-		 * (fops->owner), and the files are removed only when no file
-		 * can be open (module exit) or before init returns, so no
-		 * operation can outlive them.  The proxy's open, racing with
-		 * rmmod between the module's refcount dropping to zero and
-		 * its state becoming GOING, would WARN "debugfs file owner
-		 * did not clean up at exit"; a plain open fails with -ENODEV.
+		 * Without debugfs's full proxy (no per-operation removal
+		 * protection): an open file pins the module (fops->owner), and
+		 * the files are removed only when no file can be open (module
+		 * exit) or before init returns, so no operation can outlive
+		 * them.  The open still goes through debugfs's open proxy
+		 * (open_proxy_open() in fs/debugfs/file.c), whose fops_get()
+		 * fails once rmmod has dropped our refcount: it returns
+		 * -ENXIO when our state is GOING, and WARNs "debugfs file
+		 * owner did not clean up at exit" if it is not yet -- the few
+		 * instructions of try_stop_module() (kernel/module/main.c)
+		 * between the two, or try_release_module_ref()'s transient
+		 * zero when the unload is refused.  Every module's debugfs
+		 * file shares that window (debugfs_create_file() has the same
+		 * check); a module cannot close it.
 		 */
 		d = debugfs_create_file_unsafe(files[i].name, files[i].mode,
 					       dir, NULL, files[i].fops);
