@@ -226,6 +226,7 @@ static void __exit mtr_exit(void)
 	mtr_sampler_exit();
 	mtr_wss_exit();
 	mtr_wss_quiesce();
+	mtr_proc_exit();
 	mtr_pids_exit();
 }
 

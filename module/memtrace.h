@@ -64,6 +64,9 @@ void mtr_sampler_show_stats(struct seq_file *m);
 
 /* proc.c */
 bool mtr_sample_task(struct task_struct *p, u64 tick);
+void mtr_proc_sweep(u64 tick);
+void mtr_proc_show_stats(struct seq_file *m);
+void mtr_proc_exit(void);
 
 /*
  * wss_x86.c or wss_none.c: can this architecture age pages at all (if not,

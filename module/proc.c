@@ -10,17 +10,106 @@
 #include <linux/math64.h>
 #include <linux/mm.h>
 #include <linux/mm_types.h>
+#include <linux/pid.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/seq_file.h>
 #include <linux/seqlock.h>
+#include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/xarray.h>
 
 #include "memtrace.h"
 #include "wrapper/mm_counter.h"
 
 #define MTR_PAGES_TO_KB(p) ((u64)(p) << (PAGE_SHIFT - 10))
+
+/**
+ * struct mtr_cputime - the CPU-time split last reported for a thread group.
+ * @pid:   the group's struct pid (a reference): tells a reused PID number
+ *         apart from the group, and whether the group still exists.
+ * @utime: utime_ns last reported.
+ * @stime: stime_ns last reported.
+ *
+ * Our copy of what signal_struct::prev_cputime is for /proc/PID/stat: the
+ * kernel's own must not be written by us (it would move what /proc shows).
+ * Written by the sampler's work item only.
+ */
+struct mtr_cputime {
+	struct pid *pid;
+	u64 utime;
+	u64 stime;
+};
+
+static DEFINE_XARRAY(mtr_cputimes); /* tgid -> struct mtr_cputime */
+/* samples whose split could not be clamped (no memory for the state) */
+static u64 mtr_cputime_unclamped;
+
+/* Drop @tgid's state.  Context: the work item, or unload. */
+static void mtr_cputime_free(unsigned long tgid, struct mtr_cputime *ct)
+{
+	xa_erase(&mtr_cputimes, tgid);
+	put_pid(ct->pid);
+	kfree(ct);
+}
+
+/*
+ * The state of @p's thread group, created on first use (GFP_NOWAIT: we are
+ * inside rcu_read_lock()), or NULL without memory.  A state left by an
+ * earlier group with the same PID number is replaced.
+ */
+static struct mtr_cputime *mtr_cputime_get(struct task_struct *p)
+{
+	unsigned long tgid = task_tgid_nr(p);
+	struct pid *pid = task_tgid(p);
+	struct mtr_cputime *ct = xa_load(&mtr_cputimes, tgid);
+
+	if (ct && ct->pid == pid)
+		return ct;
+	if (ct)
+		mtr_cputime_free(tgid, ct);
+	ct = kzalloc(sizeof(*ct), GFP_NOWAIT | __GFP_NOWARN);
+	if (!ct)
+		return NULL;
+	ct->pid = get_pid(pid);
+	if (xa_err(xa_store(&mtr_cputimes, tgid, ct, GFP_NOWAIT | __GFP_NOWARN))) {
+		put_pid(ct->pid);
+		kfree(ct);
+		return NULL;
+	}
+	return ct;
+}
+
+/*
+ * cputime_adjust()'s monotonic clamp (kernel/sched/cputime.c, the same on
+ * 5.10 to 7.2): given the scaled split @ut/@st of @rtime, never report less
+ * than last time in either field, keeping utime + stime == rtime; if rtime
+ * did not advance past what was reported, report that again.
+ */
+static void mtr_cputime_clamp(struct mtr_cputime *prev, u64 rtime, u64 *ut,
+			      u64 *st)
+{
+	u64 stime = *st, utime;
+
+	if (prev->stime + prev->utime >= rtime) {
+		*ut = prev->utime;
+		*st = prev->stime;
+		return;
+	}
+	if (stime < prev->stime)
+		stime = prev->stime;
+	utime = rtime - stime;
+	if (utime < prev->utime) {
+		utime = prev->utime;
+		stime = rtime - utime;
+	}
+	prev->utime = utime;
+	prev->stime = stime;
+	*ut = utime;
+	*st = stime;
+}
 
 /*
  * The address-space figures of @p's thread group, read under task_lock() of
@@ -72,14 +161,18 @@ static bool mtr_read_mm(struct task_struct *p, struct memtrace_sample *rec)
  * lock if a thread exited meanwhile), so an exiting thread is counted once.
  *
  * The CPU split follows cputime_adjust(): tick-sampled utime/stime scaled to
- * the precise sum_exec_runtime, without its per-task monotonic clamp (that
- * would need writing task->signal->prev_cputime).  On nohz_full CPUs the
- * tick-sampled part of a running thread lags, as task_cputime() would fix.
+ * the precise sum_exec_runtime, then clamped so that neither field ever
+ * decreases, against our own copy of the last split (struct mtr_cputime;
+ * the kernel's signal->prev_cputime is not ours to write).  Without memory
+ * for that copy the sample carries the unclamped split, counted in
+ * cputime_unclamped.  On nohz_full CPUs the tick-sampled part of a running
+ * thread lags, as task_cputime() would fix.
  */
 static void mtr_read_sig(struct task_struct *p, struct memtrace_sample *rec)
 {
 	struct signal_struct *sig = p->signal;
 	u64 minflt, majflt, utime, stime, rtime;
+	struct mtr_cputime *ct;
 	int seq, nextseq = 0;
 	struct task_struct *t;
 	unsigned long flags;
@@ -112,6 +205,11 @@ static void mtr_read_sig(struct task_struct *p, struct memtrace_sample *rec)
 			    rtime);
 		utime = rtime - stime;
 	}
+	ct = mtr_cputime_get(p);
+	if (ct)
+		mtr_cputime_clamp(ct, rtime, &utime, &stime);
+	else
+		WRITE_ONCE(mtr_cputime_unclamped, mtr_cputime_unclamped + 1);
 	rec->minflt = cpu_to_le64(minflt);
 	rec->majflt = cpu_to_le64(majflt);
 	rec->utime_ns = cpu_to_le64(utime);
@@ -166,4 +264,53 @@ bool mtr_sample_task(struct task_struct *p, u64 tick)
 	mtr_wss_note(p, tick, &rec);
 	mtr_emit(&rec);
 	return true;
+}
+
+/**
+ * mtr_proc_sweep() - free the CPU-time state of thread groups that are gone.
+ *
+ * A group is gone when its struct pid has no thread group leader any more
+ * (release_task() detached it).  Called every tick; walks the table every
+ * 64th tick only.
+ * Context: the sampler's work item (process context, outside RCU).
+ */
+void mtr_proc_sweep(u64 tick)
+{
+	struct mtr_cputime *ct;
+	unsigned long tgid;
+	bool gone;
+
+	if (tick & 63)
+		return;
+	xa_for_each(&mtr_cputimes, tgid, ct) {
+		rcu_read_lock();
+		gone = !pid_task(ct->pid, PIDTYPE_TGID);
+		rcu_read_unlock();
+		if (gone)
+			mtr_cputime_free(tgid, ct);
+	}
+}
+
+/**
+ * mtr_proc_show_stats() - print proc.c's line of the stats file.
+ * @m: the seq_file.
+ */
+void mtr_proc_show_stats(struct seq_file *m)
+{
+	seq_printf(m, "cputime_unclamped: %llu\n", READ_ONCE(mtr_cputime_unclamped));
+}
+
+/**
+ * mtr_proc_exit() - free every thread group's CPU-time state.
+ *
+ * Context: module exit, the sampler stopped.
+ */
+void mtr_proc_exit(void)
+{
+	struct mtr_cputime *ct;
+	unsigned long tgid;
+
+	xa_for_each(&mtr_cputimes, tgid, ct)
+		mtr_cputime_free(tgid, ct);
+	xa_destroy(&mtr_cputimes);
 }

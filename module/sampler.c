@@ -116,6 +116,7 @@ static void mtr_tick_fn(struct work_struct *work)
 		n = mtr_sample_all(tick);
 	if (mtr_s.tick_relay)
 		mtr_channel_unlock();
+	mtr_proc_sweep(tick);
 
 	dt = ktime_get_ns() - t0;
 	WRITE_ONCE(mtr_s.procs_last, n);
@@ -271,6 +272,7 @@ void mtr_sampler_show_stats(struct seq_file *m)
 	seq_printf(m, "procs_last_tick: %u\n", READ_ONCE(mtr_s.procs_last));
 	seq_printf(m, "tick_last_ns: %llu\n", READ_ONCE(mtr_s.tick_last_ns));
 	seq_printf(m, "tick_max_ns: %llu\n", READ_ONCE(mtr_s.tick_max_ns));
+	mtr_proc_show_stats(m);
 	mtr_wss_show_stats(m);
 }
 

@@ -107,7 +107,8 @@ struct memtrace_rec_hdr {
  * @utime_ns:      user CPU time of the whole thread group, ns: the tick-based
  *                 utime/stime split of signal and live threads scaled to the
  *                 precise se.sum_exec_runtime total, as cputime_adjust()
- *                 does for /proc/PID/stat field 14.
+ *                 does for /proc/PID/stat field 14, and never less than
+ *                 in the process's previous record (its monotonic clamp).
  * @stime_ns:      system CPU time, likewise (field 15).
  * @wss_kb:        working-set-size estimate; valid only when flags has
  *                 MEMTRACE_SAMPLE_WSS_VALID, else 0 ("not measured").
