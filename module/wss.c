@@ -51,6 +51,7 @@
 #include <linux/pid.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -252,7 +253,7 @@ static void mtr_wss_nop(void *unused)
 static bool mtr_wss_step(struct mtr_wss *st, u64 now, u64 interval_ns,
 			 unsigned long *budget, bool *cleared)
 {
-	struct task_struct *p;
+	struct task_struct *p, *t;
 	struct mm_struct *mm;
 	u64 young_before;
 	bool done;
@@ -267,9 +268,21 @@ static bool mtr_wss_step(struct mtr_wss *st, u64 now, u64 interval_ns,
 	}
 
 	young_before = st->young_pages;
+	mm = NULL;
 	rcu_read_lock();
 	p = pid_task(st->pid, PIDTYPE_TGID);
-	mm = p ? get_task_mm(p) : NULL;
+	/*
+	 * Through any live thread, as proc.c measures the group: a leader
+	 * that exited (pthread_exit()) stays a zombie without an mm while
+	 * the other threads run on.  get_task_mm() takes task_lock() and
+	 * refuses kernel threads; the thread list is safe under RCU.
+	 */
+	if (p)
+		for_each_thread(p, t) {
+			mm = get_task_mm(t);
+			if (mm)
+				break;
+		}
 	rcu_read_unlock();
 	if (!mm)
 		return false;

@@ -33,6 +33,10 @@
  *                            forbidding them
  *   -U MS | --unmap-ms=MS    with --hot: after MS ms, munmap --anon and go
  *                            on sleeping
+ *   -X    | --leader-exit    after "ready", the main thread (the thread group
+ *                            leader) exits with pthread_exit(): a new thread
+ *                            does the rest (--hot, --hold-s), so the process
+ *                            lives on with a zombie leader, whose mm is gone
  *   -h    | --help
  *
  * Output: "ready pid=PID anon_kb=.. shmem_kb=.. file_kb=.. pageout_kb=..
@@ -161,6 +165,41 @@ static void *live_thread(void *arg)
 	return NULL;
 }
 
+/* what is left to do after "ready": --hot, then --hold-s or a signal */
+struct tail_args {
+	char *a;
+	unsigned long anon, hot, hold, unmap_ms;
+};
+
+static void *run_tail(void *arg)
+{
+	const struct tail_args *t = arg;
+	long end = t->hold ? now_ms() + (long)t->hold * 1000 : 0;
+
+	if (t->hot) {
+		long unmap_at = t->unmap_ms ? now_ms() + (long)t->unmap_ms : 0;
+		unsigned long off, round = 0;
+
+		while (!stop && (!end || now_ms() < end)) {
+			for (off = 0; off < t->hot * MB; off += page_size)
+				t->a[off] = (char)round;
+			round++;
+			if (unmap_at && now_ms() >= unmap_at) {
+				munmap(t->a, t->anon * MB);
+				break;
+			}
+		}
+	}
+	while (!stop && (!end || now_ms() < end)) {
+		if (end)
+			sleep_ms(end - now_ms() < 100 ? end - now_ms() : 100);
+		else
+			pause();
+	}
+	stop = 1;
+	exit(0);
+}
+
 static void usage(FILE *f)
 {
 	fputs("Usage: memload [-a MB] [-s MB] [-f MB -F PATH] [-o MB] [-i MB] [-t N] [-T MB]\n"
@@ -179,6 +218,7 @@ static void usage(FILE *f)
 	      "  -w MB | --hot=MB           keep writing the first MB of --anon (hot set)\n"
 	      "  -P    | --thp              back --anon with transparent huge pages\n"
 	      "  -U MS | --unmap-ms=MS      with --hot: munmap --anon after MS ms\n"
+	      "  -X    | --leader-exit      the main thread exits after ready; another goes on\n"
 	      "  -h    | --help             this text\n", f);
 }
 
@@ -214,22 +254,23 @@ int main(int argc, char **argv)
 		{ "hot", required_argument, NULL, 'w' },
 		{ "thp", no_argument, NULL, 'P' },
 		{ "unmap-ms", required_argument, NULL, 'U' },
+		{ "leader-exit", no_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long anon = 0, shmem = 0, file = 0, pageout = 0, swapin = 0;
 	unsigned long threads = 0, live = 0, ramp = 0, hold = 0, hot = 0, i;
 	unsigned long unmap_ms = 0;
-	int thp = 0;
-	long end;
+	int thp = 0, leader_exit = 0;
 	const char *path = NULL;
 	char *a = NULL, *s, *f;
 	pthread_t *tids;
+	struct tail_args tail;
 	sigset_t mask;
 	int c, fd;
 
 	page_size = sysconf(_SC_PAGESIZE);
-	while ((c = getopt_long(argc, argv, "a:s:f:F:o:i:t:T:l:r:H:w:PU:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:s:f:F:o:i:t:T:l:r:H:w:PU:Xh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': anon = num_arg(optarg); break;
 		case 's': shmem = num_arg(optarg); break;
@@ -245,6 +286,7 @@ int main(int argc, char **argv)
 		case 'w': hot = num_arg(optarg); break;
 		case 'P': thp = 1; break;
 		case 'U': unmap_ms = num_arg(optarg); break;
+		case 'X': leader_exit = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -317,27 +359,19 @@ int main(int argc, char **argv)
 	       swapin * 1024);
 	fflush(stdout);
 
-	end = hold ? now_ms() + (long)hold * 1000 : 0;
-	if (hot) {
-		long unmap_at = unmap_ms ? now_ms() + (long)unmap_ms : 0;
-		unsigned long off, round = 0;
+	tail.a = a;
+	tail.anon = anon;
+	tail.hot = hot;
+	tail.hold = hold;
+	tail.unmap_ms = unmap_ms;
+	if (leader_exit) {
+		pthread_t t;
 
-		while (!stop && (!end || now_ms() < end)) {
-			for (off = 0; off < hot * MB; off += page_size)
-				a[off] = (char)round;
-			round++;
-			if (unmap_at && now_ms() >= unmap_at) {
-				munmap(a, anon * MB);
-				break;
-			}
-		}
+		if (pthread_create(&t, NULL, run_tail, &tail))
+			die("pthread_create");
+		/* the process ends when its last thread does (run_tail's exit) */
+		pthread_exit(NULL);
 	}
-	while (!stop && (!end || now_ms() < end)) {
-		if (end)
-			sleep_ms(end - now_ms() < 100 ? end - now_ms() : 100);
-		else
-			pause();
-	}
-	stop = 1;
+	run_tail(&tail);
 	return 0;
 }
