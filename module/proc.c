@@ -268,10 +268,10 @@ bool mtr_sample_task(struct task_struct *p, u64 tick)
 
 /**
  * mtr_proc_sweep() - free the CPU-time state of thread groups that are gone.
+ * @tick: the tick that just ended; the table is walked every 64th tick only.
  *
  * A group is gone when its struct pid has no thread group leader any more
  * (release_task() detached it).
- * @tick: the tick that just ended; the table is walked every 64th tick only.
  *
  * Context: the sampler's work item (process context, outside RCU).
  */
