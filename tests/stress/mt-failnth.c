@@ -13,6 +13,16 @@
  *   -p S | --params=S    module parameters (default "")
  *   -n S | --name=S      module name (default memtrace)
  *   -q   | --quiet       print only failed loads and the summary
+ *   -o N | --only=N      fail point N in every attempt (up to MAX attempts,
+ *                        or SECONDS) rather than walking the points
+ *   -w PATH=TEXT | --race-write=PATH=TEXT
+ *                        while each load runs, a second thread writes TEXT
+ *                        to PATH (open, write, close) again and again; the
+ *                        writes that succeed are the attempt's race_hits,
+ *                        the opens refused with EAGAIN (the file existed:
+ *                        memtrace refuses while it loads) its race_refused
+ *                        (e.g. a control file written while a failing init
+ *                        unwinds: what a racing tool or script would do)
  *   -r   | --reverse     walk N = T, T-1, ..., 1, where T is the number of
  *                        points a plain load reaches (one probe load with
  *                        fail-nth far above it: T = what it consumed), so
@@ -34,6 +44,7 @@
  *
  *   nth=N load=ok|ERRNO injected=0|1 init=RET|- left=none|PATHS msg=TEXT
  *
+ * (with -w, " race_hits=K race_refused=K" between left= and msg=)
  * and at the end "failnth: points=N complete=0|1 failed=N ok=N
  * init_failures=N silent_init_failures=N leftovers=N seconds=S" (complete=1:
  * the last load made fewer than N calls, or -r reached N = 1, so every
@@ -47,6 +58,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,7 +180,38 @@ static int leftovers(char *out, size_t cap)
 
 static void usage(FILE *f)
 {
-	fputs("Usage: mt-failnth [-m MAX] [-t SECONDS] [-p PARAMS] [-n NAME] [-q] [-r] MODULE.ko\n", f);
+	fputs("Usage: mt-failnth [-m MAX] [-t SECONDS] [-p PARAMS] [-n NAME] [-q] [-r]\n"
+	      "                  [-o N] [-w PATH=TEXT] MODULE.ko\n", f);
+}
+
+/* -w: the racing writer; it writes while race_on, counting in race_hits */
+static const char *race_path, *race_text;
+static atomic_int race_on, race_quit;
+static atomic_long race_hits, race_refused;
+
+static void *race_fn(void *arg)
+{
+	size_t len = strlen(race_text);
+
+	(void)arg;
+	while (!atomic_load(&race_quit)) {
+		int fd;
+
+		if (!atomic_load(&race_on)) {
+			usleep(100);
+			continue;
+		}
+		fd = open(race_path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EAGAIN && atomic_load(&race_on))
+				atomic_fetch_add(&race_refused, 1);
+			continue;
+		}
+		if (write(fd, race_text, len) == (ssize_t)len && atomic_load(&race_on))
+			atomic_fetch_add(&race_hits, 1);
+		close(fd);
+	}
+	return NULL;
 }
 
 static double now_s(void)
@@ -187,6 +231,8 @@ int main(int argc, char **argv)
 		{ "name", required_argument, NULL, 'n' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "reverse", no_argument, NULL, 'r' },
+		{ "only", required_argument, NULL, 'o' },
+		{ "race-write", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -196,8 +242,11 @@ int main(int argc, char **argv)
 	unsigned long failed = 0, okloads = 0, initf = 0, silent = 0, left_n = 0;
 	const char *params = "";
 	int o, mfd, kfd, quiet = 0, reverse = 0;
+	long only = 0;
+	pthread_t racer;
+	char *eq;
 
-	while ((o = getopt_long(argc, argv, "m:t:p:n:qrh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "m:t:p:n:qro:w:h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'm': max = strtol(optarg, NULL, 10); break;
 		case 't': limit = strtod(optarg, NULL); break;
@@ -205,11 +254,22 @@ int main(int argc, char **argv)
 		case 'n': name = optarg; break;
 		case 'q': quiet = 1; break;
 		case 'r': reverse = 1; break;
+		case 'o': only = strtol(optarg, NULL, 10); break;
+		case 'w':
+			eq = strchr(optarg, '=');
+			if (!eq) {
+				usage(stderr);
+				return 2;
+			}
+			*eq = '\0';
+			race_path = optarg;
+			race_text = eq + 1;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind + 1 != argc || max < 1) {
+	if (optind + 1 != argc || max < 1 || only < 0 || (only && reverse)) {
 		usage(stderr);
 		return 2;
 	}
@@ -225,6 +285,10 @@ int main(int argc, char **argv)
 	}
 	kfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (race_path && pthread_create(&racer, NULL, race_fn, NULL)) {
+		fprintf(stderr, "mt-failnth: cannot start the racing writer\n");
+		return 1;
+	}
 
 	if (reverse) {
 		/* the probe: a load that no point can fail */
@@ -247,7 +311,7 @@ int main(int argc, char **argv)
 		long ret, r;
 		int err, injected;
 
-		n = reverse ? total + 1 - i : i;
+		n = only ? only : reverse ? total + 1 - i : i;
 		if (n < 1) {
 			complete = 1;
 			break;
@@ -259,8 +323,12 @@ int main(int argc, char **argv)
 			fprintf(stderr, "mt-failnth: fail-nth: %s\n", strerror(errno));
 			return 1;
 		}
+		atomic_store(&race_hits, 0);
+		atomic_store(&race_refused, 0);
+		atomic_store(&race_on, 1);
 		r = syscall(SYS_finit_module, mfd, params, 0);
 		err = r ? errno : 0;
+		atomic_store(&race_on, 0);
 		if (fail_nth(-1, &left)) {
 			fprintf(stderr, "mt-failnth: reading fail-nth: %s\n", strerror(errno));
 			return 1;
@@ -294,11 +362,16 @@ int main(int argc, char **argv)
 				snprintf(init_s, sizeof(init_s), "-");
 			else
 				snprintf(init_s, sizeof(init_s), "%ld", ret);
-			printf("nth=%ld load=%s injected=%d init=%s left=%s msg=%s\n", n,
+			char race_s[64] = "";
+
+			if (race_path)
+				snprintf(race_s, sizeof(race_s), " race_hits=%ld race_refused=%ld",
+					 atomic_load(&race_hits), atomic_load(&race_refused));
+			printf("nth=%ld load=%s injected=%d init=%s left=%s%s msg=%s\n", n,
 			       r ? strerrorname_np(err) : "ok", injected, init_s, left_s,
-			       msg[0] ? msg : "-");
+			       race_s, msg[0] ? msg : "-");
 		}
-		if (r == 0 && !injected && !reverse) {
+		if (r == 0 && !injected && !reverse && !only) {
 			complete = 1; /* the load made fewer than n calls */
 			break;
 		}
