@@ -21,7 +21,8 @@
  * -ESRCH, an unregistered PID -ENOENT, and in every error case nothing
  * changes.  An open control file pins the module (rmmod fails with EAGAIN
  * until it is closed); the relay files cpuN do not.  Opening a control file
- * while the module unloads fails with ENXIO (see mtr_control_create()).
+ * while the module loads fails with EAGAIN (until modprobe has returned, see
+ * MTR_RW_FOPS), while it unloads with ENXIO (see mtr_control_create()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -192,9 +193,19 @@ static int mtr_stats_show(struct seq_file *m, void *v)
 	return 0;
 }
 
+/*
+ * Every control file's open: -EAGAIN until module init has succeeded
+ * (mtr_live, main.c), so that no file is open, and no write has changed
+ * anything, when an init that fails frees the module.  debugfs_remove()
+ * waits for an open in progress (open_proxy_open() holds the file's
+ * active-user reference around it, fs/debugfs/file.c), so init's unwinding
+ * cannot overtake one.
+ */
 #define MTR_RW_FOPS(name, show, write_fn)                              \
 	static int name##_open(struct inode *inode, struct file *file) \
 	{                                                              \
+		if (!smp_load_acquire(&mtr_live))                      \
+			return -EAGAIN;                                \
 		return single_open(file, show, inode->i_private);      \
 	}                                                              \
 	static const struct file_operations name##_fops = {            \

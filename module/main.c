@@ -25,8 +25,17 @@
  */
 unsigned int mtr_interval_ms = 100;
 
-/* Set while module init runs: the sampler does not exist before it ends. */
-static bool mtr_loading = true;
+/*
+ * mtr_live: module init has succeeded (declared in memtrace.h).  Until then
+ * the sampler does not exist for the parameters, and the control files
+ * refuse to open (control.c): an init that fails frees the module's memory
+ * without waiting for files still open on it (do_init_module(),
+ * kernel/module/main.c: "protect us from buggy refcounters" only drops the
+ * reference), so no control file may be open, nor any write through one
+ * have left state behind, when init gives up.  Set once, by init's last
+ * step, with release semantics; read with acquire.
+ */
+bool mtr_live;
 
 static int mtr_interval_set(const char *val, const struct kernel_param *kp)
 {
@@ -36,7 +45,7 @@ static int mtr_interval_set(const char *val, const struct kernel_param *kp)
 	    v > MTR_INTERVAL_MAX_MS)
 		return -EINVAL;
 	WRITE_ONCE(mtr_interval_ms, v);
-	if (!READ_ONCE(mtr_loading))
+	if (smp_load_acquire(&mtr_live))
 		mtr_sampler_interval_changed();
 	return 0;
 }
@@ -164,8 +173,36 @@ static int __init mtr_check_params(void)
 	return 0;
 }
 
+/**
+ * mtr_teardown() - undo whatever init set up, in reverse order.
+ *
+ * One function for module exit and for init's unwinding from any point, as
+ * blk_trace_free() is for blktrace: each step does nothing for what was
+ * never set up, or was already undone.  The control files go first (once
+ * debugfs_remove() returns, no open of one is in progress and none can
+ * start, so nobody changes state through them any more), then the sampler
+ * stops for good, the relay channel and the directory go, the workqueue is
+ * freed, and last the state that ticks and control-file writes built up:
+ * WSS (and TLB-flush IPIs in flight), CPU time, the pid filter.
+ * Context: process context (module init or exit), may sleep.
+ */
+static void mtr_teardown(void)
+{
+	mtr_control_remove();
+	mtr_sampler_shutdown();
+	mtr_channel_close();
+	debugfs_remove(mtr_dir);
+	mtr_dir = NULL;
+	mtr_sampler_exit();
+	mtr_wss_exit();
+	mtr_wss_quiesce();
+	mtr_proc_exit();
+	mtr_pids_exit();
+}
+
 static int __init mtr_init(void)
 {
+	struct dentry *dir;
 	int err;
 
 	mtr_trace_set_perms();
@@ -176,58 +213,46 @@ static int __init mtr_init(void)
 	err = mtr_sampler_init();
 	if (err) {
 		pr_err("cannot allocate the sampler's workqueue: %d\n", err);
-		return err;
+		goto out_teardown;
 	}
 
-	mtr_dir = debugfs_create_dir("memtrace", NULL);
-	if (IS_ERR(mtr_dir)) {
-		err = PTR_ERR(mtr_dir);
+	dir = debugfs_create_dir("memtrace", NULL);
+	if (IS_ERR(dir)) {
+		err = PTR_ERR(dir);
 		pr_err("cannot create debugfs directory memtrace: %d\n", err);
-		goto out_sampler_exit;
+		goto out_teardown;
 	}
+	mtr_dir = dir;
 
 	err = mtr_channel_open(mtr_dir, subbuf_size, n_subbufs);
 	if (err) {
 		pr_err("cannot open relay channel (%u x %u bytes per CPU): %d\n",
 		       n_subbufs, subbuf_size, err);
-		goto out_remove_dir;
+		goto out_teardown;
 	}
 
 	err = mtr_control_create(mtr_dir);
 	if (err) {
 		pr_err("cannot create control files: %d\n", err);
-		goto out_channel_close;
+		goto out_teardown;
 	}
 
-	WRITE_ONCE(mtr_loading, false);
+	/* nothing fails after this: the control files may open */
+	smp_store_release(&mtr_live, true);
 	/* a memstat event enabled while we were loading starts sampling now */
 	mtr_sampler_ready();
 	pr_info("loaded: %u x %u-byte sub-buffers per CPU, interval %u ms\n",
 		n_subbufs, subbuf_size, mtr_interval_ms);
 	return 0;
 
-out_channel_close:
-	mtr_channel_close();
-out_remove_dir:
-	debugfs_remove(mtr_dir);
-out_sampler_exit:
-	mtr_sampler_shutdown();
-	mtr_sampler_exit();
+out_teardown:
+	mtr_teardown();
 	return err;
 }
 
 static void __exit mtr_exit(void)
 {
-	/* no control file can restart the sampler once this returns */
-	mtr_control_remove();
-	mtr_sampler_shutdown();
-	mtr_channel_close();
-	debugfs_remove(mtr_dir);
-	mtr_sampler_exit();
-	mtr_wss_exit();
-	mtr_wss_quiesce();
-	mtr_proc_exit();
-	mtr_pids_exit();
+	mtr_teardown();
 }
 
 module_init(mtr_init);

@@ -33,6 +33,8 @@ struct task_struct;
 #define MTR_WSS_INTERVAL_MIN_MS 10
 #define MTR_WSS_INTERVAL_MAX_MS 600000
 
+/* main.c: module init has succeeded; see its definition.  Acquire/release. */
+extern bool mtr_live;
 /* main.c: current tick period in ms (module parameter and debugfs file). */
 extern unsigned int mtr_interval_ms;
 /* main.c: WSS window in ms, 0 = off (module parameter and debugfs file). */

@@ -319,11 +319,15 @@ void mtr_sampler_shutdown(void)
 }
 
 /**
- * mtr_sampler_exit() - free the workqueue.
+ * mtr_sampler_exit() - free the workqueue, if it was allocated.
  *
+ * Idempotent (main.c's mtr_teardown() may run it after a failed
+ * mtr_sampler_init()).
  * Context: module exit or init unwinding, after mtr_sampler_shutdown().
  */
 void mtr_sampler_exit(void)
 {
-	destroy_workqueue(mtr_s.wq);
+	if (mtr_s.wq)
+		destroy_workqueue(mtr_s.wq);
+	mtr_s.wq = NULL;
 }
