@@ -299,6 +299,11 @@ static const char *fix_for(int err)
 		return ": run as root";
 	if (err == EOPNOTSUPP)
 		return ": memtrace has no WSS scanner for this architecture";
+	/* control files refuse opens until init succeeded, and while unloading */
+	if (err == EAGAIN)
+		return ": the memtrace module is still loading: try again";
+	if (err == ENXIO)
+		return ": the memtrace module is being unloaded";
 	return "";
 }
 
