@@ -130,7 +130,7 @@ MODULE_PARM_DESC(wss_tlb_flush,
 
 /*
  * subbuf_size: bytes per relay sub-buffer, 4096..67108864, default 262144
- * (1638 records).  Load time only.
+ * (1560 records).  Load time only.
  */
 static unsigned int subbuf_size = 256 * 1024;
 module_param(subbuf_size, uint, 0444);

@@ -234,13 +234,13 @@ bool mtr_sample_task(struct task_struct *p, u64 tick)
 	/*
 	 * Not zeroed first (neither by memset() nor by the kernel's
 	 * INIT_STACK_ALL_ZERO): every field is assigned below, which saves
-	 * 160 bytes of stores per sample.  A new field must be set here too;
+	 * 168 bytes of stores per sample.  A new field must be set here too;
 	 * the size check makes adding one fail to build until this line is
 	 * looked at again.
 	 */
 	struct memtrace_sample rec __uninitialized;
 
-	BUILD_BUG_ON(sizeof(rec) != 160);
+	BUILD_BUG_ON(sizeof(rec) != 168);
 	if (!mtr_read_mm(p, &rec))	/* vsz_kb .. hwm_kb */
 		return false;
 	mtr_read_sig(p, &rec);		/* minflt .. stime_ns */
@@ -262,6 +262,7 @@ bool mtr_sample_task(struct task_struct *p, u64 tick)
 	rec.wss_kb = 0;
 	rec.wss_window_ns = 0;
 	mtr_wss_note(p, tick, &rec);
+	/* ticks_missed: a figure of the tick, stamped by mtr_emit() */
 	mtr_emit(&rec);
 	return true;
 }

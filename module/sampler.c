@@ -51,6 +51,8 @@ static DEFINE_MUTEX(mtr_sampler_lock);
  * @tick:         ticks run since load; the current tick's number.
  * @ticks_missed: timer expiries that found the previous tick still queued,
  *                plus expiries skipped by hrtimer_forward() overruns.
+ * @tick_missed:  ticks_missed as the current tick saw it at its start: the
+ *                figure its records and its memstat_tick event carry.
  * @procs_last:   records produced by the last tick.
  * @tick_last_ns: duration of the last tick, ns.
  * @tick_max_ns:  longest tick since load, ns.
@@ -68,6 +70,7 @@ struct mtr_sampler {
 	unsigned int tick_written;
 	u64 tick;
 	u64 ticks_missed;
+	u64 tick_missed;
 	unsigned int procs_last;
 	u64 tick_last_ns;
 	u64 tick_max_ns;
@@ -77,12 +80,14 @@ static struct mtr_sampler mtr_s;
 
 /**
  * mtr_emit() - hand one filled sample to the consumers of this tick.
- * @rec: the record; its header is stamped by the relay path.
+ * @rec: the record; its header is stamped by the relay path, its
+ *       ticks_missed here (the tick's figure).
  *
  * Context: the sampler's work item, possibly inside rcu_read_lock().
  */
 void mtr_emit(struct memtrace_sample *rec)
 {
+	rec->ticks_missed = cpu_to_le64(mtr_s.tick_missed);
 	if (mtr_s.tick_relay)
 		mtr_s.tick_written += mtr_channel_write(rec);
 	trace_memstat_sample(rec);
@@ -108,6 +113,12 @@ static void mtr_tick_fn(struct work_struct *work)
 
 	mtr_s.tick_relay = READ_ONCE(mtr_s.relay_on);
 	mtr_s.tick_written = 0;
+	/*
+	 * Missed ticks go into the data, not only into stats: every record of
+	 * this tick carries the count so far, so a reader sees the samples
+	 * that were never taken (and when) even if it never reads stats.
+	 */
+	mtr_s.tick_missed = READ_ONCE(mtr_s.ticks_missed);
 	/* scan first, so that a window completed now is in this tick's records */
 	mtr_wss_tick(tick);
 	if (mtr_s.tick_relay)
@@ -125,7 +136,8 @@ static void mtr_tick_fn(struct work_struct *work)
 		WRITE_ONCE(mtr_s.tick_max_ns, dt);
 	if (trace_memstat_tick_enabled()) {
 		mtr_channel_totals(&written, &dropped);
-		trace_memstat_tick(tick, n, mtr_s.tick_written, dropped, dt);
+		trace_memstat_tick(tick, n, mtr_s.tick_written, dropped, dt,
+				   mtr_s.tick_missed);
 	}
 }
 

@@ -26,7 +26,7 @@
 #define CSV_COLUMNS                                                        \
 	"ts_ns,cpu,seq,tick,pid,comm,vsz_kb,rss_kb,rss_anon_kb,rss_file_kb," \
 	"rss_shmem_kb,swap_kb,hwm_kb,minflt,majflt,utime_ns,stime_ns,wss_kb," \
-	"wss_window_ms"
+	"wss_window_ms,ticks_missed"
 
 const char mt_csv_header[] = CSV_COLUMNS "\n";
 const char mt_csv_header_time[] = CSV_COLUMNS ",time\n";
@@ -290,9 +290,14 @@ size_t mt_csv_row(char *dst, const struct mt_record *r)
 	if (r->flags & MEMTRACE_SAMPLE_WSS_VALID) {
 		PUT_U64(r->wss_kb);
 		p = put_dec(p, r->wss_window_ns / 1000000);
+		*p++ = ',';
 	} else {
 		*p++ = ',';
+		*p++ = ',';
 	}
+	/* empty in a record whose writer predates the field */
+	if (r->ticks_missed != MT_TICKS_MISSED_UNKNOWN)
+		p = put_dec(p, r->ticks_missed);
 	*p++ = '\n';
 	return (size_t)(p - dst);
 }

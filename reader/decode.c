@@ -16,7 +16,6 @@
 #include "decode.h"
 
 #define HDR_SIZE ((uint32_t)sizeof(struct memtrace_rec_hdr))
-#define SAMPLE_SIZE ((uint32_t)sizeof(struct memtrace_sample))
 #define LOSS_SIZE ((uint32_t)sizeof(struct memtrace_loss))
 
 static inline uint16_t get16(const unsigned char *p, size_t off)
@@ -102,6 +101,11 @@ static void decode_sample(const unsigned char *p, struct mt_record *r)
 	r->stime_ns = SAMPLE_GET(p, stime_ns, 64);
 	r->wss_kb = SAMPLE_GET(p, wss_kb, 64);
 	r->wss_window_ns = SAMPLE_GET(p, wss_window_ns, 64);
+	/* appended: a record is at least MEMTRACE_SAMPLE_SIZE_MIN bytes */
+	if (r->hdr.size >= offsetof(struct memtrace_sample, ticks_missed) + 8)
+		r->ticks_missed = SAMPLE_GET(p, ticks_missed, 64);
+	else
+		r->ticks_missed = MT_TICKS_MISSED_UNKNOWN;
 }
 
 static void decode_loss(const unsigned char *p, struct mt_record *r)
@@ -188,7 +192,7 @@ static enum mt_status decode(const void *buf, size_t len,
 		return MT_BAD_VERSION;
 	if (h->size < HDR_SIZE || h->size % 8 || h->size > MT_REC_SIZE_MAX)
 		return MT_BAD_SIZE;
-	if (h->type == MEMTRACE_REC_SAMPLE && h->size < SAMPLE_SIZE)
+	if (h->type == MEMTRACE_REC_SAMPLE && h->size < MEMTRACE_SAMPLE_SIZE_MIN)
 		return MT_BAD_SIZE;
 	if (h->type == MEMTRACE_REC_LOSS && h->size < LOSS_SIZE)
 		return MT_BAD_SIZE;

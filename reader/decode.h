@@ -63,6 +63,9 @@ struct mt_lossinfo {
  * not always NUL-terminated) and comm_len is its length up to the first NUL.
  * For MEMTRACE_REC_LOSS (MT_LOSS) only hdr and loss are set.
  */
+/* mt_record.ticks_missed of a 160-byte sample (MEMTRACE_SAMPLE_SIZE_MIN) */
+#define MT_TICKS_MISSED_UNKNOWN UINT64_MAX
+
 struct mt_record {
 	struct mt_hdr hdr;
 	uint64_t tick;
@@ -82,6 +85,8 @@ struct mt_record {
 	uint64_t stime_ns;
 	uint64_t wss_kb;
 	uint64_t wss_window_ns;
+	/* MT_TICKS_MISSED_UNKNOWN in a record of a writer that predates it */
+	uint64_t ticks_missed;
 	struct mt_lossinfo loss;
 };
 

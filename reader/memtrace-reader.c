@@ -37,6 +37,7 @@
  *	puts the previous value back at exit (scanning costs CPU).  The CSV's
  *	wss_kb and wss_window_ms are filled in the record of each tick in which
  *	a window completed (Documentation/memtrace-wss.rst).
+
  *   -D DIR | --debugfs=DIR
  *	The module's debugfs directory (default /sys/kernel/debug/memtrace).
  *	Only for the default path is /sys/kernel/debug checked to be debugfs
@@ -74,6 +75,11 @@
  *     closes each CPU's session with a reader loss record (samples dropped
  *     after the last one read: cpuN_seq now minus the next seq expected),
  *     written to the trace file too, then prints the summary.
+ *
+ * Missed ticks.  The CSV's ticks_missed is each record's count of ticks
+ * that did not run since the module loaded (include/uapi/memtrace.h); the
+ * summary reports the session's (the count's rise), where, and the advice
+ * to sample less often -- separately from records lost to full buffers.
  *
  * Merge.  Each CPU's stream is in ts_ns order, but across CPUs a record
  * with a smaller ts_ns can become readable after one with a bigger ts_ns

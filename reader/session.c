@@ -90,6 +90,8 @@ void mt_sess_free(struct mt_sess *s)
 	mt_u64set_free(&s->tgids);
 	mt_u64set_free(&s->ticks);
 	s->tick_added = false;
+	s->missed_seen = false;
+	s->missed_lo = s->missed_hi = s->missed_rises = 0;
 }
 
 static struct mt_cpu_acct **slot_of(struct mt_cpu_acct **tab, size_t cap,
@@ -378,6 +380,30 @@ static bool real_of(const struct mt_sess *s, uint64_t ts, int64_t *real)
 	return true;
 }
 
+/*
+ * A sample's ticks_missed (a count since the module loaded, the same in all
+ * records of one tick): a rise over the greatest count seen is that many
+ * ticks that never ran between the previous record and this one.
+ */
+static void note_missed(struct mt_sess *s, const struct mt_record *rec)
+{
+	uint64_t m = rec->ticks_missed;
+
+	if (!s->missed_seen) {
+		s->missed_seen = true;
+		s->missed_lo = s->missed_hi = m;
+	} else if (m > s->missed_hi) {
+		if (!s->missed_rises)
+			s->missed_first_ts = s->missed_prev_ts;
+		s->missed_last_ts = rec->hdr.ts_ns;
+		s->missed_rises++;
+		s->missed_hi = m;
+	} else if (m < s->missed_lo) {
+		s->missed_lo = m;	/* a late record of an earlier tick */
+	}
+	s->missed_prev_ts = rec->hdr.ts_ns;
+}
+
 int mt_sess_record(struct mt_sess *s, enum mt_status st,
 		   const struct mt_record *rec, const void *raw, uint32_t len,
 		   unsigned int flags)
@@ -428,6 +454,8 @@ int mt_sess_record(struct mt_sess *s, enum mt_status st,
 	}
 	s->tick_added = true;
 	s->last_tick = rec->tick;
+	if (rec->ticks_missed != MT_TICKS_MISSED_UNKNOWN)
+		note_missed(s, rec);
 	arrive(s, a, rec->hdr.seq, rec->hdr.ts_ns, true, flags);
 	a->samples++;
 	a->ts_known = true;
@@ -500,8 +528,8 @@ void mt_sess_status(struct mt_sess *s, uint64_t now_ns, bool force)
 	if ((!force && dt < 1000000000u) || !dt)
 		return;
 	rate = (uint64_t)((double)(s->emitted - s->st_last_emitted) * 1e9 / (double)dt + 0.5);
-	snprintf(text, sizeof(text), "%" PRIu64 " records, %" PRIu64 "/s, %" PRIu64 " lost",
-		 s->emitted, rate, s->lost);
+	snprintf(text, sizeof(text), "%" PRIu64 " records, %" PRIu64 "/s, %" PRIu64 " lost, %" PRIu64 " ticks missed",
+		 s->emitted, rate, s->lost, s->missed_hi - s->missed_lo);
 	mt_status_show(text);
 	s->st_last_ns = now_ns;
 	s->st_last_emitted = s->emitted;
@@ -574,6 +602,15 @@ void mt_sess_summary(struct mt_sess *s, bool quiet)
 		mt_msg("%" PRIu64 " disagreements between loss records and sequence gaps",
 		       s->mismatches);
 
+	if (s->missed_hi > s->missed_lo) {
+		uint64_t missed = s->missed_hi - s->missed_lo;
+		uint64_t due = mt_u64set_count(&s->ticks) + missed;
+
+		mt_msg("%" PRIu64 " ticks missed (%.2f%% of %" PRIu64 " due), in %" PRIu64 " stretches between ts_ns %" PRIu64 " and %" PRIu64 ": no process was sampled at those ticks, because the previous tick had not finished (or the timer fired late)",
+		       missed, 100.0 * (double)missed / (double)due, due,
+		       s->missed_rises, s->missed_first_ts, s->missed_last_ts);
+		mt_msg("to miss fewer ticks, sample less often (-I MS) or fewer processes (-p PID); see the tick_last_ns and tick_max_ns lines of the stats file for what a tick takes");
+	}
 	if (s->lost || dropped) {
 		for (size_t i = 0; i < s->ncpus; i++) {
 			const struct mt_cpu_acct *a = v[i];

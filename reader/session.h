@@ -116,6 +116,16 @@ struct mt_sess {
 	struct mt_u64set tgids, ticks;
 	bool tick_added;		/* last_tick is in ticks */
 	uint64_t last_tick;
+	/*
+	 * Missed ticks, from the samples' ticks_missed (a count since the
+	 * module loaded): the least and greatest value seen (their difference
+	 * is the ticks missed in this session), the rises seen, the ts_ns of
+	 * the last record before the first rise and of the record at the last
+	 * one.
+	 */
+	bool missed_seen;
+	uint64_t missed_lo, missed_hi, missed_rises;
+	uint64_t missed_prev_ts, missed_first_ts, missed_last_ts;
 
 	/* status line */
 	uint64_t st_last_ns, st_last_emitted;

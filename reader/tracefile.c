@@ -263,7 +263,7 @@ int mt_tfile_decode(const unsigned char *p, size_t len,
 	get_str(info->release, p, OFF(release), 72);
 	get_str(info->hostname, p, OFF(hostname), 72);
 	get_str(info->writer, p, OFF(writer), 32);
-	if (info->sample_size < sizeof(struct memtrace_sample) ||
+	if (info->sample_size < MEMTRACE_SAMPLE_SIZE_MIN ||
 	    info->sample_size > MT_REC_SIZE_MAX || info->sample_size % 8)
 		return terr(err, OFF(sample_size), "impossible sample record size %u",
 			    info->sample_size);

@@ -95,14 +95,17 @@ TRACE_EVENT_FN(memstat_sample,
  * Fields: tick (number), procs (processes sampled: the memstat_sample events
  * of this tick), written (relay records committed by this tick; 0 while
  * enable is 0), dropped (relay records dropped since the module loaded),
- * duration_ns (time the tick took).
+ * duration_ns (time the tick took), ticks_missed (ticks that did not run
+ * since the module loaded, as this tick saw it at its start: stats'
+ * ticks_missed; a rise between two events is that many samples never
+ * taken -- the sampler did not keep up with interval_ms).
  */
 TRACE_EVENT_FN(memstat_tick,
 
 	TP_PROTO(u64 tick, unsigned int procs, unsigned int written,
-		 u64 dropped, u64 duration_ns),
+		 u64 dropped, u64 duration_ns, u64 ticks_missed),
 
-	TP_ARGS(tick, procs, written, dropped, duration_ns),
+	TP_ARGS(tick, procs, written, dropped, duration_ns, ticks_missed),
 
 	TP_STRUCT__entry(
 		__field(u64, tick)
@@ -110,6 +113,7 @@ TRACE_EVENT_FN(memstat_tick,
 		__field(unsigned int, written)
 		__field(u64, dropped)
 		__field(u64, duration_ns)
+		__field(u64, ticks_missed)
 	),
 
 	TP_fast_assign(
@@ -118,11 +122,13 @@ TRACE_EVENT_FN(memstat_tick,
 		__entry->written = written;
 		__entry->dropped = dropped;
 		__entry->duration_ns = duration_ns;
+		__entry->ticks_missed = ticks_missed;
 	),
 
-	TP_printk("tick=%llu procs=%u written=%u dropped=%llu duration_ns=%llu",
+	TP_printk("tick=%llu procs=%u written=%u dropped=%llu duration_ns=%llu ticks_missed=%llu",
 		  __entry->tick, __entry->procs, __entry->written,
-		  __entry->dropped, __entry->duration_ns),
+		  __entry->dropped, __entry->duration_ns,
+		  __entry->ticks_missed),
 
 	mtr_trace_reg, mtr_trace_unreg
 );

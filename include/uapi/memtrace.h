@@ -33,6 +33,12 @@
 #define MEMTRACE_VERSION	1
 /** MEMTRACE_COMM_LEN - bytes of comm, NUL-padded (the kernel's TASK_COMM_LEN). */
 #define MEMTRACE_COMM_LEN	16
+/**
+ * MEMTRACE_SAMPLE_SIZE_MIN - the least hdr.size of a sample record: the
+ * size before ticks_missed was appended.  Fields past a record's hdr.size
+ * are unknown to its writer.
+ */
+#define MEMTRACE_SAMPLE_SIZE_MIN	160
 
 /**
  * enum memtrace_rec_type - values of memtrace_rec_hdr.type.
@@ -78,7 +84,7 @@ struct memtrace_rec_hdr {
 #define MEMTRACE_SAMPLE_WSS_VALID	(1U << 0)
 
 /**
- * struct memtrace_sample - one process (thread group) at one tick (160 bytes).
+ * struct memtrace_sample - one process (thread group) at one tick (168 bytes).
  *
  * All memory figures are KiB (pages << (PAGE_SHIFT - 10)), as in
  * /proc/PID/status.  Each figure names the kernel source it is read from; the
@@ -113,6 +119,16 @@ struct memtrace_rec_hdr {
  * @wss_kb:        working-set-size estimate; valid only when flags has
  *                 MEMTRACE_SAMPLE_WSS_VALID, else 0 ("not measured").
  * @wss_window_ns: the time window wss_kb covers; 0 when not measured.
+ * @ticks_missed:  ticks that did not run since the module loaded, as of
+ *                 this record's tick: timer expiries that found the previous
+ *                 tick still queued or running, plus expiries the timer
+ *                 skipped when it fired more than an interval late
+ *                 (hrtimer_forward() overruns) -- stats' ticks_missed.  Two
+ *                 records' difference is the number of samples that were
+ *                 never taken between their ticks (for every process
+ *                 sampled): the sampler did not keep up with interval_ms.
+ *                 Appended in 2026-12 (records of 160 bytes lack it: a
+ *                 reader treats it as unknown there).
  */
 struct memtrace_sample {
 	struct memtrace_rec_hdr hdr;
@@ -132,6 +148,7 @@ struct memtrace_sample {
 	__le64 stime_ns;
 	__le64 wss_kb;
 	__le64 wss_window_ns;
+	__le64 ticks_missed;
 };
 
 /**
@@ -178,7 +195,7 @@ struct memtrace_loss {
 #endif
 
 MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_rec_hdr) == 32, "header is 32 bytes");
-MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_sample) == 160, "sample is 160 bytes");
+MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_sample) == 168, "sample is 168 bytes");
 MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_loss) == 80, "loss record is 80 bytes");
 
 #endif /* _UAPI_MEMTRACE_H */

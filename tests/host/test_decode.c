@@ -380,23 +380,23 @@ static void test_csv_row_exact(void **state)
 	row_of(&f, row);
 	assert_string_equal(row,
 		"1234567890123,3,72623859790382856,42,4242,bash,10000,330,100,200,"
-		"30,4,400,5000,6,7000000,800000,,\n");
+		"30,4,400,5000,6,7000000,800000,,,9\n");
 	/* wss_kb and wss_window_ms filled in only when WSS_VALID; flags'
 	 * other bits ignored; the window is printed in whole ms. */
 	f.wss = 77;
 	f.wss_win = 1099999999;
 	f.flags = 0x6;
 	row_of(&f, row);
-	assert_non_null(strstr(row, ",7000000,800000,,\n"));
+	assert_non_null(strstr(row, ",7000000,800000,,,9\n"));
 	f.flags = MEMTRACE_SAMPLE_WSS_VALID;
 	row_of(&f, row);
 	assert_string_equal(row,
 		"1234567890123,3,72623859790382856,42,4242,bash,10000,330,100,200,"
-		"30,4,400,5000,6,7000000,800000,77,1099\n");
+		"30,4,400,5000,6,7000000,800000,77,1099,9\n");
 	/* WSS valid and measured as 0 is "0", not empty. */
 	f.wss = 0;
 	row_of(&f, row);
-	assert_non_null(strstr(row, ",800000,0,1099\n"));
+	assert_non_null(strstr(row, ",800000,0,1099,9\n"));
 }
 
 static void test_csv_comm_quoting(void **state)
@@ -425,7 +425,7 @@ static void test_csv_comm_quoting(void **state)
 		row_of(&f, row);
 		snprintf(want, sizeof(want),
 			 "1234567890123,3,72623859790382856,42,4242,%s,10000,330,100,200,"
-			 "30,4,400,5000,6,7000000,800000,,\n", cases[i].field);
+			 "30,4,400,5000,6,7000000,800000,,,9\n", cases[i].field);
 		assert_string_equal(row, want);
 	}
 }
@@ -449,7 +449,7 @@ static void test_csv_comm_16_bytes(void **state)
 	row[n] = '\0';
 	assert_string_equal(row,
 		"1234567890123,3,72623859790382856,42,4242,0123456789abcdef,10000,"
-		"330,100,200,30,4,400,5000,6,7000000,800000,,\n");
+		"330,100,200,30,4,400,5000,6,7000000,800000,,,9\n");
 	/* NUL in the middle: comm ends there. */
 	memcpy(b + O_COMM, "ab\0defghijklmnop", 16);
 	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_OK);
@@ -466,7 +466,7 @@ static void test_csv_u64_max(void **state)
 		.comm = "\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"",
 		.vsz = M, .anon = M, .file = M, .shmem = M, .swap = M,
 		.hwm = M, .minflt = M, .majflt = M, .utime = M, .stime = M,
-		.wss = M, .wss_win = M,
+		.wss = M, .wss_win = M, .missed = M - 1,
 	};
 
 	(void)state;
@@ -479,7 +479,7 @@ static void test_csv_u64_max(void **state)
 		"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"" ","
 		U64MAX ",55340232221128654845," U64MAX "," U64MAX "," U64MAX ","
 		U64MAX "," U64MAX "," U64MAX "," U64MAX "," U64MAX "," U64MAX ","
-		U64MAX ",18446744073709\n");
+		U64MAX ",18446744073709,18446744073709551614\n");
 	assert_true(strlen(row) < MT_CSV_ROW_MAX);
 	/* One carry only: 2^64 exactly. */
 	f.anon = M;
@@ -818,7 +818,7 @@ static void test_live_bad_record(void **state)
 	add_sample(dir, 0, 1, 2000, 2, "b");
 	run_reader(args, "bad", &run);
 	check_status(&run, 0);
-	assert_non_null(strstr(run.err, "cpu0: bad record at byte offset 160 of "));
+	assert_non_null(strstr(run.err, "cpu0: bad record at byte offset 168 of "));
 	assert_non_null(strstr(run.err, "bad magic 0x11111111"));
 	assert_non_null(strstr(run.err, "skipped 40 bytes"));
 	assert_non_null(strstr(run.err, "1 bad records, 40 bytes skipped"));

@@ -76,7 +76,7 @@ static size_t make_fhdr(unsigned char *p, uint64_t mono, uint64_t real,
 	put_le(p, F_REC_VERSION, 1, 2);
 	put_le(p, F_HDR_SIZE, size, 4);
 	put_le(p, F_FLAGS, flags, 4);
-	put_le(p, F_SAMPLE_SIZE, 160, 4);
+	put_le(p, F_SAMPLE_SIZE, SAMPLE_BYTES, 4);
 	put_le(p, F_LOSS_SIZE, 80, 4);
 	put_le(p, F_PAGE_SIZE, 4096, 4);
 	put_le(p, F_CLOCK_ID, 1, 4);
@@ -131,6 +131,26 @@ static void buf_sample(struct buf *b, unsigned int cpu, uint64_t seq,
 	f.comm = comm;
 	make_sample(r, &f);
 	buf_add(b, r, sizeof(r));
+}
+
+/* A sample of tick @tick carrying ticks_missed @missed; @size bytes (a
+ * 160-byte one is a writer's that predates the field). */
+static void buf_sample_missed(struct buf *b, uint64_t seq, uint64_t ts,
+			      uint64_t tick, uint64_t missed, uint32_t size)
+{
+	unsigned char r[SAMPLE_BYTES];
+	struct fig f = fig1;
+
+	f.cpu = 0;
+	f.seq = seq;
+	f.ts = ts;
+	f.tgid = 1;
+	f.tick = tick;
+	f.comm = "a";
+	f.missed = missed;
+	make_sample(r, &f);
+	put_le(r, O_SIZE, size, 4);
+	buf_add(b, r, size);
 }
 
 static void buf_loss(struct buf *b, unsigned int cpu, uint64_t seq,
@@ -231,7 +251,7 @@ static void ts_begin(struct tsess *t, uint64_t mono, uint64_t real,
 	memset(&info, 0, sizeof(info));
 	info.version = 1;
 	info.rec_version = 1;
-	info.sample_size = 160;
+	info.sample_size = SAMPLE_BYTES;
 	info.loss_size = 80;
 	info.clock_id = 1;
 	info.start_mono_ns = mono;
@@ -317,7 +337,7 @@ static void test_file_header_encode(void **state)
 	info.version = 1;
 	info.rec_version = 1;
 	info.flags = MEMTRACE_FILE_F_CPUS_COMPLETE;
-	info.sample_size = 160;
+	info.sample_size = SAMPLE_BYTES;
 	info.loss_size = 80;
 	info.page_size = 4096;
 	info.clock_id = 1;
@@ -527,6 +547,48 @@ static void test_sess_loss_records_agree(void **state)
 	free(b.p);
 }
 
+/*
+ * Missed ticks are in the data (each sample's ticks_missed, a count since
+ * the module loaded) and the summary says how many, where, and what to do:
+ * never "0 lost" when the sampler did not keep up.
+ */
+static void test_sess_ticks_missed(void **state)
+{
+	struct buf b = { 0 };
+	struct tsess t;
+	const char *m;
+	char *csv;
+
+	(void)state;
+	ts_open(&t, false, false);
+	ts_begin(&t, 500, 0, 0, NULL, 0);
+	/* 100 missed before the session: not its own */
+	buf_sample_missed(&b, 0, 1000, 1, 100, SAMPLE_BYTES);
+	buf_sample_missed(&b, 1, 2000, 2, 100, SAMPLE_BYTES);
+	/* 3 ticks did not run between ts 2000 and 6000, 2 more before 9000 */
+	buf_sample_missed(&b, 2, 6000, 6, 103, SAMPLE_BYTES);
+	buf_sample_missed(&b, 3, 7000, 7, 103, SAMPLE_BYTES);
+	buf_sample_missed(&b, 4, 9000, 10, 105, SAMPLE_BYTES);
+	/* a 160-byte record (an older module) says nothing either way */
+	buf_sample_missed(&b, 5, 9500, 11, 0, SAMPLE_BYTES_V1);
+	ts_feed(&t, &b, 0);
+	mt_sess_summary(&t.s, true);
+	m = ts_msgs(&t);
+	assert_non_null(strstr(m, "5 ticks missed (45.45% of 11 due), in 2 stretches between ts_ns 2000 and 9000: no process was sampled at those ticks"));
+	assert_non_null(strstr(m, "sample less often (-I MS)"));
+	/* not counted as records lost to full buffers */
+	assert_int_equal(t.s.lost, 0);
+	assert_null(strstr(m, "subbuf_size"));
+	csv = file_text(t.csvf, &t.csv, NULL);
+	assert_non_null(strstr(csv, ",800000,,,100\n"));
+	assert_non_null(strstr(csv, ",800000,,,105\n"));
+	/* the older record: the column is empty, not 0 */
+	assert_non_null(strstr(csv, ",800000,,,\n"));
+	free(csv);
+	ts_close(&t);
+	free(b.p);
+}
+
 static void test_sess_loss_records_disagree(void **state)
 {
 	struct mt_tfile_cpu cpus[] = {
@@ -714,10 +776,10 @@ static void test_sess_realtime_rows(void **state)
 	csv = file_text(t.csvf, &t.csv, NULL);
 	assert_string_equal(csv,
 		"ts_ns,cpu,seq,tick,pid,comm,vsz_kb,rss_kb,rss_anon_kb,rss_file_kb,"
-		"rss_shmem_kb,swap_kb,hwm_kb,minflt,majflt,utime_ns,stime_ns,wss_kb,wss_window_ms,time\n"
-		"5000000000,0,0,5000000,1,a,10000,330,100,200,30,4,400,5000,6,7000000,800000,,,2026-11-22T17:20:00.123456789Z\n"
-		"6500000001,0,1,6500000,1,a,10000,330,100,200,30,4,400,5000,6,7000000,800000,,,2026-11-22T17:20:01.623456790Z\n"
-		"4000000000,0,2,4000000,1,a,10000,330,100,200,30,4,400,5000,6,7000000,800000,,,2026-11-22T17:19:59.123456789Z\n");
+		"rss_shmem_kb,swap_kb,hwm_kb,minflt,majflt,utime_ns,stime_ns,wss_kb,wss_window_ms,ticks_missed,time\n"
+		"5000000000,0,0,5000000,1,a,10000,330,100,200,30,4,400,5000,6,7000000,800000,,,9,2026-11-22T17:20:00.123456789Z\n"
+		"6500000001,0,1,6500000,1,a,10000,330,100,200,30,4,400,5000,6,7000000,800000,,,9,2026-11-22T17:20:01.623456790Z\n"
+		"4000000000,0,2,4000000,1,a,10000,330,100,200,30,4,400,5000,6,7000000,800000,,,9,2026-11-22T17:19:59.123456789Z\n");
 	free(csv);
 	ts_close(&t);
 	free(b.p);
@@ -873,7 +935,7 @@ static void test_cli_write_decode_same(void **state)
 	b = slurp(csv2, &blen);
 	assert_int_equal(alen, blen);
 	assert_memory_equal(a, b, alen);
-	assert_non_null(strstr(a, ",wss_kb,wss_window_ms,time\n"));
+	assert_non_null(strstr(a, ",wss_kb,wss_window_ms,ticks_missed,time\n"));
 	assert_int_equal(strstr(a, "\n") - a + 1, (long)sizeof(header) - 1 + 5);
 	/* The same report: records, losses per CPU with their timestamps. */
 	sa = summary_lines(r1.err);
@@ -1124,7 +1186,7 @@ static void test_cli_hostile_files(void **state)
 	buf_sample(&b, 0, 2, 3000, 1, "a");
 	b.len -= 60;
 	CASE("truncated record", 2, hs + 2 * SAMPLE_BYTES,
-	     "truncated record: the file ends after 100 of its 160 bytes");
+	     "truncated record: the file ends after 108 of its 168 bytes");
 
 	buf_add(&b, h, hs);
 	buf_sample(&b, 0, 0, 1000, 1, "a");
@@ -1183,7 +1245,7 @@ static void test_trace_too_many_cpus(void **state)
 	assert_int_equal(mt_sess_read_trace(&t.s, fd, "cpus.dat", 0, 0), 1);
 	close(fd);
 	assert_int_equal(t.s.emitted, MT_CPUS_MAX);
-	assert_non_null(strstr(ts_msgs(&t), "cpus.dat: byte offset 10486024: record of cpu 65536: more than 65536 different CPUs"));
+	assert_non_null(strstr(ts_msgs(&t), "cpus.dat: byte offset 11010312: record of cpu 65536: more than 65536 different CPUs"));
 	ts_close(&t);
 	free(b.p);
 }
@@ -1301,7 +1363,7 @@ static void test_cli_status_tty(void **state)
 		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 		if (round == 0) {
 			assert_non_null(strstr(text, "\rmemtrace-reader: 2 records, "));
-			assert_non_null(strstr(text, "/s, 0 lost\033[K"));
+			assert_non_null(strstr(text, "/s, 0 lost, 0 ticks missed\033[K"));
 			/* Cleared before the summary. */
 			assert_non_null(strstr(text, "\r\033[Kmemtrace-reader: 2 records from 1 processes"));
 		} else {
@@ -1318,6 +1380,7 @@ int main(void)
 		cmocka_unit_test(test_file_header_bad),
 		cmocka_unit_test(test_file_header_grown),
 		cmocka_unit_test(test_sess_loss_records_agree),
+		cmocka_unit_test(test_sess_ticks_missed),
 		cmocka_unit_test(test_sess_loss_records_disagree),
 		cmocka_unit_test(test_sess_unknown_start_and_backwards),
 		cmocka_unit_test(test_sess_end_record_bytes),

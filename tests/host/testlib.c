@@ -73,6 +73,7 @@ void make_sample(unsigned char *p, const struct fig *f)
 	put_le(p, O_STIME, f->stime, 8);
 	put_le(p, O_WSS, f->wss, 8);
 	put_le(p, O_WSS_WIN, f->wss_win, 8);
+	put_le(p, O_MISSED, f->missed, 8);
 }
 
 void make_loss(unsigned char *p, uint32_t cpu, uint64_t seq, uint64_t ts,
@@ -93,7 +94,7 @@ const struct fig fig1 = {
 	.cpu = 3, .tgid = 4242, .flags = 0, .comm = "bash",
 	.vsz = 10000, .anon = 100, .file = 200, .shmem = 30, .swap = 4,
 	.hwm = 400, .minflt = 5000, .majflt = 6, .utime = 7000000,
-	.stime = 800000, .wss = 0, .wss_win = 0,
+	.stime = 800000, .wss = 0, .wss_win = 0, .missed = 9,
 };
 
 
@@ -289,7 +290,7 @@ void want_row(char *dst, size_t len, unsigned int cpu, uint64_t seq,
 {
 	snprintf(dst, len,
 		 "%llu,%u,%llu,%llu,%u,%s,10000,330,100,200,30,4,400,5000,6,"
-		 "7000000,800000,,\n",
+		 "7000000,800000,,,9\n",
 		 (unsigned long long)ts, cpu, (unsigned long long)seq,
 		 (unsigned long long)(ts / 1000), tgid, comm_field);
 }

@@ -22,7 +22,9 @@ enum {
 	O_COMM = 48, O_VSZ = 64, O_ANON = 72, O_FILE = 80, O_SHMEM = 88,
 	O_SWAP = 96, O_HWM = 104, O_MINFLT = 112, O_MAJFLT = 120,
 	O_UTIME = 128, O_STIME = 136, O_WSS = 144, O_WSS_WIN = 152,
-	SAMPLE_BYTES = 160,
+	O_MISSED = 160, SAMPLE_BYTES = 168,
+	/* a sample of a writer that predates ticks_missed */
+	SAMPLE_BYTES_V1 = 160,
 	/* struct memtrace_loss */
 	O_LOST = 32, O_LOST_TOTAL = 40, O_FIRST_SEQ = 48, O_FIRST_TS = 56,
 	O_LAST_TS = 64, O_LFLAGS = 72, LOSS_BYTES = 80,
@@ -33,14 +35,15 @@ struct fig {
 	uint32_t cpu, tgid, flags;
 	const char *comm;	/* copied with strncpy semantics, 16 bytes */
 	uint64_t vsz, anon, file, shmem, swap, hwm, minflt, majflt, utime,
-		stime, wss, wss_win;
+		stime, wss, wss_win, missed;
 };
 
 extern const struct fig fig1;
 /* The CSV header line. */
 #define CSV_HEADER                                                          \
 	"ts_ns,cpu,seq,tick,pid,comm,vsz_kb,rss_kb,rss_anon_kb,rss_file_kb,"  \
-	"rss_shmem_kb,swap_kb,hwm_kb,minflt,majflt,utime_ns,stime_ns,wss_kb,wss_window_ms\n"
+	"rss_shmem_kb,swap_kb,hwm_kb,minflt,majflt,utime_ns,stime_ns,wss_kb,wss_window_ms," \
+	"ticks_missed\n"
 extern const char header[sizeof(CSV_HEADER)];
 
 void put_le(unsigned char *p, size_t off, uint64_t v, int bytes);
