@@ -26,6 +26,12 @@ struct task_struct;
 /* Valid range of the tick period, in ms. */
 #define MTR_INTERVAL_MIN_MS 1
 #define MTR_INTERVAL_MAX_MS 60000
+/*
+ * Processes a tick's loops visit between two cond_resched(): bounds how long
+ * the sampler holds its CPU (and an RCU read section) on a kernel without
+ * preemption, at a cost of one check per batch.
+ */
+#define MTR_YIELD_EVERY 64
 /* Most tgids the pid filter holds at once. */
 #define MTR_MAX_PIDS 65536
 

@@ -149,7 +149,7 @@ void mtr_pids_show(struct seq_file *m)
  *
  * Entries whose process has exited (or lost its address space) are dropped.
  * Context: the sampler's work item; takes mtr_pids_lock and, per process,
- * rcu_read_lock().
+ * rcu_read_lock(); yields the CPU every MTR_YIELD_EVERY processes.
  * Return: false when the filter is off (the caller samples every process);
  * true when this tick was served from the set.
  */
@@ -158,6 +158,7 @@ bool mtr_pids_sample(u64 tick, unsigned int *sampled)
 	struct task_struct *p;
 	struct pid *pid;
 	unsigned long nr;
+	unsigned int visited = 0;
 	bool ok;
 
 	*sampled = 0;
@@ -178,6 +179,9 @@ bool mtr_pids_sample(u64 tick, unsigned int *sampled)
 			put_pid(pid);
 			mtr_pids_count--;
 		}
+		/* up to MTR_MAX_PIDS entries: yield as mtr_sample_all() does */
+		if (!(++visited % MTR_YIELD_EVERY))
+			cond_resched();
 	}
 	mutex_unlock(&mtr_pids_lock);
 	return true;

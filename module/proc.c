@@ -280,6 +280,7 @@ void mtr_proc_sweep(u64 tick)
 {
 	struct mtr_cputime *ct;
 	unsigned long tgid;
+	unsigned int visited = 0;
 	bool gone;
 
 	if (tick & 63)
@@ -290,6 +291,8 @@ void mtr_proc_sweep(u64 tick)
 		rcu_read_unlock();
 		if (gone)
 			mtr_cputime_free(tgid, ct);
+		if (!(++visited % MTR_YIELD_EVERY))
+			cond_resched();
 	}
 }
 

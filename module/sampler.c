@@ -29,6 +29,7 @@
 #include <linux/workqueue.h>
 
 #include "wrapper/hrtimer.h"
+#include "wrapper/pid.h"
 #include "memtrace.h"
 #include "memstat.h"
 
@@ -93,17 +94,40 @@ void mtr_emit(struct memtrace_sample *rec)
 	trace_memstat_sample(rec);
 }
 
-/* Every thread group with an address space, under one RCU read section. */
+/*
+ * Every thread group with an address space, in tgid order, yielding the CPU
+ * every MTR_YIELD_EVERY of them: with 50,000 processes one RCU read section
+ * over for_each_process() would hold the CPU (and, on a non-preemptible
+ * kernel, any task waiting for it) for the whole tick.  The cursor is a pid
+ * number, which survives dropping RCU (a task-list position does not: the
+ * task may be unlinked and freed meanwhile), as /proc's next_tgid() walks
+ * (fs/proc/base.c).  A process created during the tick with a number below
+ * the cursor is sampled from the next tick on; one that exits is skipped.
+ */
 static unsigned int mtr_sample_all(u64 tick)
 {
 	struct task_struct *p;
-	unsigned int n = 0;
+	struct pid *pid;
+	unsigned int n = 0, i;
+	int nr = 1;
 
-	rcu_read_lock();
-	for_each_process(p)
-		n += mtr_sample_task(p, tick);
-	rcu_read_unlock();
-	return n;
+	for (;;) {
+		rcu_read_lock();
+		for (i = 0; i < MTR_YIELD_EVERY; i++) {
+			pid = mtr_find_ge_pid(nr);
+			if (!pid) {
+				rcu_read_unlock();
+				return n;
+			}
+			nr = pid_nr(pid) + 1;
+			/* NULL unless nr is a thread group leader's */
+			p = pid_task(pid, PIDTYPE_TGID);
+			if (p)
+				n += mtr_sample_task(p, tick);
+		}
+		rcu_read_unlock();
+		cond_resched();
+	}
 }
 
 static void mtr_tick_fn(struct work_struct *work)

@@ -16,7 +16,9 @@
  * processes (a huge PMD, an empty PMD and an empty upper level count as one
  * entry each); a pass that does not finish resumes at its cursor next tick
  * and its window stretches.  mmap_lock is only ever try-locked: a contended
- * lock means "not measured this tick", never a wait.
+ * lock means "not measured this tick", never a wait.  It is held for at most
+ * MTR_WSS_CHUNK entries at a time, and the CPU is yielded between chunks and
+ * between processes, so that a large budget never means a long stall.
  *
  * Page tables are walked under mmap_read_trylock(), which keeps every VMA we
  * find alive, and the page tables of the addresses they map (munmap
@@ -91,6 +93,13 @@ struct mtr_wss {
 	u64 result_kb;
 	u64 result_window_ns;
 };
+
+/*
+ * Page-table entries scanned per hold of a process's mmap_lock (8 PTE
+ * tables: 16 MiB of 4 KiB pages); between two, the lock is dropped and the
+ * CPU yielded.
+ */
+#define MTR_WSS_CHUNK 4096UL
 
 static DEFINE_XARRAY(mtr_wss_states); /* tgid -> struct mtr_wss */
 static unsigned long mtr_wss_resume; /* tgid the next tick starts at */
@@ -286,18 +295,35 @@ static bool mtr_wss_step(struct mtr_wss *st, u64 now, u64 interval_ns,
 	rcu_read_unlock();
 	if (!mm)
 		return false;
-	if (!mmap_read_trylock(mm)) {
-		mtr_wss_scans_skipped++;
-		mmput_async(mm);
-		return true;
+	/*
+	 * In chunks of MTR_WSS_CHUNK entries, dropping mmap_lock and yielding
+	 * the CPU between them: a budget of up to 2^30 entries in one go
+	 * would hold the CPU for seconds on a kernel without preemption, and
+	 * mmap_lock against the process's own mmap()/munmap() (and, behind a
+	 * waiting writer, its page faults).  The pass resumes at its cursor,
+	 * as it does across ticks: VMAs may change between chunks, which a
+	 * pass stretched over ticks tolerates already.
+	 */
+	done = false;
+	for (;;) {
+		unsigned long chunk = min(*budget, MTR_WSS_CHUNK), left = chunk;
+
+		if (!mmap_read_trylock(mm)) {
+			mtr_wss_scans_skipped++;
+			break;
+		}
+		done = mtr_wss_scan_mm(mm, st, &left);
+		mmap_read_unlock(mm);
+		*budget -= chunk - left;
+		if (done || !*budget)
+			break;
+		cond_resched();
 	}
-	done = mtr_wss_scan_mm(mm, st, budget);
 	if (st->young_pages != young_before) {
 		*cleared = true;
 		if (READ_ONCE(mtr_wss_tlb_flush) && mtr_arch_tlb_flush)
 			mtr_arch_tlb_batch_add(&mtr_wss_flush_mask, mm);
 	}
-	mmap_read_unlock(mm);
 	/* the last reference may drop here: never tear an mm down in a tick */
 	mmput_async(mm);
 
@@ -367,6 +393,7 @@ void mtr_wss_tick(u64 tick)
 				  &budget, &cleared))
 			mtr_wss_free(tgid, st);
 		tgid++;
+		cond_resched();
 	}
 	mtr_wss_resume = 0;
 out:
