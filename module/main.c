@@ -239,7 +239,10 @@ static int __init mtr_init(void)
 
 	/* nothing fails after this: the control files may open */
 	smp_store_release(&mtr_live, true);
-	/* a memstat event enabled while we were loading starts sampling now */
+	/*
+	 * From here on a memstat probe may register (mtr_trace_reg()); one
+	 * that does before mtr_sampler_ready() only counts, then starts here.
+	 */
 	mtr_sampler_ready();
 	pr_info("loaded: %u x %u-byte sub-buffers per CPU, interval %u ms\n",
 		n_subbufs, subbuf_size, mtr_interval_ms);

@@ -43,9 +43,9 @@ static DEFINE_MUTEX(mtr_sampler_lock);
  * @relay_on:     the enable file is 1 (under mtr_sampler_lock).
  * @trace_users:  memstat events with a probe attached (under the lock).
  * @running:      timer armed (under the lock).
- * @ready:        module init completed: may start (under the lock).  The
- *                tracing core creates our events before init runs, so a
- *                reg callback can come first; it only counts then.
+ * @ready:        module init completed: may start (under the lock).  A
+ *                reg callback may come between mtr_live and this (never
+ *                before mtr_live: mtr_trace_reg()); it only counts then.
  * @dead:         module exit has begun: never start again (under the lock).
  * @tick_relay:   relay_on as the current tick saw it at its start.
  * @tick_written: relay records committed by the current tick.
@@ -269,11 +269,22 @@ bool mtr_sampler_enabled(void)
 /**
  * mtr_trace_reg() - a memstat event got its first probe: sample for it.
  *
+ * Refused until module init has succeeded (mtr_live): the tracing core adds
+ * our events when the module is coming, before init runs, and perf checks
+ * an event's perf_perm (set by init, trace.c) before it registers its probe
+ * here -- so a probe attached before init would be a perf user's without
+ * the CAP_PERFMON check.  Refusing every probe until then (ftrace's too:
+ * an event cannot be enabled while the module loads) closes that window,
+ * and no probe is left to undo when init fails.
+ *
  * Context: called by the tracepoint core under tracepoints_mutex; may sleep.
- * Return: 0.
+ * Return: 0, or -EAGAIN while the module is loading (the probe is not
+ * registered: tracepoint_add_func() in kernel/tracepoint.c).
  */
 int mtr_trace_reg(void)
 {
+	if (!smp_load_acquire(&mtr_live))
+		return -EAGAIN;
 	mutex_lock(&mtr_sampler_lock);
 	mtr_s.trace_users++;
 	mtr_sampler_update();
