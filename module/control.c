@@ -119,13 +119,10 @@ static ssize_t mtr_interval_write(struct file *file, const char __user *ubuf,
 	unsigned int val;
 	int err;
 
-	err = mtr_get_uint(ubuf, count, MTR_INTERVAL_MIN_MS,
-			   MTR_INTERVAL_MAX_MS, false, &val);
-	if (err)
-		return err;
-	WRITE_ONCE(mtr_interval_ms, val);
-	mtr_sampler_interval_changed();
-	return count;
+	err = mtr_get_uint(ubuf, count, 0, UINT_MAX, true, &val);
+	if (!err)
+		err = mtr_sampler_set_interval(val);
+	return err ? err : count;
 }
 
 static int mtr_wss_interval_show(struct seq_file *m, void *v)
@@ -141,14 +138,10 @@ static ssize_t mtr_wss_interval_write(struct file *file,
 	unsigned int val;
 	int err;
 
-	err = mtr_get_uint(ubuf, count, MTR_WSS_INTERVAL_MIN_MS,
-			   MTR_WSS_INTERVAL_MAX_MS, true, &val);
-	if (err)
-		return err;
-	if (val && !mtr_arch_wss)
-		return -EOPNOTSUPP;
-	WRITE_ONCE(mtr_wss_interval_ms, val);
-	return count;
+	err = mtr_get_uint(ubuf, count, 0, UINT_MAX, true, &val);
+	if (!err)
+		err = mtr_wss_set_interval(val);
+	return err ? err : count;
 }
 
 static int mtr_pids_file_show(struct seq_file *m, void *v)

@@ -18,18 +18,10 @@
 #include "memtrace.h"
 
 /*
- * interval_ms: tick period in milliseconds, 1..60000, default 100.  Writable
- * at run time here (/sys/module/memtrace/parameters/interval_ms) and through
- * the debugfs file of the same name; on a change the next tick comes one new
- * interval later.  Anything but a decimal number in range: -EINVAL.
- */
-unsigned int mtr_interval_ms = 100;
-
-/*
  * mtr_live: module init has succeeded (declared in memtrace.h).  Until then
- * the sampler does not exist for the parameters, and the control files
- * refuse to open (control.c): an init that fails frees the module's memory
- * without waiting for files still open on it (do_init_module(),
+ * the control files refuse to open (control.c) and the memstat events
+ * refuse probes (mtr_trace_reg()): an init that fails frees the module's
+ * memory without waiting for files still open on it (do_init_module(),
  * kernel/module/main.c: "protect us from buggy refcounters" only drops the
  * reference), so no control file may be open, nor any write through one
  * have left state behind, when init gives up.  Set once, by init's last
@@ -37,17 +29,29 @@ unsigned int mtr_interval_ms = 100;
  */
 bool mtr_live;
 
+/*
+ * The run-time knobs' parameters.  Each knob has one setter, in the file that
+ * owns it, which checks the range and applies the value; the parameter here
+ * and the debugfs file of the same name (control.c) only parse a decimal
+ * number and call it.
+ */
+
+/* A decimal unsigned int, as the control files take it (not base 0). */
+static int mtr_param_uint(const char *val, unsigned int *v)
+{
+	return kstrtouint(val, 10, v) ? -EINVAL : 0;
+}
+
+/*
+ * interval_ms: tick period in ms, 1..60000, default 100; writable at run
+ * time (/sys/module/memtrace/parameters/interval_ms).  Setter:
+ * mtr_sampler_set_interval() (sampler.c).
+ */
 static int mtr_interval_set(const char *val, const struct kernel_param *kp)
 {
 	unsigned int v;
 
-	if (kstrtouint(val, 10, &v) || v < MTR_INTERVAL_MIN_MS ||
-	    v > MTR_INTERVAL_MAX_MS)
-		return -EINVAL;
-	WRITE_ONCE(mtr_interval_ms, v);
-	if (smp_load_acquire(&mtr_live))
-		mtr_sampler_interval_changed();
-	return 0;
+	return mtr_param_uint(val, &v) ?: mtr_sampler_set_interval(v);
 }
 
 static const struct kernel_param_ops mtr_interval_ops = {
@@ -58,25 +62,14 @@ module_param_cb(interval_ms, &mtr_interval_ops, &mtr_interval_ms, 0644);
 MODULE_PARM_DESC(interval_ms, "Tick period in ms, 1..60000 (default 100)");
 
 /*
- * wss_interval_ms: the working-set-size window in ms: 0 (off, the default) or
- * 10..600000.  Writable at run time here and through the debugfs file of the
- * same name.  See wss.c.  -EOPNOTSUPP for a non-zero window on an
- * architecture without a WSS scanner (wss_none.c).
+ * wss_interval_ms: the WSS window in ms, 0 (off, the default) or
+ * 10..600000; writable at run time.  Setter: mtr_wss_set_interval() (wss.c).
  */
-unsigned int mtr_wss_interval_ms;
-
 static int mtr_wss_interval_set(const char *val, const struct kernel_param *kp)
 {
 	unsigned int v;
-	int err = kstrtouint(val, 10, &v);
 
-	if (err ||
-	    (v && (v < MTR_WSS_INTERVAL_MIN_MS || v > MTR_WSS_INTERVAL_MAX_MS)))
-		return -EINVAL;
-	if (v && !mtr_arch_wss)
-		return -EOPNOTSUPP;
-	WRITE_ONCE(mtr_wss_interval_ms, v);
-	return 0;
+	return mtr_param_uint(val, &v) ?: mtr_wss_set_interval(v);
 }
 
 static const struct kernel_param_ops mtr_wss_interval_ops = {
@@ -89,21 +82,15 @@ MODULE_PARM_DESC(wss_interval_ms,
 		 "WSS window in ms: 0 = off (default), or 10..600000");
 
 /*
- * wss_budget_pages: page-table entries the WSS scanner visits per tick, over
- * all processes, 1..1073741824, default 131072 (512 MiB of 4 KiB pages).  A
- * huge PMD counts as one entry.  Writable at run time.
+ * wss_budget_pages: page-table entries the WSS scanner visits per tick,
+ * 1..1073741824, default 131072; writable at run time.  Setter:
+ * mtr_wss_set_budget() (wss.c).
  */
-unsigned int mtr_wss_budget_pages = 131072;
-
 static int mtr_wss_budget_set(const char *val, const struct kernel_param *kp)
 {
 	unsigned int v;
 
-	/* decimal only, like interval_ms: not param_set_uint_minmax()'s base 0 */
-	if (kstrtouint(val, 10, &v) || v < 1 || v > (1U << 30))
-		return -EINVAL;
-	WRITE_ONCE(mtr_wss_budget_pages, v);
-	return 0;
+	return mtr_param_uint(val, &v) ?: mtr_wss_set_budget(v);
 }
 
 static const struct kernel_param_ops mtr_wss_budget_ops = {
@@ -116,14 +103,7 @@ MODULE_PARM_DESC(
 	wss_budget_pages,
 	"WSS page-table entries scanned per tick, 1..1073741824 (default 131072)");
 
-/*
- * wss_tlb_flush: after a tick's scan cleared Accessed bits, flush the TLBs
- * that may cache those translations, so that they cannot hide later
- * accesses: the mms' TLB generations are bumped (a CPU switching to one
- * flushes) and the CPUs running one of them now get one IPI per tick.
- * Default on; off trades accuracy for cost.  Writable at run time.
- */
-bool mtr_wss_tlb_flush = true;
+/* wss_tlb_flush: see its definition in wss.c; writable at run time. */
 module_param_named(wss_tlb_flush, mtr_wss_tlb_flush, bool, 0644);
 MODULE_PARM_DESC(wss_tlb_flush,
 		 "Flush TLBs after clearing Accessed bits (default Y)");

@@ -1,17 +1,26 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * memtrace internal interfaces between the files of the module:
- *   main.c     module init/exit and load-time parameters
- *   channel.c  relay channel (per-CPU buffers in debugfs) and the record path
+ * memtrace internal interfaces between the files of the module, and who
+ * owns what:
+ *   main.c     module init, one teardown for init failure and exit
+ *              (mtr_teardown()), mtr_live, the module parameters (parsing
+ *              only: each calls its knob's setter)
  *   sampler.c  hrtimer + work item that runs one tick, its two users (relay,
- *              trace events), tick statistics
- *   trace.c    instantiates the memstat trace events (tracepoints/)
- *   wss.c      working-set-size estimate: the Accessed-bit scanner
+ *              trace events), tick statistics, interval_ms; the tick loop:
+ *              choose (pids.c, or every tgid) -> measure (proc.c) -> WSS
+ *              fields (wss.c) -> emit (channel.c, trace event)
+ *   pids.c     the registered-tgid filter: chooses, never measures
+ *   proc.c     fills the per-process figures of a record the caller owns;
+ *              the CPU-time clamp state
+ *   wss.c      working-set-size estimate: the Accessed-bit scanner and its
+ *              knobs (wss_interval_ms, wss_budget_pages, wss_tlb_flush)
  *   wss_x86.c  its x86-64 part (wss_arch.h); wss_none.c elsewhere
+ *   channel.c  relay channel (per-CPU buffers in debugfs) and the record path
+ *   trace.c    instantiates the memstat trace events (tracepoints/)
+ *   control.c  debugfs control files (parsing only: each calls a setter)
  *   wrapper/   one header per kernel API that differs between lines
- *   proc.c     the per-process figures of one record
- *   pids.c     the registered-tgid filter
- *   control.c  debugfs control files
+ * Calls go one way, from the tick loop down: nothing below sampler.c calls
+ * back into it.
  */
 #ifndef _MEMTRACE_H
 #define _MEMTRACE_H
@@ -21,6 +30,7 @@
 #include <uapi/memtrace.h>
 
 struct dentry;
+struct pid;
 struct task_struct;
 
 /* Valid range of the tick period, in ms. */
@@ -41,13 +51,18 @@ struct task_struct;
 
 /* main.c: module init has succeeded; see its definition.  Acquire/release. */
 extern bool mtr_live;
-/* main.c: current tick period in ms (module parameter and debugfs file). */
+/*
+ * The run-time knobs: each is owned by one file, which has its one setter
+ * (range checks there only); the module parameter (main.c) and the debugfs
+ * file (control.c) parse and call it.  Read locklessly (READ_ONCE).
+ */
+/* sampler.c: the tick period in ms; mtr_sampler_set_interval(). */
 extern unsigned int mtr_interval_ms;
-/* main.c: WSS window in ms, 0 = off (module parameter and debugfs file). */
+/* wss.c: the WSS window in ms, 0 = off; mtr_wss_set_interval(). */
 extern unsigned int mtr_wss_interval_ms;
-/* main.c: page-table entries the WSS scanner may visit per tick. */
+/* wss.c: page-table entries the WSS scanner may visit per tick. */
 extern unsigned int mtr_wss_budget_pages;
-/* main.c: flush every CPU's TLB after a tick's scan cleared Accessed bits. */
+/* wss.c: flush TLBs after a tick's scan cleared Accessed bits (a bool). */
 extern bool mtr_wss_tlb_flush;
 
 /* channel.c */
@@ -63,15 +78,15 @@ void mtr_channel_show_stats(struct seq_file *m);
 int mtr_sampler_init(void);
 void mtr_sampler_ready(void);
 void mtr_sampler_shutdown(void);
-void mtr_sampler_interval_changed(void);
+int mtr_sampler_set_interval(unsigned int ms);
 void mtr_sampler_exit(void);
-void mtr_emit(struct memtrace_sample *rec);
 int mtr_sampler_set_enabled(bool on);
 bool mtr_sampler_enabled(void);
 void mtr_sampler_show_stats(struct seq_file *m);
 
 /* proc.c */
-bool mtr_sample_task(struct task_struct *p, u64 tick);
+bool mtr_proc_measure(struct task_struct *p, u64 tick,
+		      struct memtrace_sample *rec);
 void mtr_proc_sweep(u64 tick);
 void mtr_proc_show_stats(struct seq_file *m);
 void mtr_proc_exit(void);
@@ -85,6 +100,8 @@ extern const bool mtr_arch_wss;
 extern const bool mtr_arch_tlb_flush;
 
 /* wss.c */
+int mtr_wss_set_interval(unsigned int ms);
+int mtr_wss_set_budget(unsigned int pages);
 void mtr_wss_tick(u64 tick);
 void mtr_wss_note(struct task_struct *p, u64 tick, struct memtrace_sample *rec);
 void mtr_wss_show_stats(struct seq_file *m);
@@ -96,7 +113,10 @@ int mtr_pids_add(int nr);
 int mtr_pids_del(int nr);
 void mtr_pids_clear(void);
 void mtr_pids_show(struct seq_file *m);
-bool mtr_pids_sample(u64 tick, unsigned int *sampled);
+bool mtr_pids_iter_begin(void);
+struct pid *mtr_pids_iter_next(unsigned long *nr);
+void mtr_pids_iter_drop(unsigned long nr);
+void mtr_pids_iter_end(void);
 void mtr_pids_exit(void);
 
 /* trace.c */

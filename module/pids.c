@@ -9,10 +9,14 @@
  * process that exited drops out at the next tick, and the filter stays on
  * (an empty filter samples nothing, never "everything" by surprise).
  *
+ * The tick walks the set with the mtr_pids_iter_*() functions: the filter
+ * only chooses tasks, the tick (sampler.c) measures and emits.
+ *
  * Locking: mtr_pids_lock (a mutex) serialises the control file and the tick.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/lockdep.h>
 #include <linux/mutex.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
@@ -143,48 +147,65 @@ void mtr_pids_show(struct seq_file *m)
 }
 
 /**
- * mtr_pids_sample() - run one tick over the registered thread groups.
- * @tick:    the tick number.
- * @sampled: out, records produced.
+ * mtr_pids_iter_begin() - start a tick's walk over the registered groups.
  *
- * Entries whose process has exited (or lost its address space) are dropped.
- * Context: the sampler's work item; takes mtr_pids_lock and, per process,
- * rcu_read_lock(); yields the CPU every MTR_YIELD_EVERY processes.
- * Return: false when the filter is off (the caller samples every process);
- * true when this tick was served from the set.
+ * The filter only chooses: the tick measures what it is given.  While the
+ * walk runs (until mtr_pids_iter_end()) the set cannot change.
+ * Context: the sampler's work item; may sleep.  On true, mtr_pids_lock is
+ * held until mtr_pids_iter_end().
+ * Return: false when the filter is off (every process is to be sampled;
+ * nothing is held), true when the tick samples the set.
  */
-bool mtr_pids_sample(u64 tick, unsigned int *sampled)
+bool mtr_pids_iter_begin(void)
 {
-	struct task_struct *p;
-	struct pid *pid;
-	unsigned long nr;
-	unsigned int visited = 0;
-	bool ok;
-
-	*sampled = 0;
 	mutex_lock(&mtr_pids_lock);
-	if (!mtr_pids_filter) {
-		mutex_unlock(&mtr_pids_lock);
-		return false;
-	}
-	xa_for_each(&mtr_pids, nr, pid) {
-		rcu_read_lock();
-		p = pid_task(pid, PIDTYPE_TGID);
-		ok = p && mtr_sample_task(p, tick);
-		rcu_read_unlock();
-		if (ok) {
-			(*sampled)++;
-		} else {
-			xa_erase(&mtr_pids, nr);
-			put_pid(pid);
-			mtr_pids_count--;
-		}
-		/* up to MTR_MAX_PIDS entries: yield as mtr_sample_all() does */
-		if (!(++visited % MTR_YIELD_EVERY))
-			cond_resched();
-	}
+	if (mtr_pids_filter)
+		return true;
 	mutex_unlock(&mtr_pids_lock);
-	return true;
+	return false;
+}
+
+/**
+ * mtr_pids_iter_next() - the next registered group.
+ * @nr: in: the least tgid wanted (0 to start); out: the group's tgid.
+ *
+ * Context: between mtr_pids_iter_begin() (true) and mtr_pids_iter_end().
+ * Return: its struct pid (the filter's reference: valid until the walk
+ * ends or the entry is dropped), or NULL at the end of the set.
+ */
+struct pid *mtr_pids_iter_next(unsigned long *nr)
+{
+	lockdep_assert_held(&mtr_pids_lock);
+	return xa_find(&mtr_pids, nr, ULONG_MAX, XA_PRESENT);
+}
+
+/**
+ * mtr_pids_iter_drop() - drop a group whose process is gone.
+ * @nr: its tgid, as mtr_pids_iter_next() gave it.
+ *
+ * The filter stays on: an empty set samples nothing.
+ * Context: between mtr_pids_iter_begin() (true) and mtr_pids_iter_end().
+ */
+void mtr_pids_iter_drop(unsigned long nr)
+{
+	struct pid *pid;
+
+	lockdep_assert_held(&mtr_pids_lock);
+	pid = xa_erase(&mtr_pids, nr);
+	if (pid) {
+		put_pid(pid);
+		mtr_pids_count--;
+	}
+}
+
+/**
+ * mtr_pids_iter_end() - end the walk.
+ *
+ * Context: after mtr_pids_iter_begin() returned true.
+ */
+void mtr_pids_iter_end(void)
+{
+	mutex_unlock(&mtr_pids_lock);
 }
 
 /**

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * memtrace per-process figures: fill one struct memtrace_sample for a thread
- * group from the same kernel counters /proc/PID/status (task_mem() in
- * fs/proc/task_mmu.c) and /proc/PID/stat (do_task_stat() in fs/proc/array.c)
- * print, and commit it.  Read only: nothing here writes a task or mm field.
+ * memtrace per-process figures: fill one struct memtrace_sample (the
+ * caller's) for a thread group from the same kernel counters
+ * /proc/PID/status (task_mem() in fs/proc/task_mmu.c) and /proc/PID/stat
+ * (do_task_stat() in fs/proc/array.c) print.  Read only: nothing here
+ * writes a task or mm field, and nothing here emits.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -217,53 +218,50 @@ static void mtr_read_sig(struct task_struct *p, struct memtrace_sample *rec)
 }
 
 /**
- * mtr_sample_task() - measure one thread group and emit its record.
- * @p:    the thread group leader (as for_each_process() or
- *        pid_task(pid, PIDTYPE_TGID) yield it).
+ * mtr_proc_measure() - fill the record of one thread group.
+ * @p:    the thread group leader (as pid_task(pid, PIDTYPE_TGID) yields it).
  * @tick: the current tick number.
+ * @rec:  the caller's record: every field is set, the header's cpu, seq and
+ *        ts_ns to 0 (the relay path stamps them), the WSS fields and flags
+ *        to "not measured" (wss.c fills them in), ticks_missed to 0 (a
+ *        figure of the tick: sampler.c stamps it).
  *
  * Context: process context inside rcu_read_lock(), which keeps @p, its
  * thread list and its signal_struct alive; takes task_lock() and, on
  * contention with an exiting thread, sig->stats_lock; does not sleep.
- * Return: true when a sample was produced and emitted (to the relay buffer,
- * where it may have been dropped and counted, and/or the memstat_sample
- * event), false when @p has no address space (kernel thread, or exiting).
+ * Return: true when @rec was filled, false when @p has no address space
+ * (kernel thread, or exiting): then @rec is undefined.
  */
-bool mtr_sample_task(struct task_struct *p, u64 tick)
+bool mtr_proc_measure(struct task_struct *p, u64 tick,
+		      struct memtrace_sample *rec)
 {
 	/*
-	 * Not zeroed first (neither by memset() nor by the kernel's
-	 * INIT_STACK_ALL_ZERO): every field is assigned below, which saves
-	 * 168 bytes of stores per sample.  A new field must be set here too;
-	 * the size check makes adding one fail to build until this line is
-	 * looked at again.
+	 * The caller's record is not zeroed first (neither by memset() nor by
+	 * the kernel's INIT_STACK_ALL_ZERO, see sampler.c): every field is
+	 * assigned here, which saves 168 bytes of stores per sample.  A new
+	 * field must be set here too; the size check makes adding one fail to
+	 * build until this line is looked at again.
 	 */
-	struct memtrace_sample rec __uninitialized;
-
-	BUILD_BUG_ON(sizeof(rec) != 168);
-	if (!mtr_read_mm(p, &rec))	/* vsz_kb .. hwm_kb */
+	BUILD_BUG_ON(sizeof(*rec) != 168);
+	if (!mtr_read_mm(p, rec))	/* vsz_kb .. hwm_kb */
 		return false;
-	mtr_read_sig(p, &rec);		/* minflt .. stime_ns */
+	mtr_read_sig(p, rec);		/* minflt .. stime_ns */
 
-	rec.hdr.magic = cpu_to_le32(MEMTRACE_MAGIC);
-	rec.hdr.version = cpu_to_le16(MEMTRACE_VERSION);
-	rec.hdr.type = cpu_to_le16(MEMTRACE_REC_SAMPLE);
-	rec.hdr.size = cpu_to_le32(sizeof(rec));
-	/* stamped by mtr_channel_write() on the relay path */
-	rec.hdr.cpu = 0;
-	rec.hdr.seq = 0;
-	rec.hdr.ts_ns = 0;
-	rec.tick = cpu_to_le64(tick);
-	rec.tgid = cpu_to_le32(task_tgid_nr(p));
+	rec->hdr.magic = cpu_to_le32(MEMTRACE_MAGIC);
+	rec->hdr.version = cpu_to_le16(MEMTRACE_VERSION);
+	rec->hdr.type = cpu_to_le16(MEMTRACE_REC_SAMPLE);
+	rec->hdr.size = cpu_to_le32(sizeof(*rec));
+	rec->hdr.cpu = 0;
+	rec->hdr.seq = 0;
+	rec->hdr.ts_ns = 0;
+	rec->tick = cpu_to_le64(tick);
+	rec->tgid = cpu_to_le32(task_tgid_nr(p));
 	/* p->comm of the leader is what /proc/PID/status "Name:" shows */
-	strscpy_pad(rec.comm, p->comm, sizeof(rec.comm));
-	/* flags, wss_kb, wss_window_ns stay 0 unless a WSS window completed */
-	rec.flags = 0;
-	rec.wss_kb = 0;
-	rec.wss_window_ns = 0;
-	mtr_wss_note(p, tick, &rec);
-	/* ticks_missed: a figure of the tick, stamped by mtr_emit() */
-	mtr_emit(&rec);
+	strscpy_pad(rec->comm, p->comm, sizeof(rec->comm));
+	rec->flags = 0;
+	rec->wss_kb = 0;
+	rec->wss_window_ns = 0;
+	rec->ticks_missed = 0;
 	return true;
 }
 

@@ -95,6 +95,64 @@ struct mtr_wss {
 };
 
 /*
+ * The knobs (module parameters in main.c; wss_interval_ms also a debugfs
+ * file, control.c), each set through its setter below; read locklessly by
+ * the tick.
+ *
+ * wss_interval_ms: the WSS window in ms, 0 (off, the default) or
+ * MTR_WSS_INTERVAL_MIN_MS..MTR_WSS_INTERVAL_MAX_MS (10..600000).
+ */
+unsigned int mtr_wss_interval_ms;
+/*
+ * wss_budget_pages: page-table entries the scanner visits per tick, over all
+ * processes, 1..2^30, default 131072 (512 MiB of 4 KiB pages).  A huge PMD
+ * counts as one entry.
+ */
+unsigned int mtr_wss_budget_pages = 131072;
+/*
+ * wss_tlb_flush: after a tick's scan cleared Accessed bits, flush the TLBs
+ * that may cache those translations, so that they cannot hide later
+ * accesses: the mms' TLB generations are bumped (a CPU switching to one
+ * flushes) and the CPUs running one of them now get one IPI per tick.
+ * Default on; off trades accuracy for cost.  A bool module parameter only.
+ */
+bool mtr_wss_tlb_flush = true;
+
+/**
+ * mtr_wss_set_interval() - the one setter of wss_interval_ms.
+ * @ms: 0 (off) or MTR_WSS_INTERVAL_MIN_MS..MTR_WSS_INTERVAL_MAX_MS.
+ *
+ * Takes effect at the next tick (off frees every process's state there).
+ * Context: any process context.
+ * Return: 0; -EINVAL out of range; -EOPNOTSUPP for a non-zero window on an
+ * architecture without a scanner (wss_none.c).  On error nothing changes.
+ */
+int mtr_wss_set_interval(unsigned int ms)
+{
+	if (ms && (ms < MTR_WSS_INTERVAL_MIN_MS || ms > MTR_WSS_INTERVAL_MAX_MS))
+		return -EINVAL;
+	if (ms && !mtr_arch_wss)
+		return -EOPNOTSUPP;
+	WRITE_ONCE(mtr_wss_interval_ms, ms);
+	return 0;
+}
+
+/**
+ * mtr_wss_set_budget() - the one setter of wss_budget_pages.
+ * @pages: 1..2^30 page-table entries per tick.
+ *
+ * Context: any process context.
+ * Return: 0, or -EINVAL out of range (nothing changes).
+ */
+int mtr_wss_set_budget(unsigned int pages)
+{
+	if (pages < 1 || pages > (1U << 30))
+		return -EINVAL;
+	WRITE_ONCE(mtr_wss_budget_pages, pages);
+	return 0;
+}
+
+/*
  * Page-table entries scanned per hold of a process's mmap_lock (8 PTE
  * tables: 16 MiB of 4 KiB pages); between two, the lock is dropped and the
  * CPU yielded.
