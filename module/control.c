@@ -197,6 +197,7 @@ static int mtr_stats_show(struct seq_file *m, void *v)
 #define MTR_RW_FOPS(name, show, write_fn)                              \
 	static int name##_open(struct inode *inode, struct file *file) \
 	{                                                              \
+		/* pairs with the release at the end of mtr_init() */  \
 		if (!smp_load_acquire(&mtr_live))                      \
 			return -EAGAIN;                                \
 		return single_open(file, show, inode->i_private);      \

@@ -217,7 +217,11 @@ static int __init mtr_init(void)
 		goto out_teardown;
 	}
 
-	/* nothing fails after this: the control files may open */
+	/*
+	 * Nothing fails after this: the control files may open and probes
+	 * register; pairs with their smp_load_acquire() (all set up before
+	 * is visible to them).
+	 */
 	smp_store_release(&mtr_live, true);
 	/*
 	 * From here on a memstat probe may register (mtr_trace_reg()); one

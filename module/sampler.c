@@ -348,6 +348,7 @@ bool mtr_sampler_enabled(void)
  */
 int mtr_trace_reg(void)
 {
+	/* pairs with the release at the end of mtr_init() */
 	if (!smp_load_acquire(&mtr_live))
 		return -EAGAIN;
 	mutex_lock(&mtr_sampler_lock);
