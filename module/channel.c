@@ -4,7 +4,9 @@
  * debugfs files cpu0, cpu1, ... and the record path that writes into it.
  *
  * The channel never overwrites: when every sub-buffer of a CPU is full and
- * unread, a record is dropped and counted (per CPU), never blocks.  Every
+ * unread, a record is dropped and counted (per CPU), never blocks.  The
+ * cpuN files are read with mtr_cpu_read(), which never holds anything the
+ * writer needs across a user access (see struct mtr_cpu_sync).  Every
  * record consumes a per-CPU sequence number whether it is written or dropped,
  * so readers see each loss as a gap in hdr.seq.
  */
@@ -17,9 +19,14 @@
 #include <linux/mutex.h>
 #include <linux/irqflags.h>
 #include <linux/ktime.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
 #include <linux/percpu.h>
 #include <linux/relay.h>
 #include <linux/sched/clock.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/uaccess.h>
 #include <linux/seq_file.h>
 #include <linux/smp.h>
 #include <linux/string.h>
@@ -58,21 +65,41 @@ static DEFINE_PER_CPU(struct mtr_cpu_counters, mtr_counters);
 static struct rchan *mtr_chan;
 
 /*
- * relay's read() (relay_file_read()) updates the consumer's position with no
- * synchronisation against the writer; a writer switching sub-buffers while a
- * reader on another CPU computes what is available makes the reader return
- * stale, duplicated or skipped bytes.  relay_file_read() holds the file's
- * inode lock, so the tick takes the inode locks of every cpuN file around
- * its writes (mtr_channel_lock()); readers and writers then never overlap.
- * mtr_locked says which CPUs' buffers the tick holds; a buffer created by a
- * CPU that came online meanwhile is not written until the next tick.
- * mtr_lock_nest is only the lockdep nesting anchor for those inode locks.
+ * Readers and the writer.  relay's own read() (relay_file_read()) computes
+ * what is available with no synchronisation against a writer switching
+ * sub-buffers on another CPU, and holds the file's inode lock across
+ * copy_to_user(): excluding it meant holding every cpuN inode lock for the
+ * whole tick, and a reader stalled in a page fault (userfaultfd, FUSE, slow
+ * swap) then stalled the tick, "echo 0 > enable" and rmmod.  So the cpuN
+ * files have a read() of ours (mtr_cpu_read()), and per CPU:
+ *
+ * @lock:   a raw spinlock the writer takes around each record (interrupts
+ *          already off) and a reader around computing what is available and
+ *          copying at most MTR_READ_CHUNK (16 KiB) of it into @bounce, then
+ *          again around consuming what it copied out: never held across a
+ *          user access, so a reader can delay a record by one memcpy only
+ *          (a few microseconds).  Neither side runs in interrupt context.
+ * @read_mutex: one reader of the CPU's file at a time (the consumed counts
+ *          are advanced only by the reader that copied the bytes).
+ * @bounce: the reader's kernel copy, MTR_READ_CHUNK bytes, allocated at the
+ *          first read, freed with the channel.
+ *
+ * The consumer position is relay's own (buf->subbufs_consumed and
+ * buf->bytes_consumed), so relay's writer side (relay_switch_subbuf():
+ * never overwrite, relay_buf_full()) sees it, under @lock.
  */
-static DEFINE_MUTEX(mtr_lock_nest);
-static struct cpumask mtr_locked;
+#define MTR_READ_CHUNK (16 * 1024)
+
+struct mtr_cpu_sync {
+	raw_spinlock_t lock;
+	struct mutex read_mutex;
+	void *bounce;
+};
+
+static DEFINE_PER_CPU(struct mtr_cpu_sync, mtr_sync);
 
 /*
- * The tick's clock anchor, taken by mtr_channel_lock(): ktime_get_ns() and
+ * The tick's clock anchor, taken by mtr_channel_tick_start(): ktime_get_ns() and
  * local_clock() read back to back.  A record's ts_ns is the anchor's
  * CLOCK_MONOTONIC time plus the local_clock() time elapsed since it, so the
  * clocksource is read once per tick, not once per record: where it is not
@@ -84,6 +111,124 @@ static struct cpumask mtr_locked;
 static u64 mtr_anchor_mono_ns;
 static u64 mtr_anchor_local_ns;
 
+/*
+ * Move the consumer past sub-buffers it has read whole (their data ends at
+ * subbuf_size minus the padding relay_switch_subbuf() recorded), so that the
+ * writer's relay_buf_full() sees the room at once.  Under the CPU's lock.
+ */
+static void mtr_cpu_settle(struct rchan_buf *buf)
+{
+	size_t size = buf->chan->subbuf_size, n = buf->chan->n_subbufs;
+
+	while (buf->subbufs_consumed < buf->subbufs_produced &&
+	       buf->bytes_consumed >=
+		       size - buf->padding[buf->subbufs_consumed % n]) {
+		buf->subbufs_consumed++;
+		buf->bytes_consumed = 0;
+	}
+}
+
+/*
+ * Bytes readable in one piece and their offset from buf->start, under the
+ * CPU's lock.  A complete sub-buffer (consumed < produced) holds
+ * subbuf_size - padding bytes; the one being written holds buf->offset,
+ * unless the writer found no room (offset subbuf_size + 1: relay's mark
+ * that the next sub-buffer has not started).
+ */
+static size_t mtr_cpu_avail(struct rchan_buf *buf, size_t *from)
+{
+	size_t size = buf->chan->subbuf_size, n = buf->chan->n_subbufs;
+	size_t idx, len;
+
+	mtr_cpu_settle(buf);
+	idx = buf->subbufs_consumed % n;
+	if (buf->subbufs_consumed < buf->subbufs_produced)
+		len = size - buf->padding[idx];
+	else if (buf->offset <= size)
+		len = buf->offset;
+	else
+		return 0;
+	if (buf->bytes_consumed >= len)
+		return 0;
+	*from = idx * size + buf->bytes_consumed;
+	return len - buf->bytes_consumed;
+}
+
+/*
+ * read() of a cpuN file: the records written since the last read, whole
+ * sub-buffers' data without their padding, as relay's own read() returns
+ * them (a reader sees one stream of whole records).  Never blocks waiting
+ * for data: 0 when there is none.  Copies at most MTR_READ_CHUNK bytes at a
+ * time into the CPU's bounce buffer under its lock, then to user space
+ * with no lock but the CPU's read_mutex held, then consumes what was
+ * copied out: a fault in the user buffer delays this reader alone.
+ * Return: bytes read, or -EFAULT (nothing read), -ENOMEM, -ERESTARTSYS.
+ */
+static ssize_t mtr_cpu_read(struct file *filp, char __user *ubuf,
+			    size_t count, loff_t *ppos)
+{
+	struct rchan_buf *buf = filp->private_data;
+	struct mtr_cpu_sync *s = per_cpu_ptr(&mtr_sync, buf->cpu);
+	size_t n, from, done = 0;
+	ssize_t err = 0;
+
+	if (!count)
+		return 0;
+	if (mutex_lock_interruptible(&s->read_mutex))
+		return -ERESTARTSYS;
+	if (!s->bounce)
+		s->bounce = kvmalloc(MTR_READ_CHUNK, GFP_KERNEL);
+	if (!s->bounce) {
+		err = -ENOMEM;
+		goto out;
+	}
+	while (done < count) {
+		raw_spin_lock(&s->lock);
+		n = min3(mtr_cpu_avail(buf, &from), count - done,
+			 (size_t)MTR_READ_CHUNK);
+		if (n)
+			memcpy(s->bounce, buf->start + from, n);
+		raw_spin_unlock(&s->lock);
+		if (!n)
+			break;
+		if (copy_to_user(ubuf + done, s->bounce, n)) {
+			err = -EFAULT;
+			break;
+		}
+		raw_spin_lock(&s->lock);
+		buf->bytes_consumed += n;
+		mtr_cpu_settle(buf);
+		raw_spin_unlock(&s->lock);
+		done += n;
+	}
+out:
+	mutex_unlock(&s->read_mutex);
+	return done ? done : err;
+}
+
+/*
+ * open() of a cpuN file: -EAGAIN until module init has succeeded, as the
+ * control files (an init that fails frees the module without waiting for
+ * open files, see mtr_live); then relay's own open (a reference on the
+ * buffer).  An open file pins the module (fops owner): our read() is
+ * module code.
+ */
+static int mtr_cpu_open(struct inode *inode, struct file *filp)
+{
+	/* pairs with the release at the end of mtr_init() */
+	if (!smp_load_acquire(&mtr_live))
+		return -EAGAIN;
+	return relay_file_operations.open(inode, filp);
+}
+
+/* relay's release and poll, our open and read; set up by mtr_channel_open() */
+static struct file_operations mtr_cpu_fops = {
+	.owner = THIS_MODULE,
+	.open = mtr_cpu_open,
+	.read = mtr_cpu_read,
+	/* no .llseek: relay's open is nonseekable_open() */
+};
+
 /* relay callback: the per-CPU file cpuN in our debugfs directory (root only). */
 static struct dentry *mtr_create_buf_file(const char *filename,
 					  struct dentry *parent, umode_t mode,
@@ -91,8 +236,12 @@ static struct dentry *mtr_create_buf_file(const char *filename,
 {
 	struct dentry *d;
 
-	d = debugfs_create_file(filename, 0400, parent, buf,
-				&relay_file_operations);
+	/*
+	 * No full proxy: an open file pins the module, and debugfs_remove()
+	 * still waits for an open in progress (open_proxy_open()).
+	 */
+	d = debugfs_create_file_unsafe(filename, 0400, parent, buf,
+				       &mtr_cpu_fops);
 	return IS_ERR(d) ? NULL : d;
 }
 
@@ -127,6 +276,16 @@ static struct rchan_callbacks mtr_relay_callbacks = {
  */
 int mtr_channel_open(struct dentry *dir, size_t subbuf_size, size_t n_subbufs)
 {
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct mtr_cpu_sync *s = per_cpu_ptr(&mtr_sync, cpu);
+
+		raw_spin_lock_init(&s->lock);
+		mutex_init(&s->read_mutex);
+	}
+	mtr_cpu_fops.release = relay_file_operations.release;
+	mtr_cpu_fops.poll = relay_file_operations.poll;
 	/* no CPU may come online between relay's buffer loop and its list */
 	cpus_read_lock();
 	mtr_chan = relay_open("cpu", dir, subbuf_size, n_subbufs,
@@ -136,27 +295,15 @@ int mtr_channel_open(struct dentry *dir, size_t subbuf_size, size_t n_subbufs)
 }
 
 /**
- * mtr_channel_lock() - exclude readers of every cpuN file, before writing.
+ * mtr_channel_tick_start() - take the tick's clock anchor.
  *
- * Also takes the tick's clock anchor that mtr_channel_write() stamps from.
- * Context: the sampler's work item, may sleep; pairs with
- * mtr_channel_unlock().  Takes each buffer file's inode lock in CPU order.
+ * The anchor that mtr_channel_write() stamps records from.
+ * Context: the sampler's work item, before the tick's first write.
  */
-void mtr_channel_lock(void)
+void mtr_channel_tick_start(void)
 {
-	struct rchan_buf *buf;
 	unsigned long flags;
-	int cpu;
 
-	mutex_lock(&mtr_lock_nest);
-	for_each_possible_cpu(cpu) {
-		buf = READ_ONCE(*per_cpu_ptr(mtr_chan->buf, cpu));
-		if (!buf || !buf->dentry)
-			continue;
-		down_write_nest_lock(&d_inode(buf->dentry)->i_rwsem,
-				     &mtr_lock_nest);
-		cpumask_set_cpu(cpu, &mtr_locked);
-	}
 	/* back to back: an interrupt between them would skew the whole tick */
 	local_irq_save(flags);
 	mtr_anchor_mono_ns = ktime_get_ns();
@@ -165,34 +312,25 @@ void mtr_channel_lock(void)
 }
 
 /**
- * mtr_channel_unlock() - let readers in again.
- *
- * Context: the sampler's work item, after mtr_channel_lock().
- */
-void mtr_channel_unlock(void)
-{
-	struct rchan_buf *buf;
-	int cpu;
-
-	for_each_cpu(cpu, &mtr_locked) {
-		buf = *per_cpu_ptr(mtr_chan->buf, cpu);
-		up_write(&d_inode(buf->dentry)->i_rwsem);
-	}
-	cpumask_clear(&mtr_locked);
-	mutex_unlock(&mtr_lock_nest);
-}
-
-/**
  * mtr_channel_close() - remove the cpuN files and free the channel.
  *
- * Context: process context; the sampler must be stopped.  Readers that still
- * hold a cpuN file open keep its buffer alive until they close it; their
- * reads fail with -EIO once the file is removed.
+ * Context: process context; the sampler must be stopped, and no cpuN file
+ * can be open (an open one pins the module; none opens before init has
+ * succeeded).
  */
 void mtr_channel_close(void)
 {
+	int cpu;
+
 	relay_close(mtr_chan);
 	mtr_chan = NULL;
+	/* no cpuN file is open: each pins the module */
+	for_each_possible_cpu(cpu) {
+		struct mtr_cpu_sync *s = per_cpu_ptr(&mtr_sync, cpu);
+
+		kvfree(s->bounce);
+		s->bounce = NULL;
+	}
 }
 
 /*
@@ -221,7 +359,7 @@ static void mtr_fill_loss(struct memtrace_loss *loss,
  *
  * Stamping and copying happen in one interrupts-off section, so per CPU the
  * records are in seq and ts_ns order.  hdr.ts_ns is CLOCK_MONOTONIC
- * interpolated within the tick: the anchor mtr_channel_lock() took plus the
+ * interpolated within the tick: the anchor mtr_channel_tick_start() took plus the
  * local_clock() time since it, floored at the CPU's previous stamp (after a
  * migration mid-tick, or with an unstable sched_clock, two CPUs' local
  * clocks may disagree by up to a jiffy; the floor keeps each CPU's stream
@@ -231,22 +369,23 @@ static void mtr_fill_loss(struct memtrace_loss *loss,
  * against the clocksource, so tens of ppm, 0.05% in the usual worst case
  * (5 us over a 10 ms tick, more in a longer one).
  *
- * Readers are excluded by mtr_channel_lock(); a CPU whose buffer the tick
- * does not hold (it came online during the tick) drops the record and
- * counts it.
+ * A reader of this CPU's file is excluded by the CPU's lock (struct
+ * mtr_cpu_sync) for the length of one record.  A CPU without a buffer
+ * drops the record and counts it.
  *
  * When the buffer is full the sample is dropped: it still consumes its seq,
  * and it is counted.  The first sample committed after drops is preceded,
  * in the same sub-buffer and the same commit, by a struct memtrace_loss that
  * reports them (the two fit or neither is written).
  *
- * Context: the sampler's work item between mtr_channel_lock() and
- * mtr_channel_unlock(), possibly in an RCU read section; does not sleep.
+ * Context: the sampler's work item after mtr_channel_tick_start(),
+ * possibly in an RCU read section; does not sleep.
  * Return: true when the sample was committed, false when it was dropped.
  */
 bool mtr_channel_write(struct memtrace_sample *rec)
 {
 	struct mtr_cpu_counters *c;
+	struct mtr_cpu_sync *sync;
 	struct rchan_buf *buf;
 	unsigned long flags;
 	size_t need, off;
@@ -254,6 +393,8 @@ bool mtr_channel_write(struct memtrace_sample *rec)
 	u64 seq, ts, now;
 
 	local_irq_save(flags);
+	sync = this_cpu_ptr(&mtr_sync);
+	raw_spin_lock(&sync->lock);
 	c = this_cpu_ptr(&mtr_counters);
 	buf = *this_cpu_ptr(mtr_chan->buf);
 	seq = c->seq++;
@@ -269,8 +410,7 @@ bool mtr_channel_write(struct memtrace_sample *rec)
 	rec->hdr.ts_ns = cpu_to_le64(ts);
 	need = sizeof(*rec) +
 	       (c->pend_lost ? sizeof(struct memtrace_loss) : 0);
-	if (unlikely(!buf ||
-		     !cpumask_test_cpu(smp_processor_id(), &mtr_locked)) ||
+	if (unlikely(!buf) ||
 	    (unlikely(buf->offset + need > mtr_chan->subbuf_size) &&
 	     !relay_switch_subbuf(buf, need))) {
 		if (!c->pend_lost++) {
@@ -291,6 +431,7 @@ bool mtr_channel_write(struct memtrace_sample *rec)
 		c->written++;
 		ok = true;
 	}
+	raw_spin_unlock(&sync->lock);
 	local_irq_restore(flags);
 	return ok;
 }

@@ -20,9 +20,10 @@
  * all-or-nothing: malformed input returns -EINVAL, a PID that does not exist
  * -ESRCH, an unregistered PID -ENOENT, and in every error case nothing
  * changes.  An open control file pins the module (rmmod fails with EAGAIN
- * until it is closed); the relay files cpuN do not.  Opening a control file
- * while the module loads fails with EAGAIN (until modprobe has returned, see
- * MTR_RW_FOPS), while it unloads with ENXIO (see mtr_control_create()).
+ * until it is closed), and so does an open cpuN file (channel.c).  Opening
+ * a control file while the module loads fails with EAGAIN (until modprobe
+ * has returned, see MTR_RW_FOPS), while it unloads with ENXIO (see
+ * mtr_control_create()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

@@ -68,8 +68,7 @@ extern bool mtr_wss_tlb_flush;
 /* channel.c */
 int mtr_channel_open(struct dentry *dir, size_t subbuf_size, size_t n_subbufs);
 void mtr_channel_close(void);
-void mtr_channel_lock(void);
-void mtr_channel_unlock(void);
+void mtr_channel_tick_start(void);
 bool mtr_channel_write(struct memtrace_sample *rec);
 void mtr_channel_totals(u64 *written, u64 *dropped);
 void mtr_channel_show_stats(struct seq_file *m);

@@ -194,12 +194,10 @@ static void mtr_tick_fn(struct work_struct *work)
 	/* scan first, so that a window completed now is in this tick's records */
 	mtr_wss_tick(tick);
 	if (mtr_s.tick_relay)
-		mtr_channel_lock();
+		mtr_channel_tick_start();
 	/* choose (pids.c or every tgid) -> measure -> WSS fields -> emit */
 	if (!mtr_sample_pids(tick, &n))
 		n = mtr_sample_all(tick);
-	if (mtr_s.tick_relay)
-		mtr_channel_unlock();
 	mtr_proc_sweep(tick);
 
 	dt = ktime_get_ns() - t0;

@@ -100,18 +100,16 @@
  * record is reported with its CPU and byte offset in that CPU's stream and
  * counted, and the stream resynchronises at the next 8-byte aligned
  * MEMTRACE_MAGIC.  A record format version newer than the reader's is
- * fatal, and so is a read error (EIO: the module was unloaded); both still
+ * fatal, and so is a read error (EIO: from modules before 2026-12, whose
+ * cpuN files did not pin them, the module was unloaded); both still
  * write what was read.  A record whose hdr.cpu is not the N of its cpuN
  * file is bad too.  Loss accounting and its cross-check with the module's
  * loss records: session.h.
  *
- * Waiting.  The module writes a whole tick with every cpuN file's lock held
- * (see memtrace.rst), so a tick's records become readable when the tick
- * ends, all at once.  poll() on a relay file wakes at a sub-buffer switch,
- * which comes in the middle of a tick, and a read() then would only wait
- * on the file's lock, spinning on it while the tick runs (measured in the
- * test VM: 20% more kernel time per sample with 5,000 processes, besides
- * the reader's own).  So after a round that read nothing the reader sleeps
+ * Waiting.  poll() on a relay file wakes at a sub-buffer switch, which
+ * comes in the middle of a tick; reading a tick's records in one go costs
+ * less than chasing them record by record.  So after a round that read
+ * nothing the reader sleeps
  * half the module's interval_ms (at least 1 ms, at most POLL_MS): a tick's
  * records are read at most half an interval after it ends.  A round that
  * read something is followed by another at once.  Signals interrupt the
@@ -122,7 +120,7 @@
  *
  * CSV columns: ts_ns,cpu,seq,tick,pid,comm,vsz_kb,rss_kb,rss_anon_kb,
  * rss_file_kb,rss_shmem_kb,swap_kb,hwm_kb,minflt,majflt,utime_ns,stime_ns,
- * wss_kb[,time] (see csv.c).
+ * wss_kb,wss_window_ms,ticks_missed[,time] (see csv.c).
  *
  * Exit status: 0 on success (also when records were lost: the summary
  * says how many), 1 on an error (named on standard error with its fix; a

@@ -2,8 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # Scenario: load and unload 20 times with a reader running in between, in
 # every unload situation: sampler stopped, sampler running with a reader
-# attached, relay files held open, enable never set.  The runner fails the
-# test if the kernel log shows a warning, oops or lockdep report.
+# attached, relay files held open, enable never set.  An open cpuN file
+# pins the module (its read() is module code): rmmod is refused ("in use")
+# until the reader has stopped or the files are closed, then succeeds.  The
+# runner fails the test if the kernel log shows a warning, oops or lockdep
+# report.
 . /extra/vm/lib.sh
 
 start_memload /tmp/m.out -a 8 -l 2 || { fail "memload"; finish; }
@@ -31,12 +34,24 @@ while [ $i -le 20 ]; do
 	3)	# enable never set
 		;;
 	esac
+	case $((i % 4)) in
+	1 | 2)
+		if rmmod memtrace 2> /tmp/rm.err; then
+			fail "cycle $i: rmmod succeeded with cpuN files open"
+		elif ! grep -q 'in use\|temporarily unavailable' /tmp/rm.err; then
+			fail "cycle $i: rmmod: $(cat /tmp/rm.err)"
+		fi
+		if [ $((i % 4)) = 1 ]; then
+			kill -INT $r
+			wait $r
+			rc=$?
+			[ $rc = 0 ] || fail "cycle $i: reader exit status $rc after SIGINT"
+			[ "$(wc -l < /tmp/c.csv)" -gt 1 ] || fail "cycle $i: no records"
+		fi
+		exec 3<&- 4<&-
+		;;
+	esac
 	rmmod memtrace || fail "cycle $i: rmmod"
-	if [ $((i % 4)) = 1 ]; then
-		wait $r
-		diag "cycle $i: reader exit status $? after rmmod"
-	fi
-	exec 3<&- 4<&-
 	[ -e $MT ] && fail "cycle $i: $MT left behind"
 	i=$((i + 1))
 done

@@ -10,8 +10,8 @@
 # the memstat trace events are switched on and off through tracefs, and
 # tests/stress/mt-storm keeps processes and threads coming and going.
 # Checks, besides a clean kernel log: every load succeeds; every unload
-# succeeds (retrying while a reader holds a control file: EAGAIN is the
-# documented answer); after each unload nothing is left in debugfs, tracefs
+# succeeds (retrying while a reader holds a control or cpuN file: EAGAIN is
+# the documented answer; with cpu0 held open here it must be refused); after each unload nothing is left in debugfs, tracefs
 # or /sys/module; readers only ever exit 0 (session done) or 1 (module
 # absent or unloaded under them, reported); sessions that completed wrote
 # well-formed CSV; the churn survived; and a final session accounts for
@@ -85,6 +85,14 @@ while [ $i -le "$cycles" ]; do
 	4) echo 10 > $MT/wss_interval_ms && echo 1 > $MT/enable ;;
 	esac 2> /dev/null
 	[ $((i % 3)) = 0 ] && sleep 0.1
+	# an open cpuN file pins the module: refused, then closed
+	if [ $((i % 5)) = 2 ]; then
+		if rmmod memtrace 2> /dev/null; then
+			fail "cycle $i: rmmod succeeded with cpu0 open"
+			break
+		fi
+		exec 3<&-
+	fi
 	j=0
 	while ! rmmod memtrace 2> /tmp/rmmod.err; do
 		j=$((j + 1))
@@ -114,7 +122,7 @@ wait $S
 src=$?
 check_eq "$cycles load/unload cycles under fire" "$((i - 1))" "$cycles"
 diag "$cycles cycles took $(((t1 - t0) / 1000)).$(((t1 - t0) % 1000 / 100)) s;" \
-	"rmmod retried $retries times (EAGAIN while a reader held a control file)"
+	"rmmod retried $retries times (EAGAIN while a reader held a control or cpuN file)"
 check "nothing left behind" sh -c "[ ! -e $MT ] && [ ! -e $EV ] && [ ! -e /sys/module/memtrace ]"
 
 # readers: exit 0 (a session) or 1 (no module / module gone), nothing else
