@@ -8,7 +8,7 @@
 # at -1 (perf open to everyone), tests/stress/mt-perfrace -- uid 0 without
 # CAP_PERFMON and CAP_SYS_ADMIN -- opens a counting perf event on
 # memstat_tick again and again while the module is loaded and unloaded
-# over and over.  Ground truth: perf_event_open(2)'s answer.  Checks: with
+# over and over (30 times; memtrace_test.perf_cycles=N).  Ground truth: perf_event_open(2)'s answer.  Checks: with
 # the module loaded, every open is refused (EPERM: the restriction works);
 # across the load cycles, opens reached the event while it existed, and
 # none succeeded.
@@ -16,10 +16,10 @@
 
 RACE=$(stress_bin mt-perfrace) || { fail "helper mt-perfrace missing (build/stress)"; finish; }
 ID=/sys/kernel/tracing/events/memstat/memstat_tick/id
-# 150 load cycles (every one let perf in on a71dfef); 50 on the debug
-# kernel, where a cycle costs seconds under KASAN and kmemleak
-cycles=150
-[ -e /sys/kernel/debug/kmemleak ] && cycles=50
+# 30 load cycles (on a71dfef every one of 150 let perf in); 15 on the
+# debug kernel, where a cycle costs seconds under KASAN and kmemleak
+cycles=30
+[ -e /sys/kernel/debug/kmemleak ] && cycles=15
 cycles=$(test_param perf_cycles $cycles)
 echo -1 > /proc/sys/kernel/perf_event_paranoid
 
