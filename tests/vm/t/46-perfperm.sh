@@ -8,10 +8,10 @@
 # at -1 (perf open to everyone), tests/stress/mt-perfrace -- uid 0 without
 # CAP_PERFMON and CAP_SYS_ADMIN -- opens a counting perf event on
 # memstat_tick again and again while the module is loaded and unloaded
-# over and over (30 times; memtrace_test.perf_cycles=N).  Ground truth: perf_event_open(2)'s answer.  Checks: with
-# the module loaded, every open is refused (EPERM: the restriction works);
-# across the load cycles, opens reached the event while it existed, and
-# none succeeded.
+# over and over (30 times; memtrace_test.perf_cycles=N).  Ground truth:
+# perf_event_open(2)'s answer.  Checks: with the module loaded, every open
+# is refused (EPERM: the restriction works); across the load cycles, opens
+# reached the event while it existed, and none succeeded.
 . /extra/vm/lib.sh
 
 RACE=$(stress_bin mt-perfrace) || { fail "helper mt-perfrace missing (build/stress)"; finish; }
