@@ -339,10 +339,17 @@ int main(int argc, char **argv)
 		if (kfd >= 0)
 			kmsg_first(kfd, msg, sizeof(msg));
 		if (r == 0) {
+			int tries = 0;
+
 			okloads++;
-			if (syscall(SYS_delete_module, name, O_NONBLOCK)) {
-				fprintf(stderr, "mt-failnth: delete_module: %s\n", strerror(errno));
-				return 1;
+			/* the racing writer (-w) may hold a control file for an instant */
+			while (syscall(SYS_delete_module, name, O_NONBLOCK)) {
+				if ((errno != EAGAIN && errno != EBUSY) || ++tries > 200) {
+					fprintf(stderr, "mt-failnth: delete_module: %s\n",
+						strerror(errno));
+					return 1;
+				}
+				usleep(10000);
 			}
 			snprintf(left_s, sizeof(left_s), "-");
 		} else {

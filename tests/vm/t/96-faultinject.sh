@@ -19,10 +19,8 @@
 # failures cause, whose stack dumps tests/vm/run would take for bugs: while
 # the faults are injected the console log level is lowered (dmesg -n 1) and
 # this script checks the ring buffer itself (every "Call Trace" must belong
-# to such a report; every other pattern of the runner is a failure).  Then
-# the points that fail inside the control files' creation are failed again
-# while another thread writes to pids: no write may land in a module whose
-# init fails (nothing of it may outlive the module: kmemleak).  The
+# to such a report; every other pattern of the runner is a failure).  (A
+# control-file writer racing the failing loads: 48-initrace.)  The
 # walk over the points stops after 60 s (memtrace_test.failnth_s=N on the
 # kernel command line), reported as a skip of the full coverage.
 . /extra/vm/lib.sh
@@ -120,42 +118,6 @@ check_eq "every failure inside memtrace's init names itself in the kernel log" "
 diag "errnos of failed loads: $(sed -n 's/^nth=.* load=\([A-Z0-9]*\) .*/\1/p' /tmp/fn.out | sort | uniq -c | tr '\n' ' ')"
 diag "init failures and their messages:"
 awk '/^nth=/ && $4 ~ /^init=-[0-9]/' /tmp/fn.out | sed 's/^/#   /' | head -n 20
-
-# --- a control file written while a failing init unwinds ---------------------
-# The points whose failure is in the creation of the control files (some of
-# them exist then): each is failed 20 more times while a second thread
-# writes a live tgid to pids again and again (mt-failnth -w), as a tool
-# started beside modprobe would.  A write that lands registers the tgid (a
-# struct pid reference and an xarray node) in a module whose init then
-# fails: the unwinding must undo it (kmemleak, checked after this file on
-# kmemleak kernels, reports what it does not), and no control file may be
-# open when the module's memory is freed.  memtrace refuses every open of a
-# control file with EAGAIN until its init has succeeded.
-ctl_pts=$(awk '/^nth=/ && /msg=memtrace: cannot create control files/ { sub(/^nth=/, "", $1); print $1 }' /tmp/fn.out | sort -un)
-sleep 3600 &
-SL=$!
-echo "memtrace-test: fault injection begins (control-file race)" > /dev/kmsg
-dmesg -n 1
-: > /tmp/race.out
-for n in $ctl_pts; do
-	"$FN" -o "$n" -m 20 -w "$MT/pids=$SL" "$KO" >> /tmp/race.out 2>> /tmp/fn.err
-done
-echo "memtrace-test: fault injection ends" > /dev/kmsg
-dmesg -n "$lvl"
-kill $SL
-hits=$(awk '/^nth=/ { for (i = 1; i <= NF; i++) if ($i ~ /^race_hits=/) { sub(/.*=/, "", $i); s += $i } } END { print s + 0 }' /tmp/race.out)
-refused=$(awk '/^nth=/ { for (i = 1; i <= NF; i++) if ($i ~ /^race_refused=/) { sub(/.*=/, "", $i); s += $i } } END { print s + 0 }' /tmp/race.out)
-natt=$(grep -c '^nth=.*load=E' /tmp/race.out)
-diag "control-file points: $(echo $ctl_pts); $natt failing loads with a racing writer: $hits writes landed, $refused opens refused"
-if [ -z "$ctl_pts" ]; then
-	skip "a control file written while a failing init unwinds" "the walk reached no failure in the control files' creation"
-else
-	check "the racing writer reached a control file during the failing loads ($((hits + refused)) times)" \
-		[ $((hits + refused)) -gt 0 ]
-	check_eq "no write to a control file landed during a load that failed" "$hits" 0
-	check_eq "every failed load left nothing behind (race)" \
-		"$(grep '^nth=' /tmp/race.out | grep -v 'left=none' | head -n 5)" ""
-fi
 
 dmesg | sed -n '/memtrace-test: fault injection begins/,/memtrace-test: fault injection ends/p' > /tmp/klog
 klog_check /tmp/klog > /tmp/klog.bad
