@@ -16,9 +16,10 @@
 # (procs_last_tick), a WSS pass covered the 4 GiB in one tick
 # (wss_tick_max_pages), the reader's accounting held (exit status 0), and
 # the worst latency stays under 10 ms on generic kernels and under 1 ms on
-# PREEMPT_RT, or under 3 times the same cyclictest's worst in this boot
-# without memtrace when emulation (TCG) alone exceeds that -- the
-# baseline is reported either way.
+# PREEMPT_RT; under emulation (TCG), whose own floor is tens of ms, under 4
+# times the same cyclictest's worst in this boot without memtrace and at
+# least 100 ms (the old code: 939 ms) -- the baseline is reported either
+# way.
 # Scale: a guest with less than 6.5 GiB (the debug kernel's batch: its
 # kmemleak checks scan all of memory, tests/run) runs 4,000 processes and
 # 512 MiB, and says so with a skip of the full scale.
@@ -80,8 +81,15 @@ check "ticks sampled every process (procs_last_tick $(stat_val procs_last_tick) 
 pages=$((wss_mb * 256))
 check "a tick scanned the whole $wss_mb MiB (wss_tick_max_pages $(stat_val wss_tick_max_pages) >= $pages)" \
 	[ "$(stat_val wss_tick_max_pages)" -ge "$pages" ]
+# Under emulation (TCG) the floor is tens of ms and moves from run to run
+# (12 to 42 ms seen in one day, more while the host is busy): there the
+# bound is 4 times this boot's baseline, and at least 100 ms -- a tick that
+# held its CPU measured 939 ms here.
 bound=$limit_us
-[ $((base_us * 3)) -gt "$bound" ] && bound=$((base_us * 3))
+if grep -q 'TCG' /proc/cpuinfo; then
+	[ $((base_us * 4)) -gt "$bound" ] && bound=$((base_us * 4))
+	[ 100000 -gt "$bound" ] && bound=100000
+fi
 check "worst wake-up latency on $kind: $load_us us <= $bound us (limit $limit_us us, baseline $base_us us)" \
 	[ "$load_us" -le "$bound" ]
 
