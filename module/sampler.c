@@ -52,8 +52,9 @@ static DEFINE_MUTEX(mtr_sampler_lock);
  * @tick:         ticks run since load; the current tick's number.
  * @ticks_missed: timer expiries that found the previous tick still queued,
  *                plus expiries skipped by hrtimer_forward() overruns.
- * @tick_missed:  ticks_missed as the current tick saw it at its start: the
- *                figure its records and its memstat_tick event carry.
+ * @tick_missed:  ticks_missed as the current tick saw it when it began
+ *                sampling (after its WSS scan): the figure its records and
+ *                its memstat_tick event carry.
  * @procs_last:   records produced by the last tick.
  * @tick_last_ns: duration of the last tick, ns.
  * @tick_max_ns:  longest tick since load, ns.
@@ -185,14 +186,16 @@ static void mtr_tick_fn(struct work_struct *work)
 
 	mtr_s.tick_relay = READ_ONCE(mtr_s.relay_on);
 	mtr_s.tick_written = 0;
+	/* scan first, so that a window completed now is in this tick's records */
+	mtr_wss_tick(tick);
 	/*
 	 * Missed ticks go into the data, not only into stats: every record of
 	 * this tick carries the count so far, so a reader sees the samples
 	 * that were never taken (and when) even if it never reads stats.
+	 * Taken after the scan, which can be long: the count is then the one
+	 * of the moment the records are stamped.
 	 */
 	mtr_s.tick_missed = READ_ONCE(mtr_s.ticks_missed);
-	/* scan first, so that a window completed now is in this tick's records */
-	mtr_wss_tick(tick);
 	if (mtr_s.tick_relay)
 		mtr_channel_tick_start();
 	/* choose (pids.c or every tgid) -> measure -> WSS fields -> emit */

@@ -96,8 +96,8 @@ TRACE_EVENT_FN(memstat_sample,
  * of this tick), written (relay records committed by this tick; 0 while
  * enable is 0), dropped (relay records dropped since the module loaded),
  * duration_ns (time the tick took), ticks_missed (ticks that did not run
- * since the module loaded, as this tick saw it at its start: stats'
- * ticks_missed; a rise between two events is that many samples never
+ * since the module loaded, as this tick saw it when it began sampling:
+ * stats' ticks_missed; a rise between two events is that many samples never
  * taken -- the sampler did not keep up with interval_ms).
  */
 TRACE_EVENT_FN(memstat_tick,

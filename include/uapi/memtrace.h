@@ -120,7 +120,8 @@ struct memtrace_rec_hdr {
  *                 MEMTRACE_SAMPLE_WSS_VALID, else 0 ("not measured").
  * @wss_window_ns: the time window wss_kb covers; 0 when not measured.
  * @ticks_missed:  ticks that did not run since the module loaded, as of
- *                 this record's tick: timer expiries that found the previous
+ *                 this record's tick (when it began sampling, after its WSS
+ *                 scan): timer expiries that found the previous
  *                 tick still queued or running, plus expiries the timer
  *                 skipped when it fired more than an interval late
  *                 (hrtimer_forward() overruns) -- stats' ticks_missed.  Two

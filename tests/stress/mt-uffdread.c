@@ -16,7 +16,8 @@
  *
  * Exit status: 1 on a system error (printed), 2 on bad usage, 3 when FILE
  * had nothing to read (the read returned without touching the buffer:
- * "no data ..." on standard output); otherwise it runs until killed.
+ * "no data ..." on standard output), 4 without userfaultfd in the kernel
+ * (said on standard output); otherwise it runs until killed.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -80,6 +81,10 @@ int main(int argc, char **argv)
 		bytes = strtoul(argv[2], NULL, 10);
 	bytes = (bytes + page - 1) / page * page;
 	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (uffd < 0 && errno == ENOSYS) {
+		printf("no userfaultfd in this kernel (CONFIG_USERFAULTFD)\n");
+		return 4;
+	}
 	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api)) {
 		fprintf(stderr, "mt-uffdread: userfaultfd: %s\n", strerror(errno));
 		return 1;
