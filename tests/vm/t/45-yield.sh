@@ -18,8 +18,8 @@
 # the worst latency stays under 10 ms on generic kernels and under 1 ms on
 # PREEMPT_RT; under emulation (TCG), whose own floor is tens of ms, under 4
 # times the same cyclictest's worst in this boot without memtrace and at
-# least 100 ms (the old code: 939 ms) -- the baseline is reported either
-# way.
+# least 100 ms (250 ms on the debug kernel; the old code: 939 ms on 6.1)
+# -- the baseline is reported either way.
 # Scale: a guest with less than 6.5 GiB (the debug kernel's batch: its
 # kmemleak checks scan all of memory, tests/run) runs 4,000 processes and
 # 512 MiB, and says so with a skip of the full scale.
@@ -84,11 +84,16 @@ check "a tick scanned the whole $wss_mb MiB (wss_tick_max_pages $(stat_val wss_t
 # Under emulation (TCG) the floor is tens of ms and moves from run to run
 # (12 to 42 ms seen in one day, more while the host is busy): there the
 # bound is 4 times this boot's baseline, and at least 100 ms -- a tick that
-# held its CPU measured 939 ms here.
+# held its CPU measured 939 ms here.  On the debug kernel (KASAN, lockdep,
+# kmemleak: every sample several times slower) at least 250 ms: 89 ms
+# seen there, against a tick of 13.7 s that, not yielding, would hold the
+# CPU throughout.
 bound=$limit_us
 if grep -q 'TCG' /proc/cpuinfo; then
+	floor=100000
+	[ -e /sys/kernel/debug/kmemleak ] && floor=250000
 	[ $((base_us * 4)) -gt "$bound" ] && bound=$((base_us * 4))
-	[ 100000 -gt "$bound" ] && bound=100000
+	[ "$floor" -gt "$bound" ] && bound=$floor
 fi
 check "worst wake-up latency on $kind: $load_us us <= $bound us (limit $limit_us us, baseline $base_us us)" \
 	[ "$load_us" -le "$bound" ]
