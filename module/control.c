@@ -9,7 +9,17 @@
  *                    tick comes one new interval later.
  *   pids         rw  read: registered tgids, one per line.  Write "+PID" to
  *                    register, "-PID" to unregister, "clear" to return to
- *                    sampling every process.
+ *                    sampling every process (names in comms included).
+ *   comms        rw  read: registered command names, one per line.  Write
+ *                    "+NAME" to sample every process whose leader's comm
+ *                    is NAME (exactly; 1..15 bytes, as /proc/PID/comm
+ *                    shows it), matched each tick so that processes started
+ *                    later are caught; "-NAME" to unregister, "clear" as for
+ *                    pids.  With both, a process is sampled when its tgid
+ *                    or its name is registered.  At most MTR_MAX_COMMS (16).
+ *   session      rw  an open for writing starts a recording session, whose
+ *                    last close puts back every setting above (session.c);
+ *                    read: who holds it.  EBUSY while another runs.
  *   wss_interval_ms rw WSS window in ms: 0 = off (default) or 10..600000;
  *                    also the module parameter of that name.  A non-zero
  *                    window fails with -EOPNOTSUPP on an architecture
@@ -18,9 +28,10 @@
  *
  * Writes take one value per write(2) (a trailing newline is allowed) and are
  * all-or-nothing: malformed input returns -EINVAL, a PID that does not exist
- * -ESRCH, an unregistered PID -ENOENT, and in every error case nothing
- * changes.  An open control file pins the module (rmmod fails with EAGAIN
- * until it is closed), and so does an open cpuN file (channel.c).  Opening
+ * -ESRCH, an unregistered PID or name -ENOENT, a full filter -ENOSPC, and
+ * in every error case nothing changes.  An open control file pins the
+ * module (rmmod fails with EAGAIN until it is closed), and so does an open
+ * cpuN file (channel.c).  Opening
  * a control file while the module loads fails with EAGAIN (until modprobe
  * has returned, see MTR_RW_FOPS), while it unloads with ENXIO (see
  * mtr_control_create()).
@@ -151,11 +162,14 @@ static int mtr_pids_file_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-static ssize_t mtr_pids_write(struct file *file, const char __user *ubuf,
-			      size_t count, loff_t *ppos)
+/*
+ * What the pids and comms files share: copy the command into @buf (of
+ * MTR_CMD_MAX bytes) and carry out "clear" (both filters emptied).
+ * Returns 1 when that was the command, 0 when @buf holds "+ARG" or "-ARG"
+ * for the caller, or -EINVAL/-EFAULT.
+ */
+static int mtr_filter_cmd(const char __user *ubuf, size_t count, char *buf)
 {
-	char buf[MTR_CMD_MAX];
-	unsigned int nr;
 	int err;
 
 	err = mtr_get_cmd(ubuf, count, buf);
@@ -163,12 +177,45 @@ static ssize_t mtr_pids_write(struct file *file, const char __user *ubuf,
 		return err;
 	if (!strcmp(buf, "clear")) {
 		mtr_pids_clear();
-		return count;
+		return 1;
 	}
-	if ((buf[0] != '+' && buf[0] != '-') || mtr_parse_uint(buf + 1, &nr) ||
-	    !nr || nr > INT_MAX)
+	return buf[0] == '+' || buf[0] == '-' ? 0 : -EINVAL;
+}
+
+static ssize_t mtr_pids_write(struct file *file, const char __user *ubuf,
+			      size_t count, loff_t *ppos)
+{
+	char buf[MTR_CMD_MAX];
+	unsigned int nr;
+	int err;
+
+	err = mtr_filter_cmd(ubuf, count, buf);
+	if (err)
+		return err < 0 ? err : count;
+	if (mtr_parse_uint(buf + 1, &nr) || !nr || nr > INT_MAX)
 		return -EINVAL;
 	err = buf[0] == '+' ? mtr_pids_add(nr) : mtr_pids_del(nr);
+	return err ? err : count;
+}
+
+static int mtr_comms_file_show(struct seq_file *m, void *v)
+{
+	mtr_pids_comm_show(m);
+	return 0;
+}
+
+static ssize_t mtr_comms_write(struct file *file, const char __user *ubuf,
+			       size_t count, loff_t *ppos)
+{
+	char buf[MTR_CMD_MAX];
+	int err;
+
+	err = mtr_filter_cmd(ubuf, count, buf);
+	if (err)
+		return err < 0 ? err : count;
+	/* the setter checks the length (1..TASK_COMM_LEN - 1) */
+	err = buf[0] == '+' ? mtr_pids_comm_add(buf + 1) :
+			      mtr_pids_comm_del(buf + 1);
 	return err ? err : count;
 }
 
@@ -215,10 +262,11 @@ static int mtr_stats_show(struct seq_file *m, void *v)
 MTR_RW_FOPS(mtr_enable, mtr_enable_show, mtr_enable_write);
 MTR_RW_FOPS(mtr_interval, mtr_interval_show, mtr_interval_write);
 MTR_RW_FOPS(mtr_pids, mtr_pids_file_show, mtr_pids_write);
+MTR_RW_FOPS(mtr_comms, mtr_comms_file_show, mtr_comms_write);
 MTR_RW_FOPS(mtr_wss_interval, mtr_wss_interval_show, mtr_wss_interval_write);
 MTR_RW_FOPS(mtr_stats, mtr_stats_show, NULL);
 
-static struct dentry *mtr_control_files[5];
+static struct dentry *mtr_control_files[7];
 
 /**
  * mtr_control_remove() - remove the control files, in reverse order.
@@ -258,6 +306,8 @@ int mtr_control_create(struct dentry *dir)
 		{ "pids", 0600, &mtr_pids_fops },
 		{ "wss_interval_ms", 0600, &mtr_wss_interval_fops },
 		{ "stats", 0400, &mtr_stats_fops },
+		{ "comms", 0600, &mtr_comms_fops },
+		{ "session", 0600, &mtr_session_fops },
 	};
 	struct dentry *d;
 	int i;

@@ -9,7 +9,10 @@
  *              trace events), tick statistics, interval_ms; the tick loop:
  *              choose (pids.c, or every tgid) -> measure (proc.c) -> WSS
  *              fields (wss.c) -> emit (channel.c, trace event)
- *   pids.c     the registered-tgid filter: chooses, never measures
+ *   pids.c     the process filter (registered tgids and command names):
+ *              chooses, never measures
+ *   session.c  recording sessions: the settings a session changed come
+ *              back when its file is closed
  *   proc.c     fills the per-process figures of a record the caller owns;
  *              the CPU-time clamp state
  *   wss.c      working-set-size estimate: the Accessed-bit scanner and its
@@ -44,6 +47,8 @@ struct task_struct;
 #define MTR_YIELD_EVERY 64
 /* Most tgids the pid filter holds at once. */
 #define MTR_MAX_PIDS 65536
+/* Most command names the filter holds at once (the comms file). */
+#define MTR_MAX_COMMS 16
 
 /* Valid range of a non-zero WSS window, in ms. */
 #define MTR_WSS_INTERVAL_MIN_MS 10
@@ -107,16 +112,32 @@ void mtr_wss_show_stats(struct seq_file *m);
 void mtr_wss_exit(void);
 void mtr_wss_quiesce(void);
 
-/* pids.c */
+/* pids.c: how a tick chooses, mtr_pids_iter_begin()'s answer */
+enum mtr_choose {
+	MTR_CHOOSE_ALL,		/* every process: the filter is off */
+	MTR_CHOOSE_SET,		/* the registered tgids only */
+	MTR_CHOOSE_MATCH,	/* every process that mtr_pids_match() */
+};
+
 int mtr_pids_add(int nr);
 int mtr_pids_del(int nr);
 void mtr_pids_clear(void);
 void mtr_pids_show(struct seq_file *m);
-bool mtr_pids_iter_begin(void);
+int mtr_pids_comm_add(const char *name);
+int mtr_pids_comm_del(const char *name);
+void mtr_pids_comm_show(struct seq_file *m);
+int mtr_pids_push(void);
+void mtr_pids_pop(void);
+enum mtr_choose mtr_pids_iter_begin(void);
 struct pid *mtr_pids_iter_next(unsigned long *nr);
+bool mtr_pids_match(struct pid *pid, struct task_struct *p);
+void mtr_pids_iter_sweep(void);
 void mtr_pids_iter_drop(unsigned long nr);
 void mtr_pids_iter_end(void);
 void mtr_pids_exit(void);
+
+/* session.c */
+extern const struct file_operations mtr_session_fops;
 
 /* trace.c */
 void mtr_trace_set_perms(void);

@@ -1,18 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * memtrace pid filter: the set of registered thread groups.
+ * memtrace process filter: the registered thread groups and command names.
  *
- * While no tgid was ever registered (or after "clear", or after the last one
- * was unregistered explicitly) the filter is off and every process is
- * sampled.  Registering turns it on.  Entries hold a struct pid reference, so
- * a recycled PID number is never mistaken for the registered process; a
- * process that exited drops out at the next tick, and the filter stays on
- * (an empty filter samples nothing, never "everything" by surprise).
+ * While no tgid and no name was ever registered (or after "clear", or after
+ * the last one was unregistered explicitly) the filter is off and every
+ * process is sampled.  Registering turns it on.  Tgid entries hold a struct
+ * pid reference, so a recycled PID number is never mistaken for the
+ * registered process; a process that exited drops out at the next tick, and
+ * the filter stays on (an empty filter samples nothing, never "everything"
+ * by surprise).  Names (the comms file) are matched each tick against the
+ * thread-group leader's comm, exactly (the kernel's 15-character comm, as
+ * /proc/PID/comm prints it), so processes started later are caught.
  *
- * The tick walks the set with the mtr_pids_iter_*() functions: the filter
- * only chooses tasks, the tick (sampler.c) measures and emits.
+ * The tick walks the chosen groups with the mtr_pids_iter_*() functions:
+ * the filter only chooses tasks, the tick (sampler.c) measures and emits.
  *
- * Locking: mtr_pids_lock (a mutex) serialises the control file and the tick.
+ * A recording session (session.c) works on a copy of the filter
+ * (mtr_pids_push()) and the original comes back, unchanged, when the
+ * session ends (mtr_pids_pop()): restoring cannot fail, as nothing is
+ * allocated then.
+ *
+ * Locking: mtr_pids_lock (a mutex) serialises the control files, the
+ * session and the tick.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -23,14 +32,52 @@
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/xarray.h>
 
 #include "memtrace.h"
 
+/**
+ * struct mtr_filter - one process filter.
+ * @pids:   tgid -> struct pid * (a reference).
+ * @count:  entries in @pids.
+ * @on:     the filter is on (something was registered since the last
+ *          "clear"); an empty filter that is on samples nothing.
+ * @ncomms: names in @comms.
+ * @comms:  registered command names, NUL-padded.
+ */
+struct mtr_filter {
+	struct xarray pids;
+	unsigned int count;
+	bool on;
+	unsigned int ncomms;
+	char comms[MTR_MAX_COMMS][TASK_COMM_LEN];
+};
+
 static DEFINE_MUTEX(mtr_pids_lock);
-static DEFINE_XARRAY(mtr_pids); /* tgid -> struct pid * (a reference) */
-static unsigned int mtr_pids_count;
-static bool mtr_pids_filter;
+/* the filter at load time, and the one outside any session */
+static struct mtr_filter mtr_filter0 = {
+	.pids = XARRAY_INIT(mtr_filter0.pids, 0),
+};
+
+/* the filter in force, and the one a session saved (under mtr_pids_lock) */
+static struct mtr_filter *mtr_f = &mtr_filter0, *mtr_f_saved;
+
+/* Drop every entry of @f; it stays usable (empty, off).  Never sleeps. */
+static void mtr_filter_empty(struct mtr_filter *f)
+{
+	struct pid *pid;
+	unsigned long nr;
+
+	xa_for_each(&f->pids, nr, pid) {
+		xa_erase(&f->pids, nr);
+		put_pid(pid);
+	}
+	f->count = 0;
+	f->on = false;
+	f->ncomms = 0;
+}
 
 /**
  * mtr_pids_add() - register a thread group.
@@ -62,23 +109,23 @@ int mtr_pids_add(int nr)
 		return err;
 
 	mutex_lock(&mtr_pids_lock);
-	old = xa_load(&mtr_pids, nr);
+	old = xa_load(&mtr_f->pids, nr);
 	if (old) {
 		/*
 		 * The old entry's process is gone if the struct pid differs.
 		 * Replacing an existing entry allocates nothing: cannot fail.
 		 */
-		xa_store(&mtr_pids, nr, pid, GFP_KERNEL);
+		xa_store(&mtr_f->pids, nr, pid, GFP_KERNEL);
 		put_pid(old);
-	} else if (mtr_pids_count >= MTR_MAX_PIDS) {
+	} else if (mtr_f->count >= MTR_MAX_PIDS) {
 		err = -ENOSPC;
 	} else {
-		err = xa_insert(&mtr_pids, nr, pid, GFP_KERNEL);
+		err = xa_insert(&mtr_f->pids, nr, pid, GFP_KERNEL);
 		if (!err)
-			mtr_pids_count++;
+			mtr_f->count++;
 	}
 	if (!err)
-		mtr_pids_filter = true;
+		mtr_f->on = true;
 	mutex_unlock(&mtr_pids_lock);
 	if (err)
 		put_pid(pid);
@@ -89,7 +136,8 @@ int mtr_pids_add(int nr)
  * mtr_pids_del() - unregister a thread group.
  * @nr: its tgid.
  *
- * Unregistering the last one turns the filter off (every process sampled).
+ * Unregistering the last one (with no name registered either) turns the
+ * filter off: every process is sampled.
  * Context: process context, may sleep; takes mtr_pids_lock.
  * Return: 0, or -ENOENT when @nr is not registered (never was, or its
  * process exited and dropped out); then nothing changes.
@@ -99,33 +147,25 @@ int mtr_pids_del(int nr)
 	struct pid *old;
 
 	mutex_lock(&mtr_pids_lock);
-	old = xa_erase(&mtr_pids, nr);
+	old = xa_erase(&mtr_f->pids, nr);
 	if (old) {
 		put_pid(old);
-		if (!--mtr_pids_count)
-			mtr_pids_filter = false;
+		if (!--mtr_f->count && !mtr_f->ncomms)
+			mtr_f->on = false;
 	}
 	mutex_unlock(&mtr_pids_lock);
 	return old ? 0 : -ENOENT;
 }
 
 /**
- * mtr_pids_clear() - unregister everything and turn the filter off.
+ * mtr_pids_clear() - unregister every tgid and name; the filter is off.
  *
  * Context: process context, may sleep; takes mtr_pids_lock.
  */
 void mtr_pids_clear(void)
 {
-	struct pid *pid;
-	unsigned long nr;
-
 	mutex_lock(&mtr_pids_lock);
-	xa_for_each(&mtr_pids, nr, pid) {
-		xa_erase(&mtr_pids, nr);
-		put_pid(pid);
-	}
-	mtr_pids_count = 0;
-	mtr_pids_filter = false;
+	mtr_filter_empty(mtr_f);
 	mutex_unlock(&mtr_pids_lock);
 }
 
@@ -141,42 +181,258 @@ void mtr_pids_show(struct seq_file *m)
 	unsigned long nr;
 
 	mutex_lock(&mtr_pids_lock);
-	xa_for_each(&mtr_pids, nr, pid)
+	xa_for_each(&mtr_f->pids, nr, pid)
 		seq_printf(m, "%lu\n", nr);
 	mutex_unlock(&mtr_pids_lock);
 }
 
 /**
- * mtr_pids_iter_begin() - start a tick's walk over the registered groups.
+ * mtr_pids_comm_add() - register a command name.
+ * @name: the name, 1..TASK_COMM_LEN - 1 bytes, matched exactly against
+ *        the thread-group leader's comm (the kernel's, as /proc/PID/comm
+ *        shows it: longer names are truncated by the kernel, so give at
+ *        most the first 15 bytes).
+ *
+ * Registering a name that is already registered succeeds and changes
+ * nothing.  Turns the filter on.
+ * Context: process context, may sleep; takes mtr_pids_lock.
+ * Return: 0; -EINVAL for an empty or too long name; -ENOSPC when
+ * MTR_MAX_COMMS are registered.  On error nothing changes.
+ */
+int mtr_pids_comm_add(const char *name)
+{
+	unsigned int i;
+	size_t len = strlen(name);
+	int err = 0;
+
+	if (!len || len >= TASK_COMM_LEN)
+		return -EINVAL;
+	mutex_lock(&mtr_pids_lock);
+	for (i = 0; i < mtr_f->ncomms; i++)
+		if (!strcmp(mtr_f->comms[i], name))
+			break;
+	if (i < mtr_f->ncomms)
+		;
+	else if (mtr_f->ncomms >= MTR_MAX_COMMS)
+		err = -ENOSPC;
+	else
+		strscpy_pad(mtr_f->comms[mtr_f->ncomms++], name, TASK_COMM_LEN);
+	if (!err)
+		mtr_f->on = true;
+	mutex_unlock(&mtr_pids_lock);
+	return err;
+}
+
+/**
+ * mtr_pids_comm_del() - unregister a command name.
+ * @name: as registered.
+ *
+ * Unregistering the last name (with no tgid registered either) turns the
+ * filter off: every process is sampled.
+ * Context: process context, may sleep; takes mtr_pids_lock.
+ * Return: 0, or -ENOENT when @name is not registered (nothing changes).
+ */
+int mtr_pids_comm_del(const char *name)
+{
+	unsigned int i;
+	int err = -ENOENT;
+
+	mutex_lock(&mtr_pids_lock);
+	for (i = 0; i < mtr_f->ncomms; i++) {
+		if (strcmp(mtr_f->comms[i], name))
+			continue;
+		/* keep the list dense: the last name takes this slot */
+		mtr_f->ncomms--;
+		memcpy(mtr_f->comms[i], mtr_f->comms[mtr_f->ncomms],
+		       TASK_COMM_LEN);
+		if (!mtr_f->ncomms && !mtr_f->count)
+			mtr_f->on = false;
+		err = 0;
+		break;
+	}
+	mutex_unlock(&mtr_pids_lock);
+	return err;
+}
+
+/**
+ * mtr_pids_comm_show() - print the registered names, one per line, in the
+ * order of registration (a deletion moves the last name into its slot).
+ * @m: the seq_file of the comms control file.
+ *
+ * Context: process context; takes mtr_pids_lock.
+ */
+void mtr_pids_comm_show(struct seq_file *m)
+{
+	unsigned int i;
+
+	mutex_lock(&mtr_pids_lock);
+	for (i = 0; i < mtr_f->ncomms; i++)
+		seq_printf(m, "%s\n", mtr_f->comms[i]);
+	mutex_unlock(&mtr_pids_lock);
+}
+
+/**
+ * mtr_pids_push() - give a session a copy of the filter to work on.
+ *
+ * The filter in force is set aside, unchanged, and a copy of it (the same
+ * tgids, each with its own struct pid reference, and names) takes its
+ * place until mtr_pids_pop().
+ * Context: process context, may sleep; takes mtr_pids_lock.  One session
+ * at a time (session.c serialises them).
+ * Return: 0, or -ENOMEM (then nothing changed).
+ */
+int mtr_pids_push(void)
+{
+	struct mtr_filter *f;
+	struct pid *pid;
+	unsigned long nr;
+	int err = 0;
+
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	xa_init(&f->pids);
+	mutex_lock(&mtr_pids_lock);
+	if (WARN_ON_ONCE(mtr_f_saved)) {
+		err = -EBUSY;
+		goto out_unlock;
+	}
+	xa_for_each(&mtr_f->pids, nr, pid) {
+		err = xa_insert(&f->pids, nr, get_pid(pid), GFP_KERNEL);
+		if (err) {
+			put_pid(pid);
+			goto out_unlock;
+		}
+		f->count++;
+	}
+	f->on = mtr_f->on;
+	f->ncomms = mtr_f->ncomms;
+	memcpy(f->comms, mtr_f->comms, sizeof(f->comms));
+	mtr_f_saved = mtr_f;
+	mtr_f = f;
+	f = NULL;
+out_unlock:
+	mutex_unlock(&mtr_pids_lock);
+	if (f) {
+		mtr_filter_empty(f);
+		xa_destroy(&f->pids);
+		kfree(f);
+	}
+	return err;
+}
+
+/**
+ * mtr_pids_pop() - end a session: the filter set aside by mtr_pids_push()
+ * is in force again, and the session's copy is freed.
+ *
+ * Allocates nothing, so it cannot fail.  The saved filter's tgids whose
+ * processes exited meanwhile drop out at the next tick, as usual.
+ * Context: process context, may sleep; takes mtr_pids_lock.  Only after a
+ * successful mtr_pids_push().
+ */
+void mtr_pids_pop(void)
+{
+	struct mtr_filter *f;
+
+	mutex_lock(&mtr_pids_lock);
+	f = mtr_f;
+	if (WARN_ON_ONCE(!mtr_f_saved)) {
+		mutex_unlock(&mtr_pids_lock);
+		return;
+	}
+	mtr_f = mtr_f_saved;
+	mtr_f_saved = NULL;
+	mutex_unlock(&mtr_pids_lock);
+	mtr_filter_empty(f);
+	xa_destroy(&f->pids);
+	kfree(f);
+}
+
+/**
+ * mtr_pids_iter_begin() - start a tick's choice of thread groups.
  *
  * The filter only chooses: the tick measures what it is given.  While the
- * walk runs (until mtr_pids_iter_end()) the set cannot change.
- * Context: the sampler's work item; may sleep.  On true, mtr_pids_lock is
- * held until mtr_pids_iter_end().
- * Return: false when the filter is off (every process is to be sampled;
- * nothing is held), true when the tick samples the set.
+ * walk runs (until mtr_pids_iter_end()) the filter cannot change.
+ * Context: the sampler's work item; may sleep.  Unless MTR_CHOOSE_ALL is
+ * returned, mtr_pids_lock is held until mtr_pids_iter_end().
+ * Return: MTR_CHOOSE_ALL when the filter is off (every process is to be
+ * sampled; nothing is held); MTR_CHOOSE_SET when only tgids are registered
+ * (walk them with mtr_pids_iter_next()); MTR_CHOOSE_MATCH when names are
+ * registered (walk every process and ask mtr_pids_match(), then call
+ * mtr_pids_iter_sweep()).
  */
-bool mtr_pids_iter_begin(void)
+enum mtr_choose mtr_pids_iter_begin(void)
 {
 	mutex_lock(&mtr_pids_lock);
-	if (mtr_pids_filter)
-		return true;
+	if (mtr_f->ncomms)
+		return MTR_CHOOSE_MATCH;
+	if (mtr_f->on)
+		return MTR_CHOOSE_SET;
 	mutex_unlock(&mtr_pids_lock);
+	return MTR_CHOOSE_ALL;
+}
+
+/**
+ * mtr_pids_match() - is this thread group chosen (MTR_CHOOSE_MATCH)?
+ * @pid: the group's struct pid (its tgid's).
+ * @p:   its leader.
+ *
+ * Context: between mtr_pids_iter_begin() and mtr_pids_iter_end(), inside
+ * rcu_read_lock() (which keeps @p alive).
+ * Return: whether @pid is registered (the same struct pid, not only the
+ * same number) or the leader's comm is a registered name.
+ */
+bool mtr_pids_match(struct pid *pid, struct task_struct *p)
+{
+	char comm[TASK_COMM_LEN];
+	unsigned int i;
+
+	lockdep_assert_held(&mtr_pids_lock);
+	if (mtr_f->count && xa_load(&mtr_f->pids, pid_nr(pid)) == pid)
+		return true;
+	/* as proc_task_name() reads it: the comm may change meanwhile */
+	strscpy_pad(comm, p->comm, sizeof(comm));
+	for (i = 0; i < mtr_f->ncomms; i++)
+		if (!memcmp(comm, mtr_f->comms[i], TASK_COMM_LEN))
+			return true;
 	return false;
+}
+
+/**
+ * mtr_pids_iter_sweep() - drop the registered tgids whose process is gone
+ * (MTR_CHOOSE_MATCH walks, which do not visit the set itself).
+ *
+ * Context: between mtr_pids_iter_begin() and mtr_pids_iter_end().
+ */
+void mtr_pids_iter_sweep(void)
+{
+	struct pid *pid;
+	unsigned long nr;
+	bool gone;
+
+	lockdep_assert_held(&mtr_pids_lock);
+	xa_for_each(&mtr_f->pids, nr, pid) {
+		rcu_read_lock();
+		gone = !pid_task(pid, PIDTYPE_TGID);
+		rcu_read_unlock();
+		if (gone)
+			mtr_pids_iter_drop(nr);
+	}
 }
 
 /**
  * mtr_pids_iter_next() - the next registered group.
  * @nr: in: the least tgid wanted (0 to start); out: the group's tgid.
  *
- * Context: between mtr_pids_iter_begin() (true) and mtr_pids_iter_end().
+ * Context: between mtr_pids_iter_begin() (MTR_CHOOSE_SET) and
+ * mtr_pids_iter_end().
  * Return: its struct pid (the filter's reference: valid until the walk
  * ends or the entry is dropped), or NULL at the end of the set.
  */
 struct pid *mtr_pids_iter_next(unsigned long *nr)
 {
 	lockdep_assert_held(&mtr_pids_lock);
-	return xa_find(&mtr_pids, nr, ULONG_MAX, XA_PRESENT);
+	return xa_find(&mtr_f->pids, nr, ULONG_MAX, XA_PRESENT);
 }
 
 /**
@@ -184,24 +440,25 @@ struct pid *mtr_pids_iter_next(unsigned long *nr)
  * @nr: its tgid, as mtr_pids_iter_next() gave it.
  *
  * The filter stays on: an empty set samples nothing.
- * Context: between mtr_pids_iter_begin() (true) and mtr_pids_iter_end().
+ * Context: between mtr_pids_iter_begin() (not MTR_CHOOSE_ALL) and
+ * mtr_pids_iter_end().
  */
 void mtr_pids_iter_drop(unsigned long nr)
 {
 	struct pid *pid;
 
 	lockdep_assert_held(&mtr_pids_lock);
-	pid = xa_erase(&mtr_pids, nr);
+	pid = xa_erase(&mtr_f->pids, nr);
 	if (pid) {
 		put_pid(pid);
-		mtr_pids_count--;
+		mtr_f->count--;
 	}
 }
 
 /**
  * mtr_pids_iter_end() - end the walk.
  *
- * Context: after mtr_pids_iter_begin() returned true.
+ * Context: after mtr_pids_iter_begin() returned other than MTR_CHOOSE_ALL.
  */
 void mtr_pids_iter_end(void)
 {
@@ -215,6 +472,7 @@ void mtr_pids_iter_end(void)
  */
 void mtr_pids_exit(void)
 {
+	/* no session can be open: its file pins the module */
 	mtr_pids_clear();
-	xa_destroy(&mtr_pids);
+	xa_destroy(&mtr_filter0.pids);
 }

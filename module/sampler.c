@@ -111,49 +111,47 @@ static bool mtr_sample_one(struct task_struct *p, u64 tick)
 }
 
 /*
- * The registered thread groups (pids.c chooses), dropping those whose
- * process is gone, yielding every MTR_YIELD_EVERY.  Returns false when the
- * filter is off (the caller samples every process).
+ * The registered thread groups (pids.c chooses them), dropping those whose
+ * process is gone, yielding every MTR_YIELD_EVERY.
+ * Context: between mtr_pids_iter_begin() (MTR_CHOOSE_SET) and its end.
  */
-static bool mtr_sample_pids(u64 tick, unsigned int *sampled)
+static unsigned int mtr_sample_set(u64 tick)
 {
 	struct task_struct *p;
 	struct pid *pid;
 	unsigned long nr = 0;
-	unsigned int visited = 0;
+	unsigned int visited = 0, n = 0;
 	bool ok;
 
-	*sampled = 0;
-	if (!mtr_pids_iter_begin())
-		return false;
 	while ((pid = mtr_pids_iter_next(&nr))) {
 		rcu_read_lock();
 		p = pid_task(pid, PIDTYPE_TGID);
 		ok = p && mtr_sample_one(p, tick);
 		rcu_read_unlock();
 		if (ok)
-			(*sampled)++;
+			n++;
 		else
 			mtr_pids_iter_drop(nr);
 		nr++;
 		if (!(++visited % MTR_YIELD_EVERY))
 			cond_resched();
 	}
-	mtr_pids_iter_end();
-	return true;
+	return n;
 }
 
 /*
- * Every thread group with an address space, in tgid order, yielding the CPU
- * every MTR_YIELD_EVERY of them: with 50,000 processes one RCU read section
- * over for_each_process() would hold the CPU (and, on a non-preemptible
- * kernel, any task waiting for it) for the whole tick.  The cursor is a pid
- * number, which survives dropping RCU (a task-list position does not: the
- * task may be unlinked and freed meanwhile), as /proc's next_tgid() walks
- * (fs/proc/base.c).  A process created during the tick with a number below
- * the cursor is sampled from the next tick on; one that exits is skipped.
+ * Every thread group with an address space (@match false), or those that
+ * pids.c's mtr_pids_match() chooses (@match true: names registered), in
+ * tgid order, yielding the CPU every MTR_YIELD_EVERY of them: with 50,000
+ * processes one RCU read section over for_each_process() would hold the
+ * CPU (and, on a non-preemptible kernel, any task waiting for it) for the
+ * whole tick.  The cursor is a pid number, which survives dropping RCU (a
+ * task-list position does not: the task may be unlinked and freed
+ * meanwhile), as /proc's next_tgid() walks (fs/proc/base.c).  A process
+ * created during the tick with a number below the cursor is sampled from
+ * the next tick on; one that exits is skipped.
  */
-static unsigned int mtr_sample_all(u64 tick)
+static unsigned int mtr_sample_all(u64 tick, bool match)
 {
 	struct task_struct *p;
 	struct pid *pid;
@@ -171,12 +169,32 @@ static unsigned int mtr_sample_all(u64 tick)
 			nr = pid_nr(pid) + 1;
 			/* NULL unless nr is a thread group leader's */
 			p = pid_task(pid, PIDTYPE_TGID);
-			if (p)
+			if (p && (!match || mtr_pids_match(pid, p)))
 				n += mtr_sample_one(p, tick);
 		}
 		rcu_read_unlock();
 		cond_resched();
 	}
+}
+
+/* choose (pids.c's filter, or every tgid) -> measure -> WSS -> emit */
+static unsigned int mtr_sample_chosen(u64 tick)
+{
+	unsigned int n;
+
+	switch (mtr_pids_iter_begin()) {
+	case MTR_CHOOSE_ALL:
+		return mtr_sample_all(tick, false);
+	case MTR_CHOOSE_SET:
+		n = mtr_sample_set(tick);
+		break;
+	default:
+		n = mtr_sample_all(tick, true);
+		mtr_pids_iter_sweep();
+		break;
+	}
+	mtr_pids_iter_end();
+	return n;
 }
 
 static void mtr_tick_fn(struct work_struct *work)
@@ -198,9 +216,7 @@ static void mtr_tick_fn(struct work_struct *work)
 	mtr_s.tick_missed = READ_ONCE(mtr_s.ticks_missed);
 	if (mtr_s.tick_relay)
 		mtr_channel_tick_start();
-	/* choose (pids.c or every tgid) -> measure -> WSS fields -> emit */
-	if (!mtr_sample_pids(tick, &n))
-		n = mtr_sample_all(tick);
+	n = mtr_sample_chosen(tick);
 	mtr_proc_sweep(tick);
 
 	dt = ktime_get_ns() - t0;

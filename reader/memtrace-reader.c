@@ -4,8 +4,8 @@
  * samples live, as CSV and/or as a raw trace file; decode a raw trace file
  * to the same CSV.
  *
- * Usage: memtrace-reader [-d SECONDS] [-o FILE] [-w FILE] [-p PID]... [-I MS]
- *                        [-D DIR] [-r] [-q]
+ * Usage: memtrace-reader [-d SECONDS] [-o FILE] [-w FILE] [-p PID]...
+ *                        [-c COMM]... [-I MS] [-W MS] [-D DIR] [-r] [-q]
  *        memtrace-reader -i FILE [-o FILE] [-r] [-q]
  *        memtrace-reader -V | -h
  *
@@ -13,11 +13,12 @@
  * is Documentation/memtrace-reader.rst):
  *   -d SECONDS | --duration=SECONDS
  *	Stop after SECONDS (a decimal number > 0, e.g. 2.5).  Without it the
- *	reader runs until SIGINT, SIGTERM or SIGHUP.
+ *	reader runs until SIGINT, SIGTERM or SIGHUP, or until every -p
+ *	process has exited (when there is no -c).
  *   -o FILE | --output=FILE
- *	Write the CSV to FILE (created or truncated); "-" is standard output.
- *	The default is standard output, except with -w, when no CSV is
- *	written unless -o asks for it.
+ *	Write the CSV to FILE (created or truncated once every check of the
+ *	start has passed); "-" is standard output.  The default is standard
+ *	output, except with -w, when no CSV is written unless -o asks for it.
  *   -w FILE | --write=FILE
  *	Write a raw trace file (Documentation/memtrace-trace-file.rst) to FILE;
  *	"-" is standard output.  With -o as well, both are written.
@@ -26,18 +27,28 @@
  *	recording: the same CSV and summary as the live session that wrote it.
  *   -p PID | --pid=PID
  *	Sample only process PID (a thread group id); repeat for more.  The
- *	reader registers each one in DIR/pids ("+PID") and unregisters it at
- *	exit ("-PID").  Without -p every process is sampled.
+ *	reader registers each one in DIR/pids ("+PID").  A process that exits
+ *	is named once on standard error (pid, seconds into the session); the
+ *	others go on being recorded, and when none is left (and there is no
+ *	-c) the session ends with status 0, unless -d keeps it going.  With
+ *	neither -p nor -c every process is sampled.
+ *   -c COMM | --comm=COMM
+ *	Sample every process whose name (its leader's comm, as /proc/PID/comm
+ *	prints it) is COMM, exactly; repeat for more (at most 16).  Resolved
+ *	by the module at each tick (DIR/comms), so processes started later are
+ *	caught.  Unlike pidstat -C, no substring or regular expression: the
+ *	kernel compares the 15-byte comm.  A longer COMM is cut to its first
+ *	15 bytes, as the kernel cuts names (with a warning).  With -p too, a
+ *	process is sampled if either chooses it.
  *   -I MS | --interval=MS
- *	Set the module's sampling interval (DIR/interval_ms) to MS
- *	milliseconds, 1..60000.  The setting stays after the reader exits.
+ *	Sample every MS milliseconds, 1..60000 (DIR/interval_ms), for this
+ *	session.
  *   -W MS | --wss=MS
  *	Measure each process's working-set size over windows of MS
- *	milliseconds, 10..600000: sets DIR/wss_interval_ms for the session and
- *	puts the previous value back at exit (scanning costs CPU).  The CSV's
- *	wss_kb and wss_window_ms are filled in the record of each tick in which
- *	a window completed (Documentation/memtrace-wss.rst).
-
+ *	milliseconds, 10..600000 (DIR/wss_interval_ms; without -W the
+ *	session has no WSS scan).  The CSV's wss_kb and wss_window_ms are
+ *	filled in the record of each tick in which a window completed
+ *	(Documentation/memtrace-wss.rst).
  *   -D DIR | --debugfs=DIR
  *	The module's debugfs directory (default /sys/kernel/debug/memtrace).
  *	Only for the default path is /sys/kernel/debug checked to be debugfs
@@ -52,29 +63,38 @@
  *	still go to standard error).
  *   -V | --version, -h | --help
  *
- * Live mode, in order:
+ * Live mode, in order (live_start(), live_loop(), then the end in main()
+ * and live_stop()):
  *  1. Checks that debugfs is mounted (default DIR only), that DIR exists
- *     (the module is loaded) and is readable (root), and opens every cpuN
- *     file found by scanning DIR (CPUs may be sparse).
- *  2. Reads DIR/stats (cpuN_seq, cpuN_dropped: where each CPU's session
- *     starts), reads and discards stale data an earlier session left in the
- *     cpuN files, sets interval_ms (-I), registers the -p PIDs, takes the
- *     start time pair, writes the CSV header and the trace file header (-w)
- *     and writes 1 to DIR/enable.
- *  3. Loops: read every cpuN file (read() does not block; it returns any
+ *     (the module is loaded) and is readable (root).
+ *  2. Starts a recording session: opens DIR/session for writing and keeps
+ *     it open to the end.  Every setting written from here on belongs to
+ *     the session, and the module puts back the previous ones when the
+ *     file is closed, however the reader ends (SIGKILL included).  If
+ *     another reader holds the session, says which (its pid and name) and
+ *     exits 1 having changed nothing.
+ *  3. Opens every cpuN file found by scanning DIR (CPUs may be sparse),
+ *     reads DIR/stats (cpuN_seq, cpuN_dropped: where each CPU's session
+ *     starts), reads and discards stale data an earlier session left in
+ *     the cpuN files, sets interval_ms (-I) and wss_interval_ms (-W, or 0),
+ *     registers the -p PIDs and -c names (or "clear"s the filter), then --
+ *     every check passed -- opens the outputs, takes the start time pair,
+ *     writes the CSV header and the trace file header (-w) and writes 1 to
+ *     DIR/enable.
+ *  4. Loops: read every cpuN file (read() does not block; it returns any
  *     byte count, so each CPU keeps the tail of an incomplete record),
  *     validate and decode the records, merge them in time order, write
  *     them; then, after a round that read nothing, sleep (see Waiting).
- *     Once a second it rescans DIR for cpuN files of CPUs that came online
- *     and rereads DIR/interval_ms, and refreshes the status line (records,
- *     rate, lost) when standard error is a terminal.
- *  4. At the end of -d, or at a signal: writes 0 to enable (it returns
- *     once the tick in flight is done), reads every record left, writes
- *     them all, unregisters its PIDs (and writes "clear" to pids when it
- *     registered some and the set is now empty), reads DIR/stats again and
- *     closes each CPU's session with a reader loss record (samples dropped
- *     after the last one read: cpuN_seq now minus the next seq expected),
- *     written to the trace file too, then prints the summary.
+ *     Once a second it rescans DIR for cpuN files of CPUs that came online,
+ *     rereads DIR/interval_ms and DIR/pids (exited -p processes), and
+ *     refreshes the status line (records, rate, lost) when standard error
+ *     is a terminal.
+ *  5. At the end of -d, at a signal or when no -p process is left: writes
+ *     0 to enable (it returns once the tick in flight is done), reads every
+ *     record left, writes them all, reads DIR/stats again and closes each
+ *     CPU's session with a reader loss record (samples dropped after the
+ *     last one read: cpuN_seq now minus the next seq expected), written to
+ *     the trace file too, prints the summary and closes DIR/session.
  *
  * Missed ticks.  The CSV's ticks_missed is each record's count of ticks
  * that did not run since the module loaded (include/uapi/memtrace.h); the
@@ -116,7 +136,7 @@
  * sleep.
  *
  * Limits.  The final drain after enable=0 stops after FINAL_DRAIN_MS (5 s)
- * should records keep coming.  -I is not undone at exit.
+ * should records keep coming.
  *
  * CSV columns: ts_ns,cpu,seq,tick,pid,comm,vsz_kb,rss_kb,rss_anon_kb,
  * rss_file_kb,rss_shmem_kb,swap_kb,hwm_kb,minflt,majflt,utime_ns,stime_ns,
@@ -172,11 +192,14 @@
 #define BAD_REPORTS_MAX 10
 /* Longest final drain after enable=0 (records should stop at once). */
 #define FINAL_DRAIN_MS 5000
+/* Longest command name the kernel keeps (TASK_COMM_LEN - 1). */
+#define COMM_MAX 15
 /* How often DIR is scanned for cpuN files of CPUs that came online. */
 #define RESCAN_MS 1000
 
 static const char usage_str[] =
-	"Usage: " PROG " [-d SECONDS] [-o FILE] [-w FILE] [-p PID]... [-I MS] [-W MS] [-D DIR] [-r] [-q]\n"
+	"Usage: " PROG " [-d SECONDS] [-o FILE] [-w FILE] [-p PID]... [-c COMM]... [-I MS] [-W MS]\n"
+	"                      [-D DIR] [-r] [-q]\n"
 	"       " PROG " -i FILE [-o FILE] [-r] [-q]\n"
 	"\n"
 	"Record the memtrace module's per-process memory samples as CSV (with a\n"
@@ -188,8 +211,11 @@ static const char usage_str[] =
 	"                                    but with -w there is no CSV unless -o asks for it)\n"
 	"  -w FILE    | --write=FILE         write a raw trace file to FILE; '-' is standard output\n"
 	"  -i FILE    | --input=FILE         decode the raw trace file FILE ('-': standard input) to CSV\n"
-	"  -p PID     | --pid=PID            sample only process PID; repeat for more (default: all)\n"
-	"  -I MS      | --interval=MS        set the module's sampling interval to MS ms, 1..60000\n"
+	"  -p PID     | --pid=PID            sample only process PID; repeat for more (default: all);\n"
+	"                                    the session ends when every one has exited (unless -d)\n"
+	"  -c COMM    | --comm=COMM          sample every process named COMM (exactly, as /proc/PID/comm),\n"
+	"                                    including those started later; repeat for more\n"
+	"  -I MS      | --interval=MS        sample every MS ms, 1..60000, for this session\n"
 	"  -W MS      | --wss=MS             measure working-set size over MS ms windows, 10..600000,\n"
 	"                                    for this session (columns wss_kb, wss_window_ms)\n"
 	"  -D DIR     | --debugfs=DIR        the module's directory (default " DEFAULT_DIR ");\n"
@@ -208,6 +234,7 @@ static const struct option long_opts[] = {
 	{ "write", required_argument, NULL, 'w' },
 	{ "input", required_argument, NULL, 'i' },
 	{ "pid", required_argument, NULL, 'p' },
+	{ "comm", required_argument, NULL, 'c' },
 	{ "interval", required_argument, NULL, 'I' },
 	{ "wss", required_argument, NULL, 'W' },
 	{ "debugfs", required_argument, NULL, 'D' },
@@ -217,7 +244,7 @@ static const struct option long_opts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
-static const char short_opts[] = "d:o:w:i:p:I:W:D:rqVh";
+static const char short_opts[] = "d:o:w:i:p:c:I:W:D:rqVh";
 
 /* A validated record waiting in its CPU's queue: its merge key here, its
  * bytes (raw_len of them) in the CPU's byte FIFO; decoded when emitted. */
@@ -264,14 +291,16 @@ static struct {
 	const char *input_path;		/* -i */
 	pid_t *pids;
 	size_t npids;
+	char **comms;			/* -c */
+	size_t ncomms;
 	unsigned int interval_ms;	/* 0 = leave as is */
-	unsigned int wss_ms;		/* -W; 0 = leave as is */
-	char wss_prev[16];		/* wss_interval_ms before -W set it */
+	unsigned int wss_ms;		/* -W; 0 = off */
 	const char *dir;
 	bool dir_set, realtime, quiet;
 
 	/* state */
 	int dirfd;
+	int sessfd;			/* DIR/session, open for writing */
 	bool is_debugfs;
 	struct cpu_in *cpus;
 	size_t ncpus, cpus_cap;
@@ -279,13 +308,16 @@ static struct {
 	struct cpu_in **heap;		/* merge_out()'s heap, ncpus entries */
 	struct mt_out csv, raw;
 	bool csv_open, raw_open;
-	pid_t *registered;
+	pid_t *registered;		/* -p PIDs still in DIR/pids */
 	size_t nregistered;
+	bool none_left;			/* every -p process exited (no -c) */
+	uint64_t t0_ns;			/* session start, CLOCK_MONOTONIC */
 	struct stats stats0, stats1;
 	bool module_gone;		/* a read returned EIO */
 	bool fatal;			/* stop reading: bad version, I/O error */
 	struct mt_sess sess;
-} g = { .dir = DEFAULT_DIR, .dirfd = -1 };
+	bool sess_init;			/* mt_sess_init() ran */
+} g = { .dir = DEFAULT_DIR, .dirfd = -1, .sessfd = -1 };
 
 static volatile sig_atomic_t stop_signal;
 
@@ -873,11 +905,75 @@ static void discard_stale(void)
 		msg("discarded %llu bytes left from an earlier session", total);
 }
 
-static int register_pids(void)
+/* ---- the recording session ------------------------------------------- */
+
+/*
+ * Start the session: open DIR/session for writing.  Every setting the
+ * reader changes from here on (enable, interval_ms, wss_interval_ms, pids,
+ * comms) is the session's, and the module puts back the previous ones when
+ * the file is closed -- at the reader's exit, crash or SIGKILL alike.  A
+ * second reader fails here, having changed nothing.  0, or -1 (reported).
+ */
+static int session_claim(void)
+{
+	char buf[256], pid[32] = "?", comm[64] = "?";
+	int err;
+
+	g.sessfd = openat(g.dirfd, "session", O_WRONLY | O_CLOEXEC);
+	if (g.sessfd >= 0)
+		return 0;
+	err = errno;
+	if (err == EBUSY) {
+		if (ctl_read("session", buf, sizeof(buf)) > 0) {
+			const char *p = strstr(buf, "owner_pid: ");
+			const char *c = strstr(buf, "owner_comm: ");
+
+			if (p)
+				sscanf(p + 11, "%31[0-9]", pid);
+			if (c)
+				sscanf(c + 12, "%63[^\n]", comm);
+		}
+		msg("another recording session is running (pid %s, %s): only one reader can record at a time; stop it first",
+		    pid, comm);
+	} else if (err == ENOENT) {
+		msg("%s/session: no such file: the loaded memtrace module is older than this reader: load the module of this reader's version",
+		    g.dir);
+	} else {
+		msg("%s/session: %s%s", g.dir, strerror(err), fix_for(err));
+	}
+	return -1;
+}
+
+/*
+ * End the session: the module puts back every setting it changed.  Call
+ * after enable=0 and the final drain.  0, or -1 (reported).
+ */
+static int session_end(void)
+{
+	int fd = g.sessfd;
+
+	g.sessfd = -1;
+	if (fd < 0 || !close(fd) || g.module_gone)
+		return 0;
+	msg("closing %s/session: %s", g.dir, strerror(errno));
+	return -1;
+}
+
+/*
+ * Choose what the session samples: the -p PIDs and -c names, or (with
+ * neither) every process -- never a filter set before the session, which
+ * comes back when it ends.  0, or -1 (reported).
+ */
+static int set_filter(void)
 {
 	char val[32];
 	int err;
 
+	err = ctl_write("pids", "clear");
+	if (err) {
+		ctl_error("pids", "clear", err);
+		return -1;
+	}
 	for (size_t i = 0; i < g.npids; i++) {
 		pid_t pid = g.pids[i];
 		struct stat sb;
@@ -901,59 +997,53 @@ static int register_pids(void)
 		}
 		g.registered[g.nregistered++] = pid;
 	}
+	for (size_t i = 0; i < g.ncomms; i++) {
+		snprintf(val, sizeof(val), "+%s", g.comms[i]);
+		err = ctl_write("comms", val);
+		if (err) {
+			ctl_error("comms", val, err);
+			return -1;
+		}
+	}
 	return 0;
 }
 
-/* 0, or -1 when an unregistration failed (reported). */
-/* Put back the wss_interval_ms that -W replaced.  0, or 1 (reported). */
-static int restore_wss(void)
+/*
+ * Once a second: the -p processes that exited (the module drops a
+ * process from DIR/pids at the first tick after its exit).  Each is named
+ * once; with none left and no -c, the session ends (see -p) unless -d
+ * keeps it going.
+ */
+static void check_pids(uint64_t now)
 {
-	int err;
+	static char buf[1 << 20];
+	size_t kept = 0;
 
-	if (!g.wss_prev[0] || g.module_gone)
-		return 0;
-	err = ctl_write("wss_interval_ms", g.wss_prev);
-	if (err)
-		ctl_error("wss_interval_ms", g.wss_prev, err);
-	g.wss_prev[0] = '\0';
-	return err ? 1 : 0;
-}
+	if (!g.nregistered || ctl_read("pids", buf, sizeof(buf)) < 0)
+		return;
+	for (size_t i = 0; i < g.nregistered; i++) {
+		pid_t pid = g.registered[i];
+		bool listed = false;
 
-static int unregister_pids(void)
-{
-	bool registered_any = g.nregistered > 0;
-	char val[32], buf[4096];
-	int ret = 0, err;
-	ssize_t n;
-
-	while (g.nregistered) {
-		pid_t pid = g.registered[--g.nregistered];
-
-		snprintf(val, sizeof(val), "-%d", (int)pid);
-		err = ctl_write("pids", val);
-		/* ENOENT: it exited and dropped out of the set by itself. */
-		if (err && err != -ENOENT && !g.module_gone) {
-			ctl_error("pids", val, err);
-			ret = -1;
+		/* one decimal tgid per line, ascending */
+		for (const char *line = buf; *line && !listed;) {
+			listed = strtol(line, NULL, 10) == pid;
+			line = strchrnul(line, '\n');
+			line += *line == '\n';
 		}
-	}
-	if (!registered_any || g.module_gone)
-		return ret;
-	/* Exited processes drop out but leave the filter on: turn it off. */
-	n = ctl_read("pids", buf, sizeof(buf));
-	if (n < 0) {
-		msg("reading %s/pids: %s%s", g.dir, strerror((int)-n),
-		    fix_for((int)-n));
-		return -1;
-	}
-	if (buf[strspn(buf, " \t\r\n")] == '\0') {
-		err = ctl_write("pids", "clear");
-		if (err) {
-			ctl_error("pids", "clear", err);
-			ret = -1;
+		if (listed) {
+			g.registered[kept++] = pid;
+			continue;
 		}
+		msg("process %d exited (%.1f s into the session); recording %s",
+		    (int)pid, (double)(now - g.t0_ns) / 1e9,
+		    kept + (g.nregistered - i - 1) || g.ncomms ? "the others" :
+		    g.duration > 0 ? "until -d ends, though no process is left" :
+		    "no process any more: ending the session");
 	}
-	return ret;
+	g.nregistered = kept;
+	if (!kept && !g.ncomms && g.duration <= 0)
+		g.none_left = true;
 }
 
 /* ---- reading and merging ------------------------------------------------ */
@@ -1252,7 +1342,7 @@ static int live_loop(void)
 	next_scan = mono_ns() + (uint64_t)RESCAN_MS * 1000000u;
 	refresh_wait();
 	mt_sess_status(&g.sess, mono_ns(), false);
-	while (!stop_signal) {
+	while (!stop_signal && !g.none_left) {
 		uint64_t now = mono_ns();
 		long long got;
 
@@ -1262,6 +1352,7 @@ static int live_loop(void)
 			if (scan_cpus() < 0)
 				return -1;
 			refresh_wait();
+			check_pids(now);
 			next_scan = now + (uint64_t)RESCAN_MS * 1000000u;
 		}
 		got = read_round();
@@ -1460,6 +1551,26 @@ static void parse_args(int argc, char **argv)
 next:
 			break;
 		}
+		case 'c': {
+			size_t len = strlen(optarg);
+			char **n;
+
+			if (!len || strchr(optarg, '\n'))
+				usage_error("invalid command name '%s'", optarg);
+			live_only = "-c";
+			/* the kernel keeps the first 15 bytes (TASK_COMM_LEN) */
+			if (len > COMM_MAX)
+				msg("warning: -c %s: the kernel keeps the first %d bytes of a command name: matching '%.*s'",
+				    optarg, COMM_MAX, COMM_MAX, optarg);
+			n = realloc(g.comms, (g.ncomms + 1) * sizeof(*n));
+			if (!n || !(n[g.ncomms] = strndup(optarg, COMM_MAX))) {
+				msg("out of memory");
+				exit(1);
+			}
+			g.comms = n;
+			g.ncomms++;
+			break;
+		}
 		case 'I': {
 			unsigned long v;
 
@@ -1534,11 +1645,123 @@ static int install_signals(void)
 	return sigaction(SIGPIPE, &sa, NULL);
 }
 
-int main(int argc, char **argv)
+/* Apply -I and -W for the session.  0, or -1 (reported). */
+static int set_intervals(void)
+{
+	char val[16];
+	int err;
+
+	if (g.interval_ms) {
+		snprintf(val, sizeof(val), "%u", g.interval_ms);
+		err = ctl_write("interval_ms", val);
+		if (err) {
+			ctl_error("interval_ms", val, err);
+			return -1;
+		}
+	}
+	/* without -W the session has no WSS scan, whatever was set before */
+	snprintf(val, sizeof(val), "%u", g.wss_ms);
+	err = ctl_write("wss_interval_ms", val);
+	if (err) {
+		if (err == -ENOENT)
+			msg("%s/wss_interval_ms: no such file: this memtrace module has no WSS scanner",
+			    g.dir);
+		else
+			ctl_error("wss_interval_ms", val, err);
+		return -1;
+	}
+	/* once per session: the figures are less exact without it */
+	if (g.wss_ms && g.stats0.wss_unflushed)
+		msg("warning: this kernel lets no module flush TLBs: WSS runs without the flush and can miss pages whose translations stay cached (Documentation/memtrace-wss.rst, \"Supported kernels\")");
+	return 0;
+}
+
+/*
+ * Set up a live session, each step in order and nothing written to an
+ * output before every check has passed (a failed start leaves existing
+ * files as they were).  0, or -1 (reported; live_stop() undoes it).
+ */
+static int live_start(void)
 {
 	struct mt_tfile_info info;
-	bool failed = false, running;
+	bool running;
 	char enable[16];
+	int err;
+
+	if (check_debugfs() || open_dir() || session_claim())
+		return -1;
+	err = scan_cpus();
+	if (err <= 0) {
+		if (!err)
+			msg("%s holds no cpuN files: is it the memtrace module's directory? %s",
+			    g.dir, load_fix);
+		return -1;
+	}
+	g.registered = calloc(g.npids ? g.npids : 1, sizeof(*g.registered));
+	if (!g.registered) {
+		msg("out of memory");
+		return -1;
+	}
+	read_stats(&g.stats0);
+	running = ctl_read("enable", enable, sizeof(enable)) > 0 &&
+		  (enable[0] == '1' || enable[0] == 'Y');
+	if (running)
+		msg("warning: %s/enable was set to 1 outside a recording session (echo 1 > enable?): whoever reads the cpuN files besides this reader takes records from it",
+		    g.dir);
+	if (g.is_debugfs)
+		discard_stale();
+	if (set_intervals() || set_filter() || open_outputs())
+		return -1;
+	mt_sess_init(&g.sess, g.csv_open ? &g.csv : NULL,
+		     g.raw_open ? &g.raw : NULL, g.realtime);
+	g.sess_init = true;
+	if (start_info(&info, running))
+		return -1;
+	err = mt_sess_begin(&g.sess, &info);
+	mt_tfile_info_free(&info);
+	if (err)
+		return -1;
+	mt_status_init(!g.quiet);
+	g.t0_ns = mono_ns();
+	err = ctl_write("enable", "1");
+	if (err) {
+		ctl_error("enable", "1", err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Undo live_start()'s steps, in reverse order, whatever of them ran.
+ * Closing the session puts back the module's settings.  0, or -1 (an
+ * undo failed, reported).
+ */
+static int live_stop(void)
+{
+	int ret = 0;
+
+	if (g.sess_init)
+		mt_sess_free(&g.sess);
+	if (close_outputs())
+		ret = -1;
+	stats_free(&g.stats0);
+	stats_free(&g.stats1);
+	free(g.registered);
+	close_cpus();
+	if (session_end())
+		ret = -1;
+	if (g.dirfd >= 0)
+		close(g.dirfd);
+	free(g.pids);
+	for (size_t i = 0; i < g.ncomms; i++)
+		free(g.comms[i]);
+	free(g.comms);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	bool failed = false;
 	int err;
 
 	parse_args(argc, argv);
@@ -1548,97 +1771,22 @@ int main(int argc, char **argv)
 	}
 	if (g.input_path)
 		return decode_main();
-
-	if (check_debugfs() || open_dir())
-		goto out_close_dir;
-	err = scan_cpus();
-	if (err <= 0) {
-		if (!err)
-			msg("%s holds no cpuN files: is it the memtrace module's directory? %s",
-			    g.dir, load_fix);
-		goto out_close_cpus;
+	if (live_start()) {
+		live_stop();
+		return 1;
 	}
-	if (open_outputs())
-		goto out_close_output;
-	g.registered = calloc(g.npids ? g.npids : 1, sizeof(*g.registered));
-	if (!g.registered) {
-		msg("out of memory");
-		goto out_close_output;
-	}
-	mt_sess_init(&g.sess, g.csv_open ? &g.csv : NULL,
-		     g.raw_open ? &g.raw : NULL, g.realtime);
-
-	read_stats(&g.stats0);
-	running = ctl_read("enable", enable, sizeof(enable)) > 0 &&
-		  (enable[0] == '1' || enable[0] == 'Y');
-	if (running)
-		msg("warning: %s/enable is already 1: another reader may be running, and records would be split between the readers",
-		    g.dir);
-	if (g.is_debugfs)
-		discard_stale();
-	if (g.interval_ms) {
-		char val[16];
-
-		snprintf(val, sizeof(val), "%u", g.interval_ms);
-		err = ctl_write("interval_ms", val);
-		if (err) {
-			ctl_error("interval_ms", val, err);
-			goto out_close_output;
-		}
-	}
-	if (g.wss_ms) {
-		char val[16];
-		ssize_t n = ctl_read("wss_interval_ms", g.wss_prev,
-				     sizeof(g.wss_prev));
-
-		if (n <= 0) {
-			msg("%s/wss_interval_ms: cannot read it: this memtrace module has no WSS scanner",
-			    g.dir);
-			goto out_close_output;
-		}
-		g.wss_prev[strcspn(g.wss_prev, "\n")] = '\0';
-		snprintf(val, sizeof(val), "%u", g.wss_ms);
-		err = ctl_write("wss_interval_ms", val);
-		if (err) {
-			ctl_error("wss_interval_ms", val, err);
-			g.wss_prev[0] = '\0';
-			goto out_close_output;
-		}
-		/* once per session: the figures are less exact without it */
-		if (g.stats0.wss_unflushed)
-			msg("warning: this kernel lets no module flush TLBs: WSS runs without the flush and can miss pages whose translations stay cached (Documentation/memtrace-wss.rst, \"Supported kernels\")");
-	}
-	if (register_pids())
-		goto out_unregister;
-	if (start_info(&info, running))
-		goto out_unregister;
-	err = mt_sess_begin(&g.sess, &info);
-	mt_tfile_info_free(&info);
-	if (err)
-		goto out_unregister;
-	mt_status_init(!g.quiet);
-	err = ctl_write("enable", "1");
-	if (err) {
-		ctl_error("enable", "1", err);
-		goto out_unregister;
-	}
-
 	if (live_loop()) {
 		failed = true;
 		g.fatal = true;
 	}
 
-	/* Teardown of a started session: every step runs, errors or not. */
+	/* The end of a started session: every step runs, errors or not. */
 	err = ctl_write("enable", "0");
 	if (err && !g.module_gone) {
 		ctl_error("enable", "0", err);
 		failed = true;
 	}
 	if (!out_failed() && final_drain())
-		failed = true;
-	if (restore_wss())
-		failed = true;
-	if (unregister_pids())
 		failed = true;
 	if (!g.module_gone) {
 		read_stats(&g.stats1);
@@ -1651,28 +1799,7 @@ int main(int argc, char **argv)
 	live_summary();
 	if (mt_sess_failed(&g.sess))
 		failed = true;
-	mt_sess_free(&g.sess);
-	free(g.registered);
-	close_cpus();
-	close(g.dirfd);
-	stats_free(&g.stats0);
-	stats_free(&g.stats1);
-	free(g.pids);
+	if (live_stop())
+		failed = true;
 	return failed || g.module_gone ? 1 : 0;
-
-out_unregister:
-	unregister_pids();
-out_close_output:
-	restore_wss();
-	free(g.registered);
-	close_outputs();
-	mt_sess_free(&g.sess);
-	stats_free(&g.stats0);
-out_close_cpus:
-	close_cpus();
-out_close_dir:
-	if (g.dirfd >= 0)
-		close(g.dirfd);
-	free(g.pids);
-	return 1;
 }

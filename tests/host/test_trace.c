@@ -1090,7 +1090,7 @@ static void test_cli_already_enabled(void **state)
 	spit_str(dir, "stats", "cpu0_seq: 10\ncpu0_dropped: 0\n");
 	wait_reader(pid, "running", &run);
 	check_status(&run, 0);
-	assert_non_null(strstr(run.err, "enable is already 1: another reader may be running"));
+	assert_non_null(strstr(run.err, "enable was set to 1 outside a recording session"));
 	assert_non_null(strstr(run.err, "2 records from 1 processes in 2 ticks, 0 lost (seq gaps), 0 dropped (stats)"));
 	assert_null(strstr(run.err, "says"));
 	assert_null(strstr(run.err, "went back"));
@@ -1252,6 +1252,68 @@ static void test_trace_too_many_cpus(void **state)
 
 /* ---- output errors ------------------------------------------------------- */
 
+/*
+ * A start that fails leaves the outputs as they were: -p of a process that
+ * does not exist, with -o and -w naming existing files (issue 14: the old
+ * reader truncated them to 0 bytes before it found out).
+ */
+static void test_cli_failed_start_keeps_files(void **state)
+{
+	char dir[DIR_MAX], csv[PATH_MAX], raw[PATH_MAX];
+	const char *args[] = { "-D", dir, "-d", "0.2", "-p", "2147483646",
+			       "-o", csv, "-w", raw, NULL };
+	struct run run;
+	char *s;
+
+	(void)state;
+	fake_dir(dir, sizeof(dir), "failstart");
+	add_sample(dir, 0, 0, 1000, 1, "a");
+	snprintf(csv, sizeof(csv), "%s/keep.csv", tmpdir);
+	snprintf(raw, sizeof(raw), "%s/keep.dat", tmpdir);
+	spit(csv, "old csv\n", 8, false);
+	spit(raw, "old trace\n", 10, false);
+	run_reader(args, "failstart", &run);
+	check_status(&run, 1);
+	assert_non_null(strstr(run.err, "no such process: 2147483646"));
+	s = slurp(csv, NULL);
+	assert_string_equal(s, "old csv\n");
+	free(s);
+	s = slurp(raw, NULL);
+	assert_string_equal(s, "old trace\n");
+	free(s);
+	s = read_in(dir, "enable");
+	assert_int_equal(s[0], '0');
+	free(s);
+	run_free(&run);
+}
+
+/* -c registers each name in DIR/comms; a long name is cut to 15 bytes. */
+static void test_cli_comm(void **state)
+{
+	char dir[DIR_MAX];
+	const char *args[] = { "-D", dir, "-d", "0.2", "-q",
+			       "-c", "a-very-long-command-name", NULL };
+	const char *bad[] = { "-D", dir, "-c", "", NULL };
+	struct run run;
+	char *s;
+
+	(void)state;
+	fake_dir(dir, sizeof(dir), "comm");
+	add_sample(dir, 0, 0, 1000, 1, "a");
+	run_reader(args, "comm", &run);
+	check_status(&run, 0);
+	assert_non_null(strstr(run.err, "matching 'a-very-long-com'"));
+	s = read_in(dir, "comms");
+	assert_string_equal(s, "+a-very-long-com");
+	free(s);
+	run_free(&run);
+
+	run_reader(bad, "comm-bad", &run);
+	check_status(&run, 2);
+	assert_non_null(strstr(run.err, "invalid command name ''"));
+	run_free(&run);
+}
+
 static void test_cli_output_errors(void **state)
 {
 	char dir[DIR_MAX], trace[PATH_MAX];
@@ -1394,6 +1456,8 @@ int main(void)
 		cmocka_unit_test(test_cli_already_enabled),
 		cmocka_unit_test(test_cli_hostile_files),
 		cmocka_unit_test(test_cli_output_errors),
+		cmocka_unit_test(test_cli_failed_start_keeps_files),
+		cmocka_unit_test(test_cli_comm),
 		cmocka_unit_test(test_cli_status_silent),
 		cmocka_unit_test(test_cli_status_tty),
 	};

@@ -162,6 +162,10 @@ void fake_dir(char *dir, size_t len, const char *name)
 	spit_str(dir, "enable", "0\n");
 	spit_str(dir, "interval_ms", "100\n");
 	spit_str(dir, "pids", "");
+	spit_str(dir, "comms", "");
+	spit_str(dir, "wss_interval_ms", "0\n");
+	/* a regular file: opening it for writing always "starts" a session */
+	spit_str(dir, "session", "owner_pid: 0\nowner_comm: -\n");
 	spit_str(dir, "stats",
 		 "records_written: 10\nrecords_dropped: 3\nticks: 5\n"
 		 "cpu0_dropped: 1\ncpu2_dropped: 2\n");

@@ -8,13 +8,15 @@
 modprobe memtrace || { fail "modprobe memtrace"; finish; }
 start_memload /tmp/m.out -a 4 -l 3 || { fail "memload"; finish; }
 
+iv0=$(cat $MT/interval_ms)
 for iv in 50 200; do
 	memtrace-reader -I $iv -d 3 -o /tmp/o.csv 2> /tmp/reader.err
 	check_eq "reader -I $iv exits 0" "$?" 0
 	n=$(($(wc -l < /tmp/o.csv) - 1))
 	unordered=$(awk -F, 'NR > 2 && $1 < prev { n++ } NR > 1 { prev = $1 } END { print n + 0 }' /tmp/o.csv)
 	check_eq "-I $iv: $n records in timestamp order" "$unordered" 0
-	check_eq "-I $iv: interval_ms reads back" "$(cat $MT/interval_ms)" "$iv"
+	# -I is the session's: the module puts the interval back at its end
+	check_eq "-I $iv: interval_ms back to $iv0 after the session" "$(cat $MT/interval_ms)" "$iv0"
 	# mean spacing of tick starts (first record of each tick)
 	mean=$(awk -F, 'NR > 1 && !($4 in s) { s[$4] = $1; if (!first) first = $4; last = $4 }
 		END { print int((s[last] - s[first]) / (last - first) / 1000000) }' /tmp/o.csv)

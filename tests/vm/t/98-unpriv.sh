@@ -28,7 +28,8 @@ CapEff:	0000000000000000"
 # state_now: everything an unprivileged write could have changed
 state_now() {
 	echo "enable=$(cat $MT/enable) interval=$(cat $MT/interval_ms) wss=$(cat $MT/wss_interval_ms)" \
-		"pids=$(cat $MT/pids | tr '\n' ' ') ticks=$(stat_val ticks)" \
+		"pids=$(cat $MT/pids | tr '\n' ' ') comms=$(cat $MT/comms | tr '\n' ' ')" \
+		"session=$(awk '$1 == "owner_pid:" { print $2 }' $MT/session) ticks=$(stat_val ticks)" \
 		"ev=$(cat $EV/enable) param=$(cat /sys/module/memtrace/parameters/interval_ms)"
 }
 files="$(ls -d $MT/*) $EV/enable $EV/filter $(ls -d $EV/*/* 2> /dev/null)"
@@ -109,7 +110,8 @@ check "binary records read ($(wc -c < /tmp/bin) bytes)" [ -s /tmp/bin ]
 addr=$(od -An -v -tx8 -w8 /tmp/bin | awk '$1 ~ /^ffff[89a-f]/ && $1 < "fffffffffffff000"' | head -n 3)
 check_eq "no kernel address in the binary records" "$addr" ""
 {
-	for f in $MT/enable $MT/interval_ms $MT/wss_interval_ms $MT/pids $MT/stats \
+	for f in $MT/enable $MT/interval_ms $MT/wss_interval_ms $MT/pids $MT/comms \
+		$MT/session $MT/stats \
 		/sys/module/memtrace/parameters/* $EV/*/format $EV/*/filter $EV/*/trigger \
 		$EV/*/id; do
 		echo "== $f"
