@@ -349,6 +349,8 @@ int mt_out_flush(struct mt_out *o)
 		o->bytes += (unsigned long long)n;
 	}
 	o->len = 0;
+	/* every record counted so far is complete, and now written */
+	o->recs_out = o->recs;
 	return 0;
 }
 
@@ -374,20 +376,40 @@ int mt_out_write(struct mt_out *o, const void *src, size_t n)
 	return 0;
 }
 
+int mt_out_rec(struct mt_out *o, const void *src, size_t n)
+{
+	int err = mt_out_write(o, src, n);
+
+	o->recs++;
+	return err;
+}
+
 int mt_out_header(struct mt_out *o)
 {
 	return mt_out_write(o, mt_csv_header, sizeof(mt_csv_header) - 1);
 }
 
-int mt_out_row(struct mt_out *o, const struct mt_record *r)
+/* Make room for one row: 0, or -1 (the row is counted, not written). */
+static int row_room(struct mt_out *o)
 {
 	if (o->err) {
 		errno = o->err;
+		o->recs++;
 		return -1;
 	}
-	if (o->cap - o->len < MT_CSV_ROW_MAX && mt_out_flush(o))
+	if (o->cap - o->len < MT_CSV_ROW_MAX && mt_out_flush(o)) {
+		o->recs++;
+		return -1;
+	}
+	return 0;
+}
+
+int mt_out_row(struct mt_out *o, const struct mt_record *r)
+{
+	if (row_room(o))
 		return -1;
 	o->len += mt_csv_row(o->buf + o->len, r);
+	o->recs++;
 	return 0;
 }
 
@@ -396,11 +418,7 @@ int mt_out_row_time(struct mt_out *o, const struct mt_record *r,
 {
 	char *p;
 
-	if (o->err) {
-		errno = o->err;
-		return -1;
-	}
-	if (o->cap - o->len < MT_CSV_ROW_MAX && mt_out_flush(o))
+	if (row_room(o))
 		return -1;
 	p = o->buf + o->len;
 	p += mt_csv_row(p, r);
@@ -409,6 +427,7 @@ int mt_out_row_time(struct mt_out *o, const struct mt_record *r,
 		p += mt_csv_time(p, real_ns);
 	*p++ = '\n';
 	o->len = (size_t)(p - o->buf);
+	o->recs++;
 	return 0;
 }
 

@@ -876,11 +876,6 @@ static int flush_outputs(void)
 	return 0;
 }
 
-static bool out_failed(void)
-{
-	return (g.csv_open && g.csv.err) || (g.raw_open && g.raw.err);
-}
-
 /* Read and throw away what an earlier session left in the cpuN files. */
 static void discard_stale(void)
 {
@@ -1255,11 +1250,14 @@ static void sift_down(struct cpu_in **h, size_t n, size_t i)
 /*
  * Emit, in (ts_ns, cpu, seq) order, every queued record with ts_ns <=
  * @watermark (all of them when @all).  0, or -1 on an error (reported).
+ * After an output error every record still goes through the session's
+ * accounting (counted as not written), so the summary stays right.
  */
 static int merge_out(uint64_t watermark, bool all)
 {
 	struct cpu_in **heap = g.heap;
 	size_t n = 0;
+	int ret = 0, err;
 
 	for (size_t i = 0; i < g.ncpus; i++)
 		if (g.cpus[i].qhead < g.cpus[i].qtail)
@@ -1277,9 +1275,12 @@ static int merge_out(uint64_t watermark, bool all)
 			break;
 		/* Validated when read: decoded without checks. */
 		mt_decode_valid(raw, (enum mt_status)q->status, &rec);
-		if (mt_sess_record(&g.sess, (enum mt_status)q->status, &rec, raw,
-				   q->raw_len, q->flags))
+		err = mt_sess_record(&g.sess, (enum mt_status)q->status, &rec,
+				     raw, q->raw_len, q->flags);
+		if (err && err != MT_SESS_EOUT)
 			return -1;
+		if (err)
+			ret = -1;
 		c->rhead += q->raw_len;
 		if (++c->qhead == c->qtail) {
 			c->qhead = c->qtail = 0;
@@ -1290,7 +1291,7 @@ static int merge_out(uint64_t watermark, bool all)
 			       (n == 2 || head_before(heap[0], heap[2]))))
 			sift_down(heap, n, 0);
 	}
-	return 0;
+	return ret;
 }
 
 /*
@@ -1369,7 +1370,10 @@ static int live_loop(void)
 	return 0;
 }
 
-/* After enable=0: read everything left, then emit every queued record. */
+/*
+ * After enable=0: read everything left (unless reading stopped on an
+ * error: g.fatal), then emit every queued record.
+ */
 static int final_drain(void)
 {
 	uint64_t deadline = mono_ns() + (uint64_t)FINAL_DRAIN_MS * 1000000u;
@@ -1786,7 +1790,8 @@ int main(int argc, char **argv)
 		ctl_error("enable", "0", err);
 		failed = true;
 	}
-	if (!out_failed() && final_drain())
+	/* after an output error: nothing more is read, the queues are counted */
+	if (final_drain())
 		failed = true;
 	if (!g.module_gone) {
 		read_stats(&g.stats1);

@@ -260,6 +260,10 @@ static void add_run(struct mt_sess *s, struct mt_cpu_acct *a,
 		    enum mt_run_kind kind, uint64_t first_seq, uint64_t lost,
 		    uint64_t first_ts, uint64_t last_ts)
 {
+	if (kind == MT_RUN_UNREAD) {
+		s->unread += lost;
+		return;
+	}
 	if (a->gaps < MT_RUNS_KEPT)
 		a->runs[a->gaps] = (struct mt_run){
 			.first_seq = first_seq, .lost = lost,
@@ -292,7 +296,7 @@ static void pend(struct mt_cpu_acct *a, const struct mt_record *r,
 		a->p_last_ts = l->last_ts_ns;
 		return;
 	}
-	if (kind == MT_RUN_END)
+	if (kind == MT_RUN_END || kind == MT_RUN_UNREAD)
 		a->p_kind = kind;
 	if (lo < a->p_lo)
 		a->p_lo = lo;
@@ -404,6 +408,12 @@ static void note_missed(struct mt_sess *s, const struct mt_record *rec)
 	s->missed_prev_ts = rec->hdr.ts_ns;
 }
 
+/* Whether an output has failed (the session ends on that error). */
+static bool out_failed(const struct mt_sess *s)
+{
+	return (s->csv && s->csv->err) || (s->raw && s->raw->err);
+}
+
 int mt_sess_record(struct mt_sess *s, enum mt_status st,
 		   const struct mt_record *rec, const void *raw, uint32_t len,
 		   unsigned int flags)
@@ -413,7 +423,10 @@ int mt_sess_record(struct mt_sess *s, enum mt_status st,
 
 	/* An output that failed is reported once; the accounting goes on,
 	 * so that the summary stays right. */
-	if (s->raw && mt_out_write(s->raw, raw, len)) {
+	/* counted as drained unless the reader wrote it (the end of a CPU) */
+	if (s->raw && (st == MT_LOSS && (rec->loss.flags & MEMTRACE_LOSS_F_READER) ?
+		       mt_out_write(s->raw, raw, len) :
+		       mt_out_rec(s->raw, raw, len))) {
 		mt_out_report(s->raw);
 		ret = MT_SESS_EOUT;
 	}
@@ -430,7 +443,7 @@ int mt_sess_record(struct mt_sess *s, enum mt_status st,
 			s->have_end = true;
 			a->end_seen = true;
 			a->end_dropped = rec->loss.lost_total;
-			pend(a, rec, MT_RUN_END);
+			pend(a, rec, out_failed(s) ? MT_RUN_UNREAD : MT_RUN_END);
 			arrive(s, a, rec->hdr.seq, rec->hdr.ts_ns, false, flags);
 		} else {
 			s->loss_records++;
@@ -564,6 +577,20 @@ static bool cpu_dropped(const struct mt_sess *s, const struct mt_cpu_acct *a,
 	return true;
 }
 
+/*
+ * One line for an output that failed: the session ended on that error, not
+ * on lost records.  How many records it was handed and did not write, and
+ * how many the reader left unread in the module's buffers when it stopped.
+ */
+static void out_summary(const struct mt_sess *s, const struct mt_out *o)
+{
+	if (!o || !o->err)
+		return;
+	mt_msg("the session ended on an output error (writing %s: %s): %llu of the %llu records drained from the module were not written to %s; %" PRIu64 " more were left unread in its buffers",
+	       o->name, strerror(o->err), o->recs - o->recs_out, o->recs,
+	       o->name, s->unread);
+}
+
 void mt_sess_summary(struct mt_sess *s, bool quiet)
 {
 	struct mt_cpu_acct **v = sorted(s);
@@ -611,6 +638,8 @@ void mt_sess_summary(struct mt_sess *s, bool quiet)
 		       s->missed_rises, s->missed_first_ts, s->missed_last_ts);
 		mt_msg("to miss fewer ticks, sample less often (-I MS) or fewer processes (-p PID); see the tick_last_ns and tick_max_ns lines of the stats file for what a tick takes");
 	}
+	out_summary(s, s->csv);
+	out_summary(s, s->raw);
 	if (s->lost || dropped) {
 		for (size_t i = 0; i < s->ncpus; i++) {
 			const struct mt_cpu_acct *a = v[i];

@@ -20,7 +20,10 @@
  *  - a reader-written loss record (MEMTRACE_LOSS_F_READER) closes the CPU's
  *    session: its hdr.seq is cpuN_seq at the end, so samples dropped after
  *    the last one read count as a gap too, and its lost_total is the CPU's
- *    cpuN_dropped at the end.
+ *    cpuN_dropped at the end.  When an output had already failed by then
+ *    (the session ended on that error, and stopped reading), that gap is
+ *    counted as unread, not lost: those records were never taken from the
+ *    buffers, they did not overflow them.
  */
 #ifndef MEMTRACE_READER_SESSION_H
 #define MEMTRACE_READER_SESSION_H
@@ -60,6 +63,8 @@ enum mt_run_kind {
 	MT_RUN_GAP,		/* a sequence gap no loss record reported */
 	MT_RUN_LOSSREC,		/* reported by the module's loss record */
 	MT_RUN_END,		/* after the last record: stats at the end */
+	MT_RUN_UNREAD,		/* likewise, but the reader stopped reading on
+				   an output error: counted in unread */
 };
 
 /* One run of lost samples on a CPU: seqs first_seq..first_seq+lost-1. */
@@ -112,6 +117,7 @@ struct mt_sess {
 	uint64_t late, last_ts;
 	uint64_t skipped, loss_records, reader_records;
 	uint64_t lost, mismatches;
+	uint64_t unread;		/* MT_RUN_UNREAD records, not in lost */
 	bool have_end;			/* a reader-written loss record seen */
 	struct mt_u64set tgids, ticks;
 	bool tick_added;		/* last_tick is in ticks */

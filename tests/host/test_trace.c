@@ -1348,10 +1348,16 @@ static void test_cli_output_errors(void **state)
 	run_free(&run);
 
 	fake_dir(dir, sizeof(dir), "woerr");
-	add_sample(dir, 0, 0, 1000, 1, "a");
+	for (int i = 0; i < 3; i++)
+		add_sample(dir, 0, (uint64_t)i, 1000 + (uint64_t)i, 1, "a");
 	run_reader(live_full, "w-full", &run);
 	check_status(&run, 1);
 	assert_non_null(strstr(run.err, "writing /dev/full: No space left on device"));
+	/* the cause named, every record taken counted, no buffer advice */
+	assert_non_null(strstr(run.err,
+		"the session ended on an output error (writing /dev/full: No space left on device): 3 of the 3 records drained from the module were not written to /dev/full"));
+	assert_null(strstr(run.err, "sub-buffers"));
+	assert_null(strstr(run.err, "records lost"));
 	s = read_in(dir, "enable");
 	assert_int_equal(s[0], '0');
 	free(s);
@@ -1364,6 +1370,8 @@ static void test_cli_output_errors(void **state)
 	wait_reader(pid, "w-epipe", &run);
 	check_status(&run, 1);
 	assert_non_null(strstr(run.err, "writing standard output: Broken pipe"));
+	assert_non_null(strstr(run.err, "the session ended on an output error (writing standard output: Broken pipe): 3 of the 3 records"));
+	assert_null(strstr(run.err, "sub-buffers"));
 	s = read_in(dir, "enable");
 	assert_int_equal(s[0], '0');
 	free(s);

@@ -13,6 +13,9 @@
 #    is recorded, as is one from before; one named otherwise is not.
 # 4. -p of a process that exits mid-session: said once, and without -d the
 #    session ends by itself with status 0.
+# 5. An output that fails (a closed pipe: | head -1; a full filesystem)
+#    ends the session with status 1 and one line naming the error and the
+#    records drained but not written -- never advice about sub-buffers.
 # Ground truth: the control files as the module prints them, the pids of
 # the processes started here, the clock.
 . /extra/vm/lib.sh
@@ -116,6 +119,24 @@ sed 's/^/#   /' /tmp/p.err
 check_eq "the -p reader ends by itself with status 0" "$rc" 0
 check "within a few seconds of the exit ($((t1 - t0)) s)" [ $((t1 - t0)) -le 5 ]
 check_eq "the exit is said once" "$(grep -c "process $s2 exited" /tmp/p.err)" 1
+
+# --- 5. output errors end the session with their own cause, not "lost"
+{ memtrace-reader -I 10 -d 3 2> /tmp/h.err; echo $? > /tmp/h.rc; } | head -n 1 > /tmp/h.out
+sed 's/^/#   /' /tmp/h.err
+check_eq "| head -1: exit status" "$(cat /tmp/h.rc)" 1
+check "| head -1: the session ended on EPIPE, said in one line" \
+	grep -q "the session ended on an output error (writing standard output: Broken pipe): [0-9]* of the [0-9]* records drained" /tmp/h.err
+check "| head -1: no buffer advice" sh -c "! grep -q 'sub-buffers' /tmp/h.err"
+mkdir -p /tmp/full
+mount -t tmpfs -o size=64k tmpfs /tmp/full
+memtrace-reader -I 10 -d 3 -o /tmp/full/x.csv 2> /tmp/f.err
+rc=$?
+sed 's/^/#   /' /tmp/f.err
+check_eq "full filesystem: exit status" "$rc" 1
+check "full filesystem: the session ended on ENOSPC, said in one line" \
+	grep -q "the session ended on an output error (writing /tmp/full/x.csv: No space left on device)" /tmp/f.err
+check "full filesystem: no buffer advice" sh -c "! grep -q 'sub-buffers' /tmp/f.err"
+umount /tmp/full
 
 kill $s0 $c0 $c1 "$MEMLOAD_PID" 2> /dev/null
 wait 2> /dev/null
