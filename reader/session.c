@@ -372,16 +372,23 @@ static void arrive(struct mt_sess *s, struct mt_cpu_acct *a, uint64_t seq,
 	a->pending = false;
 }
 
-/* The record's wall-clock time: start_real + (ts - start_mono). */
+/*
+ * The record's wall-clock time: start_real + (ts - start_mono), or false
+ * when it does not fit in an int64_t.  Without 128-bit arithmetic, which
+ * 32-bit targets lack.
+ */
 static bool real_of(const struct mt_sess *s, uint64_t ts, int64_t *real)
 {
-	__int128 v = (__int128)s->start_real_ns +
-		     ((__int128)ts - (__int128)s->start_mono_ns);
+	uint64_t d;
 
-	if (v < INT64_MIN || v > INT64_MAX)
-		return false;
-	*real = (int64_t)v;
-	return true;
+	if (ts >= s->start_mono_ns) {
+		d = ts - s->start_mono_ns;
+		return d <= INT64_MAX &&
+		       !__builtin_add_overflow(s->start_real_ns, (int64_t)d, real);
+	}
+	d = s->start_mono_ns - ts;
+	return d <= INT64_MAX &&
+	       !__builtin_sub_overflow(s->start_real_ns, (int64_t)d, real);
 }
 
 /*

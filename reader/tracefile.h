@@ -13,111 +13,14 @@
  * hdr_size, cpu_table_off and cpu_entry_size, never sizeof, to find what
  * follows), a version bump only for a change older readers cannot skip.
  *
- * The first part (structs and constants) may move into the uapi header;
- * the second part is the reader's encoder and decoder.
+ * The file's structs and constants are in include/uapi/memtrace.h, beside
+ * the records' (one definition of the format); this is the reader's
+ * encoder and decoder.
  */
 #ifndef MEMTRACE_READER_TRACEFILE_H
 #define MEMTRACE_READER_TRACEFILE_H
 
-#include <linux/types.h>
-
 #include "uapi/memtrace.h"
-
-/** MEMTRACE_FILE_MAGIC - the first 8 bytes of a trace file (no NUL). */
-#define MEMTRACE_FILE_MAGIC		"MTRCFILE"
-#define MEMTRACE_FILE_MAGIC_LEN		8
-/** MEMTRACE_FILE_VERSION - trace file format version written by this reader. */
-#define MEMTRACE_FILE_VERSION		1
-/**
- * MEMTRACE_FILE_BYTE_ORDER - memtrace_file_hdr.byte_order: this value
- * stored in the file's byte order, so the bytes 04 03 02 01 on disk say
- * "little-endian" (the only byte order memtrace writes).
- */
-#define MEMTRACE_FILE_BYTE_ORDER	0x01020304U
-/** MEMTRACE_FILE_CLOCK_MONOTONIC - memtrace_file_hdr.clock_id of CLOCK_MONOTONIC. */
-#define MEMTRACE_FILE_CLOCK_MONOTONIC	1
-
-/**
- * MEMTRACE_FILE_F_CPUS_COMPLETE - memtrace_file_hdr.flags: the CPU table
- * lists every CPU whose sequence number was not 0 when the session started,
- * so a CPU missing from it started at seq 0 with nothing dropped.
- */
-#define MEMTRACE_FILE_F_CPUS_COMPLETE	(1U << 0)
-
-/* memtrace_file_cpu.flags: which start figures are known. */
-#define MEMTRACE_FILE_CPU_F_SEQ		(1U << 0)	/* start_seq */
-#define MEMTRACE_FILE_CPU_F_DROPPED	(1U << 1)	/* start_dropped */
-
-/**
- * struct memtrace_file_hdr - start of a trace file (264 bytes in version 1).
- * @magic:          MEMTRACE_FILE_MAGIC.
- * @byte_order:     MEMTRACE_FILE_BYTE_ORDER.
- * @version:        MEMTRACE_FILE_VERSION of the writer.
- * @rec_version:    MEMTRACE_VERSION (record format) the writer knows.
- * @hdr_size:       bytes of the whole file header, CPU table included; the
- *                  first record starts at this offset.
- * @flags:          MEMTRACE_FILE_F_* bits.
- * @sample_size:    sizeof(struct memtrace_sample) of the writer.
- * @loss_size:      sizeof(struct memtrace_loss) of the writer.
- * @page_size:      page size of the traced machine, bytes.
- * @clock_id:       clock of every hdr.ts_ns: MEMTRACE_FILE_CLOCK_MONOTONIC.
- * @start_mono_ns:  CLOCK_MONOTONIC at the start of the session, ns, taken
- *                  together with @start_real_ns: a record's wall-clock time
- *                  is start_real_ns + (ts_ns - start_mono_ns).
- * @start_real_ns:  CLOCK_REALTIME at the same moment, ns since the epoch.
- * @cpu_table_off:  offset from the file's start of the CPU table.
- * @cpu_count:      entries in the CPU table.
- * @cpu_entry_size: bytes per entry (sizeof(struct memtrace_file_cpu) of
- *                  the writer).
- * @reserved:       0.
- * @clock:          name of the clock, "mono", NUL-padded.
- * @release:        uname -r of the traced machine, NUL-padded.
- * @hostname:       uname -n of the traced machine, NUL-padded.
- * @writer:         the writing program and version, NUL-padded.
- */
-struct memtrace_file_hdr {
-	char magic[MEMTRACE_FILE_MAGIC_LEN];
-	__le32 byte_order;
-	__le16 version;
-	__le16 rec_version;
-	__le32 hdr_size;
-	__le32 flags;
-	__le32 sample_size;
-	__le32 loss_size;
-	__le32 page_size;
-	__le32 clock_id;
-	__le64 start_mono_ns;
-	__le64 start_real_ns;
-	__le32 cpu_table_off;
-	__le32 cpu_count;
-	__le32 cpu_entry_size;
-	__le32 reserved;
-	char clock[16];
-	char release[72];
-	char hostname[72];
-	char writer[32];
-};
-
-/**
- * struct memtrace_file_cpu - one CPU's figures at the start (24 bytes),
- * read from the module's stats file before the sampler was enabled.
- * @cpu:           the CPU.
- * @flags:         MEMTRACE_FILE_CPU_F_* bits: which figures are known.
- * @start_seq:     cpuN_seq: the seq of the CPU's next sample.  Samples with
- *                 a seq between it and the first one in the file were lost.
- * @start_dropped: cpuN_dropped: samples the CPU had dropped since load.
- */
-struct memtrace_file_cpu {
-	__le32 cpu;
-	__le32 flags;
-	__le64 start_seq;
-	__le64 start_dropped;
-};
-
-#ifndef __KERNEL__
-_Static_assert(sizeof(struct memtrace_file_hdr) == 264, "file header is 264 bytes");
-_Static_assert(sizeof(struct memtrace_file_cpu) == 24, "CPU entry is 24 bytes");
-#endif
 
 /* ---- the reader's encoder and decoder ---------------------------------- */
 

@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memtrace-reader - record the memtrace kernel module's per-process memory
+ * samples live, as CSV and/or as a raw trace file; decode a raw trace file
+ * to the same CSV.
+ *
+ * Usage: memtrace-reader [-d SECONDS] [-o FILE] [-w FILE] [-p PID]...
+ *                        [-c COMM]... [-I MS] [-W MS] [-D DIR] [-r] [-q]
+ *        memtrace-reader -i FILE [-o FILE] [-r] [-q]
+ *        memtrace-reader -V | -h
+ *
+ * Options (the usage text below says the same, one line each; the man page
+ * is Documentation/memtrace-reader.rst):
+ *   -d SECONDS | --duration=SECONDS
+ *	Stop after SECONDS (a decimal number > 0, e.g. 2.5).  Without it the
+ *	reader runs until SIGINT, SIGTERM or SIGHUP, or until every -p
+ *	process has exited (when there is no -c).
+ *   -o FILE | --output=FILE
+ *	Write the CSV to FILE (created or truncated once every check of the
+ *	start has passed); "-" is standard output.  The default is standard
+ *	output, except with -w, when no CSV is written unless -o asks for it.
+ *   -w FILE | --write=FILE
+ *	Write a raw trace file (Documentation/memtrace-trace-file.rst) to FILE;
+ *	"-" is standard output.  With -o as well, both are written.
+ *   -i FILE | --input=FILE
+ *	Decode the raw trace file FILE ("-": standard input) instead of
+ *	recording: the same CSV and summary as the live session that wrote it.
+ *   -p PID | --pid=PID
+ *	Sample only process PID (a thread group id); repeat for more.  The
+ *	reader registers each one in DIR/pids ("+PID").  A process that exits
+ *	is named once on standard error (pid, seconds into the session); the
+ *	others go on being recorded, and when none is left (and there is no
+ *	-c) the session ends with status 0, unless -d keeps it going.  With
+ *	neither -p nor -c every process is sampled.
+ *   -c COMM | --comm=COMM
+ *	Sample every process whose name (its leader's comm, as /proc/PID/comm
+ *	prints it) is COMM, exactly; repeat for more (at most 16).  Resolved
+ *	by the module at each tick (DIR/comms), so processes started later are
+ *	caught.  Unlike pidstat -C, no substring or regular expression: the
+ *	kernel compares the 15-byte comm.  A longer COMM is cut to its first
+ *	15 bytes, as the kernel cuts names (with a warning).  With -p too, a
+ *	process is sampled if either chooses it.
+ *   -I MS | --interval=MS
+ *	Sample every MS milliseconds, 1..60000 (DIR/interval_ms), for this
+ *	session.
+ *   -W MS | --wss=MS
+ *	Measure each process's working-set size over windows of MS
+ *	milliseconds, 10..600000 (DIR/wss_interval_ms; without -W the
+ *	session has no WSS scan).  The CSV's wss_kb and wss_window_ms are
+ *	filled in the record of each tick in which a window completed
+ *	(Documentation/memtrace-wss.rst).
+ *   -D DIR | --debugfs=DIR
+ *	The module's debugfs directory (default /sys/kernel/debug/memtrace).
+ *	Only for the default path is /sys/kernel/debug checked to be debugfs
+ *	(so tests can point -D at a directory of regular files).  When DIR is
+ *	not on debugfs the stale-data discard below is skipped, because then
+ *	the files' contents are the data under test.
+ *   -r | --realtime
+ *	Add a last CSV column "time": each record's wall-clock time, ISO 8601
+ *	UTC with ns, from the session's CLOCK_MONOTONIC/CLOCK_REALTIME pair.
+ *   -q | --quiet
+ *	No summary and no status line (errors, warnings and loss reports
+ *	still go to standard error).
+ *   -V | --version, -h | --help
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "reader.h"
+
+static const char usage_str[] =
+	"Usage: " PROG " [-d SECONDS] [-o FILE] [-w FILE] [-p PID]... [-c COMM]... [-I MS] [-W MS]\n"
+	"                      [-D DIR] [-r] [-q]\n"
+	"       " PROG " -i FILE [-o FILE] [-r] [-q]\n"
+	"\n"
+	"Record the memtrace module's per-process memory samples as CSV (with a\n"
+	"header line) and/or as a raw trace file; or decode a raw trace file to\n"
+	"the same CSV.  A summary of records and losses goes to standard error.\n"
+	"\n"
+	"  -d SECONDS | --duration=SECONDS   stop after SECONDS, e.g. 2.5 (default: at SIGINT/SIGTERM/SIGHUP)\n"
+	"  -o FILE    | --output=FILE        write the CSV to FILE; '-' is standard output (the default,\n"
+	"                                    but with -w there is no CSV unless -o asks for it)\n"
+	"  -w FILE    | --write=FILE         write a raw trace file to FILE; '-' is standard output\n"
+	"  -i FILE    | --input=FILE         decode the raw trace file FILE ('-': standard input) to CSV\n"
+	"  -p PID     | --pid=PID            sample only process PID; repeat for more (default: all);\n"
+	"                                    the session ends when every one has exited (unless -d)\n"
+	"  -c COMM    | --comm=COMM          sample every process named COMM (exactly, as /proc/PID/comm),\n"
+	"                                    including those started later; repeat for more\n"
+	"  -I MS      | --interval=MS        sample every MS ms, 1..60000, for this session\n"
+	"  -W MS      | --wss=MS             measure working-set size over MS ms windows, 10..600000,\n"
+	"                                    for this session (columns wss_kb, wss_window_ms)\n"
+	"  -D DIR     | --debugfs=DIR        the module's directory (default " DEFAULT_DIR ");\n"
+	"                                    any other DIR is not checked to be on debugfs\n"
+	"  -r         | --realtime           add a last CSV column 'time': wall-clock time, ISO 8601 UTC, ns\n"
+	"  -q         | --quiet              no summary, no status line (losses and errors are still reported)\n"
+	"  -V         | --version            print the version and exit\n"
+	"  -h         | --help               print this help and exit\n"
+	"\n"
+	"Recording needs root, debugfs mounted on " DEBUGFS_ROOT " and the memtrace module loaded.\n"
+	"Exit status: 0 success, 1 error, 2 bad usage.\n";
+
+static const struct option long_opts[] = {
+	{ "duration", required_argument, NULL, 'd' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "write", required_argument, NULL, 'w' },
+	{ "input", required_argument, NULL, 'i' },
+	{ "pid", required_argument, NULL, 'p' },
+	{ "comm", required_argument, NULL, 'c' },
+	{ "interval", required_argument, NULL, 'I' },
+	{ "wss", required_argument, NULL, 'W' },
+	{ "debugfs", required_argument, NULL, 'D' },
+	{ "realtime", no_argument, NULL, 'r' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+static const char short_opts[] = "d:o:w:i:p:c:I:W:D:rqVh";
+
+/* Bad usage: the reason (if any), the usage text, exit 2. */
+__attribute__((format(printf, 1, 2), noreturn))
+static void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	mt_vmsg(fmt, ap);
+	va_end(ap);
+	fputs(usage_str, stderr);
+	exit(2);
+}
+
+__attribute__((noreturn))
+static void usage_bad(void)
+{
+	fputs(usage_str, stderr);
+	exit(2);
+}
+
+/* Two paths of the same regular file (that would interleave two outputs). */
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (!strcmp(a, "-") || !strcmp(b, "-"))
+		return false;
+	if (stat(a, &sa) || stat(b, &sb))
+		return !strcmp(a, b);	/* not there yet: by name */
+	return S_ISREG(sa.st_mode) && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+/* A decimal number of ms in @lo..@hi, or bad usage naming @what. */
+static unsigned int parse_ms(const char *arg, unsigned long lo,
+			     unsigned long hi, const char *what)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || v < lo || v > hi)
+		usage_error("invalid %s '%s': give milliseconds, %lu..%lu", what,
+			    arg, lo, hi);
+	return (unsigned int)v;
+}
+
+void parse_args(int argc, char **argv)
+{
+	const char *live_only = NULL;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
+		char *end;
+
+		switch (opt) {
+		case 'd':
+			errno = 0;
+			g.duration = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !isfinite(g.duration) ||
+			    g.duration <= 0 || g.duration > 1e9)
+				usage_error("invalid duration '%s': give seconds > 0", optarg);
+			live_only = "-d";
+			break;
+		case 'o':
+			g.out_path = optarg;
+			break;
+		case 'w':
+			g.write_path = optarg;
+			live_only = "-w";
+			break;
+		case 'i':
+			g.input_path = optarg;
+			break;
+		case 'p': {
+			long v;
+			pid_t *n;
+
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || v <= 0 || v > INT_MAX)
+				usage_error("invalid PID '%s'", optarg);
+			live_only = "-p";
+			for (size_t i = 0; i < g.npids; i++)
+				if (g.pids[i] == (pid_t)v)
+					goto next;
+			n = realloc(g.pids, (g.npids + 1) * sizeof(*n));
+			if (!n) {
+				msg("out of memory");
+				exit(1);
+			}
+			g.pids = n;
+			g.pids[g.npids++] = (pid_t)v;
+next:
+			break;
+		}
+		case 'c': {
+			size_t len = strlen(optarg);
+			char **n;
+
+			if (!len || strchr(optarg, '\n'))
+				usage_error("invalid command name '%s'", optarg);
+			live_only = "-c";
+			/* the kernel keeps the first 15 bytes (TASK_COMM_LEN) */
+			if (len > COMM_MAX)
+				msg("warning: -c %s: the kernel keeps the first %d bytes of a command name: matching '%.*s'",
+				    optarg, COMM_MAX, COMM_MAX, optarg);
+			n = realloc(g.comms, (g.ncomms + 1) * sizeof(*n));
+			if (!n || !(n[g.ncomms] = strndup(optarg, COMM_MAX))) {
+				msg("out of memory");
+				exit(1);
+			}
+			g.comms = n;
+			g.ncomms++;
+			break;
+		}
+		case 'I':
+			g.interval_ms = parse_ms(optarg, 1, 60000, "interval");
+			live_only = "-I";
+			break;
+		case 'W':
+			g.wss_ms = parse_ms(optarg, 10, 600000, "WSS window");
+			live_only = "-W";
+			break;
+		case 'D':
+			g.dir = optarg;
+			live_only = "-D";
+			break;
+		case 'r':
+			g.realtime = true;
+			break;
+		case 'q':
+			g.quiet = true;
+			break;
+		case 'V':
+			printf(PROG " " MT_READER_VERSION " (record format version %d, trace file format version %d)\n",
+			       MEMTRACE_VERSION, MEMTRACE_FILE_VERSION);
+			exit(fflush(stdout) ? 1 : 0);
+		case 'h':
+			fputs(usage_str, stdout);
+			exit(fflush(stdout) ? 1 : 0);
+		default:
+			usage_bad();
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+	if (g.input_path && live_only)
+		usage_error("%s records live: it cannot be combined with -i", live_only);
+	if (g.write_path && g.out_path && !strcmp(g.write_path, "-") &&
+	    !strcmp(g.out_path, "-"))
+		usage_error("-w - and -o - both write to standard output");
+	if (g.write_path && g.out_path && same_file(g.write_path, g.out_path))
+		usage_error("-w and -o name the same file '%s'", g.out_path);
+}

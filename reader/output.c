@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memtrace-reader: the outputs, CSV (-o) and raw trace (-w), opened only
+ * once a session has passed every check (a failed start leaves existing
+ * files as they were).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "reader.h"
+
+/* Open @path ("-": standard output) as @o.  0, or -1 (reported). */
+int open_out(struct mt_out *o, const char *path)
+{
+	int fd = STDOUT_FILENO;
+	const char *name = "standard output";
+
+	if (path && strcmp(path, "-")) {
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+		if (fd < 0) {
+			msg("cannot create %s: %s", path, strerror(errno));
+			return -1;
+		}
+		name = path;
+	}
+	if (mt_out_init(o, fd, name, OUT_BUF_SIZE)) {
+		msg("out of memory");
+		if (fd != STDOUT_FILENO)
+			close(fd);
+		return -1;
+	}
+	return 0;
+}
+
+/* The CSV goes to -o, or to standard output unless -w is given. */
+static bool want_csv(void)
+{
+	return g.out_path || !g.write_path;
+}
+
+int open_outputs(void)
+{
+	if (want_csv()) {
+		if (open_out(&g.csv, g.out_path))
+			return -1;
+		g.csv_open = true;
+	}
+	if (g.write_path) {
+		struct stat a, b;
+
+		if (open_out(&g.raw, g.write_path))
+			return -1;
+		g.raw_open = true;
+		if (g.csv_open && !fstat(g.csv.fd, &a) && !fstat(g.raw.fd, &b) &&
+		    S_ISREG(a.st_mode) && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino) {
+			msg("-w %s and -o %s are the same file", g.write_path,
+			    g.out_path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Flush and close @o.  0, or -1 (reported). */
+static int close_out(struct mt_out *o, bool *open_flag)
+{
+	int ret = 0;
+
+	if (!*open_flag)
+		return 0;
+	if (o->err) {
+		mt_out_report(o);	/* reported when it happened */
+		ret = -1;
+	} else if (mt_out_flush(o)) {
+		mt_out_report(o);
+		ret = -1;
+	}
+	if (o->fd != STDOUT_FILENO && close(o->fd) && !ret) {
+		msg("closing %s: %s", o->name, strerror(errno));
+		ret = -1;
+	}
+	mt_out_free(o);
+	*open_flag = false;
+	return ret;
+}
+
+int close_outputs(void)
+{
+	int a = close_out(&g.csv, &g.csv_open);
+	int b = close_out(&g.raw, &g.raw_open);
+
+	return a || b ? -1 : 0;
+}
+
+/* Flush both outputs.  0, or -1 (reported). */
+int flush_outputs(void)
+{
+	if (g.csv_open && mt_out_flush(&g.csv)) {
+		mt_out_report(&g.csv);
+		return -1;
+	}
+	if (g.raw_open && mt_out_flush(&g.raw)) {
+		mt_out_report(&g.raw);
+		return -1;
+	}
+	return 0;
+}

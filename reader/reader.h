@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * reader.h - what the files of the memtrace-reader tool share: its limits,
+ * the live session's state (one global, g: a command-line tool with one
+ * session), and each file's entry points.  The files, by job:
+ *   main.c     main(): options, signals, then -i or a live session
+ *   cli.c      the options: usage text, parsing, checks between them
+ *   control.c  the module's control files: reading, writing, errors and
+ *              their fixes; stats; the recording session and its settings
+ *   livein.c   the cpuN relay files: discovery, reading, validation into
+ *              per-CPU queues
+ *   merge.c    the per-CPU queues merged in time order into session.c
+ *   output.c   the CSV and trace outputs (-o, -w)
+ *   live.c     a live session from start to end, each setup step paired
+ *              with its undo
+ * The decoding, CSV, trace-file and accounting code they use is the
+ * library that -i, the tests and the fuzzer share: decode.c, csv.c,
+ * tracefile.c, session.c, msg.c.
+ */
+#ifndef MEMTRACE_READER_READER_H
+#define MEMTRACE_READER_READER_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "csvout.h"
+#include "decode.h"
+#include "msg.h"
+#include "session.h"
+#include "tracefile.h"
+
+#define PROG MT_PROG
+#define msg mt_msg
+
+#define DEBUGFS_ROOT "/sys/kernel/debug"
+#define DEFAULT_DIR DEBUGFS_ROOT "/memtrace"
+#ifndef DEBUGFS_MAGIC
+#define DEBUGFS_MAGIC 0x64626720
+#endif
+
+/* Longest sleep between read rounds (see Waiting); also without interval_ms. */
+#define POLL_MS 100
+/* Bytes of read buffer per CPU, and of each output buffer. */
+#define CPU_BUF_SIZE (1u << 20)
+#define OUT_BUF_SIZE (1u << 20)
+/* read() calls per CPU per round, so one busy CPU cannot starve others. */
+#define READS_PER_ROUND 16
+/* Bad-record messages per CPU before the rest are only counted. */
+#define BAD_REPORTS_MAX 10
+/* Longest final drain after enable=0 (records should stop at once). */
+#define FINAL_DRAIN_MS 5000
+/* Longest command name the kernel keeps (TASK_COMM_LEN - 1). */
+#define COMM_MAX 15
+/* How often DIR is scanned for cpuN files of CPUs that came online. */
+#define RESCAN_MS 1000
+
+/* A validated record waiting in its CPU's queue: its merge key here, its
+ * bytes (raw_len of them) in the CPU's byte FIFO; decoded when emitted. */
+struct qitem {
+	uint64_t ts_ns, seq;
+	uint32_t raw_len;
+	uint8_t status;			/* MT_OK, MT_LOSS or MT_SKIP */
+	uint8_t flags;			/* MT_SESS_AFTER_BAD */
+};
+
+/* One CPU's relay file, its byte stream and its queue of decoded records. */
+struct cpu_in {
+	unsigned int cpu;
+	int fd;
+	char *path;
+	struct mt_stream st;
+	struct qitem *q;		/* q[qhead..qtail) wait to be merged */
+	size_t qhead, qtail, qcap;
+	unsigned char *raw;		/* raw[rhead..rtail): their bytes */
+	size_t rhead, rtail, rcap;
+	unsigned int bad_reported;
+	bool after_bad;			/* a bad record since the last sample */
+};
+
+/* One CPU's lines of DIR/stats. */
+struct cpu_stat {
+	unsigned int cpu;
+	bool has_seq, has_written, has_dropped;
+	uint64_t seq, written, dropped;
+};
+
+struct stats {
+	bool ok;			/* the stats file was read */
+	bool wss_unflushed;		/* "wss_tlb_flush_available: 0" */
+	struct cpu_stat *cpu;
+	size_t n;
+};
+
+struct mt_reader {
+	/* options */
+	double duration;		/* seconds, 0 = until a signal */
+	const char *out_path;		/* -o */
+	const char *write_path;		/* -w */
+	const char *input_path;		/* -i */
+	pid_t *pids;
+	size_t npids;
+	char **comms;			/* -c */
+	size_t ncomms;
+	unsigned int interval_ms;	/* 0 = leave as is */
+	unsigned int wss_ms;		/* -W; 0 = off */
+	const char *dir;
+	bool dir_set, realtime, quiet;
+
+	/* state */
+	int dirfd;
+	int sessfd;			/* DIR/session, open for writing */
+	bool is_debugfs;
+	struct cpu_in *cpus;
+	size_t ncpus, cpus_cap;
+	unsigned int wait_ms;		/* sleep between empty rounds */
+	struct cpu_in **heap;		/* merge_out()'s heap, ncpus entries */
+	struct mt_out csv, raw;
+	bool csv_open, raw_open;
+	pid_t *registered;		/* -p PIDs still in DIR/pids */
+	size_t nregistered;
+	bool none_left;			/* every -p process exited (no -c) */
+	uint64_t t0_ns;			/* session start, CLOCK_MONOTONIC */
+	struct stats stats0, stats1;
+	bool module_gone;		/* a read returned EIO */
+	bool fatal;			/* stop reading: bad version, I/O error */
+	struct mt_sess sess;
+	bool sess_init;			/* mt_sess_init() ran */
+};
+
+/* The one reader: options, then state (live.c defines it). */
+extern struct mt_reader g;
+
+/* main.c: the signal that ends a live session (0: none yet). */
+extern volatile sig_atomic_t stop_signal;
+
+/* cli.c */
+void parse_args(int argc, char **argv);
+
+/* control.c */
+extern const char load_fix[];
+const char *fix_for(int err);
+char *dir_path(const char *name);
+int ctl_write(const char *name, const char *val);
+ssize_t ctl_read(const char *name, char *buf, size_t size);
+void ctl_error(const char *name, const char *val, int err);
+bool stat_seq(const struct cpu_stat *c, uint64_t *seq);
+void stats_free(struct stats *st);
+void read_stats(struct stats *st);
+int check_debugfs(void);
+int open_dir(void);
+int session_claim(void);
+int session_end(void);
+int set_intervals(void);
+int set_filter(void);
+void check_pids(uint64_t now);
+
+/* livein.c */
+int scan_cpus(void);
+void close_cpus(void);
+void discard_stale(void);
+long long read_round(void);
+
+/* merge.c */
+int merge_out(uint64_t watermark, bool all);
+
+/* output.c */
+int open_out(struct mt_out *o, const char *path);
+int open_outputs(void);
+int close_outputs(void);
+int flush_outputs(void);
+
+/* live.c */
+uint64_t mono_ns(void);
+int live_main(void);
+
+#endif /* MEMTRACE_READER_READER_H */
