@@ -376,14 +376,6 @@ int mt_out_write(struct mt_out *o, const void *src, size_t n)
 	return 0;
 }
 
-int mt_out_rec(struct mt_out *o, const void *src, size_t n)
-{
-	int err = mt_out_write(o, src, n);
-
-	o->recs++;
-	return err;
-}
-
 int mt_out_header(struct mt_out *o)
 {
 	return mt_out_write(o, mt_csv_header, sizeof(mt_csv_header) - 1);

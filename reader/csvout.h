@@ -52,8 +52,9 @@ size_t mt_csv_time(char *dst, int64_t real_ns);
  * @err:   0, or the errno of the first failed write (later calls fail
  *         at once, so nothing after a hole is ever written).
  * @bytes: bytes written to @fd so far.
- * @recs:  records handed to it (CSV rows, trace records through
- *         mt_out_rec()), including those refused after @err.
+ * @recs:  records handed to it (CSV rows; for a trace file, session.c
+ *         counts a block's records when it writes the block), including
+ *         those refused after @err.
  * @recs_out: of those, the ones wholly written to @fd: after an error,
  *         @recs - @recs_out records were drained but never written.
  * @reported: mt_out_report() has told @err.
@@ -75,8 +76,6 @@ void mt_out_free(struct mt_out *o);
 /* Append raw bytes / the header line / one row.  0, or -1 with errno
  * (and o->err) set by a failed flush. */
 int mt_out_write(struct mt_out *o, const void *p, size_t n);
-/* Append one whole record of @n bytes (counted in recs).  As above. */
-int mt_out_rec(struct mt_out *o, const void *p, size_t n);
 int mt_out_header(struct mt_out *o);
 int mt_out_row(struct mt_out *o, const struct mt_record *r);
 /* One row with the time column (empty when !@have_time). */

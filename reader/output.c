@@ -88,17 +88,21 @@ static int close_out(struct mt_out *o, bool *open_flag)
 	return ret;
 }
 
+/* The raw output's last block, then both outputs closed.  0, or -1. */
 int close_outputs(void)
 {
+	int blk = g.sess_init && g.raw_open && mt_sess_flush(&g.sess) ? -1 : 0;
 	int a = close_out(&g.csv, &g.csv_open);
 	int b = close_out(&g.raw, &g.raw_open);
 
-	return a || b ? -1 : 0;
+	return blk || a || b ? -1 : 0;
 }
 
 /* Flush both outputs.  0, or -1 (reported). */
 int flush_outputs(void)
 {
+	if (g.raw_open && mt_sess_flush(&g.sess))
+		return -1;
 	if (g.csv_open && mt_out_flush(&g.csv)) {
 		mt_out_report(&g.csv);
 		return -1;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "msg.h"
+#include "crc32c.h"
 #include "session.h"
 
 /* ---- u64 set ---------------------------------------------------------- */
@@ -81,6 +82,9 @@ void mt_sess_init(struct mt_sess *s, struct mt_out *csv, struct mt_out *raw,
 
 void mt_sess_free(struct mt_sess *s)
 {
+	free(s->blk);
+	s->blk = NULL;
+	s->blk_len = s->blk_recs = s->blk_mod = 0;
 	for (size_t i = 0; i < s->tab_cap; i++)
 		free(s->tab[i]);
 	free(s->tab);
@@ -250,8 +254,65 @@ int mt_sess_begin(struct mt_sess *s, const struct mt_tfile_info *info)
 			mt_out_report(s->raw);
 			return MT_SESS_EOUT;
 		}
+		s->blk = malloc(sizeof(struct memtrace_file_block) +
+				MT_BLOCK_TARGET + MT_REC_SIZE_MAX);
+		if (!s->blk) {
+			mt_msg("out of memory");
+			return MT_SESS_ENOMEM;
+		}
 	}
 	return MT_SESS_OK;
+}
+
+/* ---- the raw output's blocks ------------------------------------------- */
+
+static void put_le32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
+
+int mt_sess_flush(struct mt_sess *s)
+{
+	const size_t hs = sizeof(struct memtrace_file_block);
+	unsigned char *h = s->blk;
+	uint32_t crc;
+	int err;
+
+	if (!s->raw || !s->blk_len)
+		return MT_SESS_OK;
+	put_le32(h, MEMTRACE_FILE_BLOCK_MAGIC);
+	put_le32(h + 4, (uint32_t)s->blk_len);
+	put_le32(h + 8, s->blk_recs);
+	crc = mt_crc32c(0, h, 12);
+	put_le32(h + 12, mt_crc32c(crc, h + hs, s->blk_len));
+	err = mt_out_write(s->raw, h, hs + s->blk_len);
+	/* drained records, written or (after an error) not: see struct mt_out */
+	s->raw->recs += s->blk_mod;
+	s->blk_len = s->blk_recs = s->blk_mod = 0;
+	if (err) {
+		mt_out_report(s->raw);
+		return MT_SESS_EOUT;
+	}
+	return MT_SESS_OK;
+}
+
+/* Add one record to the block, closing it first when it is full. */
+static int blk_add(struct mt_sess *s, const void *raw, uint32_t len,
+		   bool from_module)
+{
+	int err = MT_SESS_OK;
+
+	if (s->blk_len && s->blk_len + len > MT_BLOCK_TARGET)
+		err = mt_sess_flush(s);
+	memcpy(s->blk + sizeof(struct memtrace_file_block) + s->blk_len, raw,
+	       len);
+	s->blk_len += len;
+	s->blk_recs++;
+	s->blk_mod += from_module;
+	return err;
 }
 
 /* ---- records ------------------------------------------------------------ */
@@ -431,12 +492,10 @@ int mt_sess_record(struct mt_sess *s, enum mt_status st,
 	/* An output that failed is reported once; the accounting goes on,
 	 * so that the summary stays right. */
 	/* counted as drained unless the reader wrote it (the end of a CPU) */
-	if (s->raw && (st == MT_LOSS && (rec->loss.flags & MEMTRACE_LOSS_F_READER) ?
-		       mt_out_write(s->raw, raw, len) :
-		       mt_out_rec(s->raw, raw, len))) {
-		mt_out_report(s->raw);
+	if (s->raw &&
+	    blk_add(s, raw, len, !(st == MT_LOSS &&
+				   (rec->loss.flags & MEMTRACE_LOSS_F_READER))))
 		ret = MT_SESS_EOUT;
-	}
 	if (st == MT_SKIP) {
 		s->skipped++;
 		return ret;

@@ -138,7 +138,19 @@ struct mt_sess {
 
 	/* MT_SESS_ECPUS: where (for a trace file) */
 	struct mt_terr err;
+
+	/*
+	 * The raw output's block being filled (trace file version 2): its
+	 * header's room and then blk_len bytes of records, blk_recs of them,
+	 * blk_mod of those from the module (not reader end records).
+	 */
+	unsigned char *blk;
+	size_t blk_len;
+	uint32_t blk_recs, blk_mod;
 };
+
+/* Record bytes a raw output's block is closed at (then written whole). */
+#define MT_BLOCK_TARGET (64u * 1024)
 
 /* @csv, @raw: outputs or NULL (not owned). */
 void mt_sess_init(struct mt_sess *s, struct mt_out *csv, struct mt_out *raw,
@@ -169,6 +181,13 @@ int mt_sess_record(struct mt_sess *s, enum mt_status st,
  */
 int mt_sess_end_cpu(struct mt_sess *s, uint32_t cpu, uint64_t end_seq,
 		    bool has_dropped, uint64_t end_dropped, uint64_t ts_ns);
+
+/*
+ * mt_sess_flush() - write the raw output's block being filled (if any) to
+ * it: call before flushing or closing the raw output.  MT_SESS_OK or
+ * MT_SESS_EOUT (reported).
+ */
+int mt_sess_flush(struct mt_sess *s);
 
 /* Visit every CPU the session knows (table or records), ascending. */
 int mt_sess_cpus(struct mt_sess *s, uint32_t **cpus, size_t *n);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "msg.h"
+#include "crc32c.h"
 #include "tracefile.h"
 
 #define FHDR_SIZE ((uint32_t)sizeof(struct memtrace_file_hdr))
@@ -161,7 +162,8 @@ int mt_tfile_encode(const struct mt_tfile_info *info, unsigned char **out,
 		return -1;
 	memcpy(p + OFF(magic), MEMTRACE_FILE_MAGIC, MEMTRACE_FILE_MAGIC_LEN);
 	put32(p, OFF(byte_order), MEMTRACE_FILE_BYTE_ORDER);
-	put16(p, OFF(version), info->version);
+	/* the records after it are in this version's layout (blocks) */
+	put16(p, OFF(version), MEMTRACE_FILE_VERSION);
 	put16(p, OFF(rec_version), info->rec_version);
 	put32(p, OFF(hdr_size), (uint32_t)size);
 	put32(p, OFF(flags), info->flags);
@@ -322,6 +324,8 @@ int mt_tread_init(struct mt_tread *t, size_t cap)
 	t->offset = 0;
 	t->have_header = false;
 	t->failed = false;
+	t->blk_left = t->blk_recs = 0;
+	t->blk_off = 0;
 	memset(&t->info, 0, sizeof(t->info));
 	memset(&t->err, 0, sizeof(t->err));
 	return 0;
@@ -374,6 +378,58 @@ static int fail(struct mt_tread *t)
 	return -1;
 }
 
+/*
+ * Version 2: the next block, once all of it is in the buffer: its header
+ * checked (magic, size, and the count of the block before it), its CRC32C
+ * computed over header and records.  Returns 1 (a good block is next:
+ * blk_left, blk_recs set, pos after its header), 0 (more bytes needed), or
+ * -1 (damage, in t->err, reported at the block header's offset).
+ */
+static int next_block(struct mt_tread *t)
+{
+	const size_t hs = sizeof(struct memtrace_file_block);
+	const unsigned char *h = t->buf + t->pos;
+	size_t avail = t->len - t->pos;
+	uint32_t size, stored, crc;
+
+	if (t->blk_recs) {
+		terr(&t->err, t->blk_off, "damaged block: its header counts %u more records than it holds",
+		     t->blk_recs);
+		return fail(t);
+	}
+	if (avail < hs)
+		return 0;
+	t->blk_off = t->offset;
+	size = get32(h, 4);
+	if (get32(h, 0) != MEMTRACE_FILE_BLOCK_MAGIC || !size || size % 8 ||
+	    size > MEMTRACE_FILE_BLOCK_MAX) {
+		terr(&t->err, t->offset, "damaged block: bad block header (magic 0x%08x, size %u)",
+		     get32(h, 0), size);
+		return fail(t);
+	}
+	if (avail < hs + size) {
+		if (t->pos + hs + size + MT_REC_SIZE_MAX > t->cap &&
+		    grow(t, hs + size)) {
+			terr(&t->err, t->offset, "out of memory");
+			return fail(t);
+		}
+		return 0;
+	}
+	h = t->buf + t->pos;	/* grow() may have moved it */
+	stored = get32(h, 12);
+	crc = mt_crc32c(mt_crc32c(0, h, 12), h + hs, size);
+	if (crc != stored) {
+		terr(&t->err, t->offset, "damaged block: CRC32C 0x%08x stored, 0x%08x computed over its %zu bytes: its records are not decoded",
+		     stored, crc, hs + size);
+		return fail(t);
+	}
+	t->blk_left = size;
+	t->blk_recs = get32(h, 8);
+	t->pos += hs;
+	t->offset += hs;
+	return 1;
+}
+
 int mt_tread_added(struct mt_tread *t, size_t n)
 {
 	struct mt_record rec;
@@ -412,9 +468,24 @@ int mt_tread_added(struct mt_tread *t, size_t n)
 		}
 	}
 	for (;;) {
-		enum mt_status st = mt_decode(t->buf + t->pos, t->len - t->pos,
-					      &rec, &size);
+		size_t avail = t->len - t->pos;
+		enum mt_status st;
 
+		if (t->info.version >= 2) {
+			if (!t->blk_left) {
+				ret = next_block(t);
+				if (ret <= 0)
+					return ret;
+			}
+			if (avail > t->blk_left)
+				avail = t->blk_left;
+		}
+		st = mt_decode(t->buf + t->pos, avail, &rec, &size);
+		if (st == MT_NEED_MORE && t->info.version >= 2) {
+			/* the whole block is in the buffer: a record crosses its end */
+			terr(&t->err, t->blk_off, "damaged block: a record crosses its end");
+			return fail(t);
+		}
 		if (st == MT_NEED_MORE)
 			return 0;
 		if (st == MT_OK || st == MT_LOSS || st == MT_SKIP) {
@@ -428,6 +499,10 @@ int mt_tread_added(struct mt_tread *t, size_t n)
 			}
 			t->pos += size;
 			t->offset += size;
+			if (t->info.version >= 2) {
+				t->blk_left -= size;
+				t->blk_recs--;
+			}
 			continue;
 		} else {
 			struct mt_bad bad = { .status = st, .offset = t->offset,
@@ -456,6 +531,19 @@ int mt_tread_finish(struct mt_tread *t)
 		else
 			terr(&t->err, left, "truncated file: it ends inside the file header, after %zu bytes",
 			     left);
+		return fail(t);
+	}
+	if (t->info.version >= 2 && (left || t->blk_recs)) {
+		if (!left && t->blk_recs)
+			terr(&t->err, t->blk_off, "damaged block: its header counts %u more records than it holds",
+			     t->blk_recs);
+		else if (left < sizeof(struct memtrace_file_block))
+			terr(&t->err, t->offset, "truncated block: the file ends after %zu bytes of a block header",
+			     left);
+		else
+			terr(&t->err, t->offset, "truncated block: the file ends after %zu of its %zu bytes",
+			     left, sizeof(struct memtrace_file_block) +
+				     get32(t->buf + t->pos, 4));
 		return fail(t);
 	}
 	if (left) {

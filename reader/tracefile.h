@@ -59,7 +59,8 @@ int mt_tfile_info_add_cpu(struct mt_tfile_info *info,
 			  const struct mt_tfile_cpu *c);
 void mt_tfile_info_free(struct mt_tfile_info *info);
 
-/* The encoded header of @info (hdr_size bytes, malloc'ed) at *@out.
+/* The encoded header of @info (hdr_size bytes, malloc'ed) at *@out, for
+ * a file of this reader's MEMTRACE_FILE_VERSION (@info->version unused).
  * 0, or -1 (out of memory, or too many CPUs for MT_TFILE_HDR_MAX). */
 int mt_tfile_encode(const struct mt_tfile_info *info, unsigned char **out,
 		    size_t *len);
@@ -89,7 +90,10 @@ int mt_tfile_decode(const unsigned char *buf, size_t len,
  * comes back from mt_tread_added() / mt_tread_finish()).  The first damage
  * stops decoding too: mt_tread_added() / mt_tread_finish() return -1 and
  * @err says where.  Records of types not known here go to @on_record with
- * status MT_SKIP.
+ * status MT_SKIP.  In a version 2 file each block is checked whole (its
+ * CRC32C, size and record count) before any of its records goes out, so a
+ * damaged block stops decoding at its header's offset with every record
+ * before it delivered.
  */
 struct mt_tread {
 	int (*on_header)(void *ctx, const struct mt_tfile_info *info);
@@ -105,6 +109,10 @@ struct mt_tread {
 	size_t pos, len, cap;
 	uint64_t offset;		/* file offset of buf[pos] */
 	struct mt_terr err;
+	/* version 2: what is left of the block being decoded (its CRC32C
+	 * checked), and the file offset of its header */
+	uint32_t blk_left, blk_recs;
+	uint64_t blk_off;
 };
 
 /* Set up @t with a buffer of @cap bytes (grown when a header needs it). */

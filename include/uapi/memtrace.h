@@ -202,8 +202,12 @@ struct memtrace_loss {
 /** MEMTRACE_FILE_MAGIC - the first 8 bytes of a trace file (no NUL). */
 #define MEMTRACE_FILE_MAGIC		"MTRCFILE"
 #define MEMTRACE_FILE_MAGIC_LEN		8
-/** MEMTRACE_FILE_VERSION - trace file format version written by this reader. */
-#define MEMTRACE_FILE_VERSION		1
+/**
+ * MEMTRACE_FILE_VERSION - trace file format version written by this reader:
+ * 2, records in checksummed blocks (struct memtrace_file_block); version 1
+ * files, bare records after the header, are still read.
+ */
+#define MEMTRACE_FILE_VERSION		2
 /**
  * MEMTRACE_FILE_BYTE_ORDER - memtrace_file_hdr.byte_order: this value
  * stored in the file's byte order, so the bytes 04 03 02 01 on disk say
@@ -290,6 +294,32 @@ struct memtrace_file_cpu {
 	__le64 start_dropped;
 };
 
+/** MEMTRACE_FILE_BLOCK_MAGIC - memtrace_file_block.magic, the bytes "TBLK". */
+#define MEMTRACE_FILE_BLOCK_MAGIC	0x4b4c4254U
+/** MEMTRACE_FILE_BLOCK_MAX - most record bytes in one block (1 MiB). */
+#define MEMTRACE_FILE_BLOCK_MAX		(1U << 20)
+
+/**
+ * struct memtrace_file_block - (version 2) the header of a block of
+ * records: from hdr_size on, a version 2 file is blocks back to back, each
+ * this header and then @size bytes of whole records (none crosses a block).
+ * @magic:   MEMTRACE_FILE_BLOCK_MAGIC.
+ * @size:    bytes of records that follow: a multiple of 8, 1 ..
+ *           MEMTRACE_FILE_BLOCK_MAX.
+ * @records: how many records they are.
+ * @crc32c:  CRC32C (Castagnoli, as iSCSI, ext4 and btrfs: reflected
+ *           polynomial 0x82F63B78, initial value and final XOR 0xFFFFFFFF)
+ *           of the 12 bytes of this header before it, then of the @size
+ *           bytes of records: any damage to a block, its header included,
+ *           is found before its records are decoded.
+ */
+struct memtrace_file_block {
+	__le32 magic;
+	__le32 size;
+	__le32 records;
+	__le32 crc32c;
+};
+
 #ifdef __KERNEL__
 #include <linux/build_bug.h>
 #define MEMTRACE_ABI_ASSERT(cond, msg) static_assert(cond, msg)
@@ -302,5 +332,6 @@ MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_sample) == 168, "sample is 168 bytes"
 MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_loss) == 80, "loss record is 80 bytes");
 MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_file_hdr) == 264, "file header is 264 bytes");
 MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_file_cpu) == 24, "CPU entry is 24 bytes");
+MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_file_block) == 16, "block header is 16 bytes");
 
 #endif /* _UAPI_MEMTRACE_H */

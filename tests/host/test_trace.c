@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
 #include <pty.h>
@@ -34,6 +35,7 @@
 
 #include <cmocka.h>
 
+#include "crc32c.h"
 #include "csvout.h"
 #include "decode.h"
 #include "msg.h"
@@ -279,6 +281,37 @@ static void ts_feed(struct tsess *t, const struct buf *b, unsigned int flags)
 	}
 }
 
+/*
+ * The records of a version 2 file's record area (@n bytes at @p), every
+ * block checked on the way: magic, size, record count (walking the
+ * records by their sizes) and CRC32C (mt_crc32c(), itself checked against
+ * RFC 3720's values in test_crc32c_rfc3720).  Malloc'ed, *@len bytes.
+ */
+static unsigned char *unblock(const unsigned char *p, size_t n, size_t *len)
+{
+	unsigned char *out = malloc(n ? n : 1);
+	size_t off = 0;
+
+	assert_non_null(out);
+	*len = 0;
+	while (off < n) {
+		uint32_t size = (uint32_t)get_le(p, off + 4, 4);
+		uint32_t recs = (uint32_t)get_le(p, off + 8, 4), seen = 0;
+		uint32_t crc = mt_crc32c(mt_crc32c(0, p + off, 12), p + off + 16, size);
+
+		assert_int_equal(get_le(p, off, 4), MEMTRACE_FILE_BLOCK_MAGIC);
+		assert_true(size && size % 8 == 0 && off + 16 + size <= n);
+		assert_int_equal(get_le(p, off + 12, 4), crc);
+		for (size_t r = 0; r < size; r += get_le(p, off + 16 + r + O_SIZE, 4))
+			seen++;
+		assert_int_equal(seen, recs);
+		memcpy(out + *len, p + off + 16, size);
+		*len += size;
+		off += 16 + size;
+	}
+	return out;
+}
+
 /* ---- loss records ------------------------------------------------------- */
 
 static void test_loss_record_decode(void **state)
@@ -353,13 +386,15 @@ static void test_file_header_encode(void **state)
 	/* Byte for byte what the format page documents. */
 	assert_int_equal(len, sizeof(want));
 	make_fhdr(want, 123456789, 1795000000000000000ull, 1, fc, 2);
+	put_le(want, F_VERSION, MEMTRACE_FILE_VERSION, 2);
 	assert_memory_equal(p, want, len);
 
 	/* Any prefix asks for more; the whole decodes to the same. */
 	for (size_t n = 0; n < len; n++)
 		assert_int_equal(mt_tfile_decode(p, n, &got, &need, &err), 1);
 	assert_int_equal(mt_tfile_decode(p, len, &got, &need, &err), 0);
-	assert_int_equal(got.version, 1);
+	/* the encoder writes its own version, whatever info.version says */
+	assert_int_equal(got.version, MEMTRACE_FILE_VERSION);
 	assert_int_equal(got.hdr_size, len);
 	assert_int_equal(got.flags, MEMTRACE_FILE_F_CPUS_COMPLETE);
 	assert_int_equal(got.page_size, 4096);
@@ -400,8 +435,8 @@ static void test_file_header_bad(void **state)
 		{ F_BYTE_ORDER, 4, 0x04030201, F_BYTE_ORDER, "big-endian trace file" },
 		{ F_BYTE_ORDER, 4, 0x12345678, F_BYTE_ORDER, "bad byte-order mark 0x12345678" },
 		{ F_VERSION, 2, 0, F_VERSION, "trace file format version 0 is invalid" },
-		{ F_VERSION, 2, 2, F_VERSION,
-		  "trace file format version 2 is newer than this reader's 1: update memtrace-reader" },
+		{ F_VERSION, 2, 3, F_VERSION,
+		  "trace file format version 3 is newer than this reader's 2: update memtrace-reader" },
 		{ F_HDR_SIZE, 4, 100, F_HDR_SIZE, "impossible file header size 100" },
 		{ F_HDR_SIZE, 4, 268, F_HDR_SIZE, "impossible file header size 268" },
 		{ F_HDR_SIZE, 4, 1u << 21, F_HDR_SIZE, "impossible file header size" },
@@ -677,11 +712,11 @@ static void test_sess_end_record_bytes(void **state)
 	struct mt_tfile_cpu cpus[] = {
 		{ .cpu = 5, .flags = 3, .start_seq = 7, .start_dropped = 1 },
 	};
-	unsigned char want[LOSS_BYTES];
+	unsigned char want[LOSS_BYTES], *recs;
 	struct buf b = { 0 };
 	struct tsess t;
 	char *raw;
-	size_t len;
+	size_t len, rlen;
 
 	(void)state;
 	ts_open(&t, false, true);
@@ -691,15 +726,20 @@ static void test_sess_end_record_bytes(void **state)
 	assert_int_equal(mt_sess_end_cpu(&t.s, 5, 12, true, 5, 9000), 0);
 	/* A CPU without a record: its start (7 dropped) to its end. */
 	assert_int_equal(mt_sess_end_cpu(&t.s, 6, 3, false, 0, 9000), 0);
+	assert_int_equal(mt_sess_flush(&t.s), 0);
 	raw = file_text(t.rawf, &t.raw, &len);
-	assert_int_equal(len, F_FIXED + C_ENTRY + SAMPLE_BYTES + 2 * LOSS_BYTES);
-	assert_memory_equal(raw + F_FIXED + C_ENTRY, b.p, SAMPLE_BYTES);
+	/* one block: its header, the sample, the two end records */
+	assert_int_equal(len, F_FIXED + C_ENTRY + 16 + SAMPLE_BYTES + 2 * LOSS_BYTES);
+	recs = unblock((unsigned char *)raw + F_FIXED + C_ENTRY,
+		       len - F_FIXED - C_ENTRY, &rlen);
+	assert_int_equal(rlen, SAMPLE_BYTES + 2 * LOSS_BYTES);
+	assert_memory_equal(recs, b.p, SAMPLE_BYTES);
 	/* seqs 8..11 lost after the last record (ts 300) until the end. */
 	make_loss(want, 5, 12, 9000, 4, 5, 8, 300, 9000, MEMTRACE_LOSS_F_READER);
-	assert_memory_equal(raw + F_FIXED + C_ENTRY + SAMPLE_BYTES, want, LOSS_BYTES);
+	assert_memory_equal(recs + SAMPLE_BYTES, want, LOSS_BYTES);
 	make_loss(want, 6, 3, 9000, 3, 0, 0, 100, 9000, MEMTRACE_LOSS_F_READER);
-	assert_memory_equal(raw + F_FIXED + C_ENTRY + SAMPLE_BYTES + LOSS_BYTES,
-			    want, LOSS_BYTES);
+	assert_memory_equal(recs + SAMPLE_BYTES + LOSS_BYTES, want, LOSS_BYTES);
+	free(recs);
 	assert_int_equal(t.s.lost, 4 + 3);
 	free(raw);
 	ts_close(&t);
@@ -803,6 +843,185 @@ static void make_good_file(struct buf *b)
 	buf_sample(b, 2, 8, 4000, 22, "g");
 	buf_loss(b, 0, 4, 9000, 4, 0, 3000, 9000, 2, MEMTRACE_LOSS_F_READER);
 	buf_loss(b, 2, 10, 9000, 9, 1, 4000, 9000, 2, MEMTRACE_LOSS_F_READER);
+}
+
+/* ---- version 2: checksummed blocks --------------------------------------- */
+
+/* RFC 3720, appendix B.4: CRC32C of 32 bytes each; and "123456789". */
+static void test_crc32c_rfc3720(void **state)
+{
+	unsigned char zeros[32] = { 0 }, ones[32], inc[32], dec[32];
+
+	(void)state;
+	memset(ones, 0xff, sizeof(ones));
+	for (int i = 0; i < 32; i++) {
+		inc[i] = (unsigned char)i;
+		dec[i] = (unsigned char)(31 - i);
+	}
+	/* the table, then the crc32 instruction where the CPU has it */
+	for (int hw = 0; hw < 2; hw++) {
+		mt_crc32c_use_hw(hw);
+		assert_int_equal(mt_crc32c(0, zeros, 32), 0x8a9136aa);
+		assert_int_equal(mt_crc32c(0, ones, 32), 0x62a8ab43);
+		assert_int_equal(mt_crc32c(0, inc, 32), 0x46dd794e);
+		assert_int_equal(mt_crc32c(0, dec, 32), 0x113fdb5c);
+		assert_int_equal(mt_crc32c(0, "123456789", 9), 0xe3069283);
+		/* in two pieces, at an odd split */
+		assert_int_equal(mt_crc32c(mt_crc32c(0, inc, 13), inc + 13, 19),
+				 0x46dd794e);
+	}
+	mt_crc32c_use_hw(true);
+}
+
+struct tcount {
+	unsigned int records;
+};
+
+static int count_record(void *ctx, enum mt_status st, const struct mt_record *rec,
+			const void *raw, uint32_t len, uint64_t offset)
+{
+	(void)st;
+	(void)rec;
+	(void)raw;
+	(void)len;
+	(void)offset;
+	((struct tcount *)ctx)->records++;
+	return 0;
+}
+
+/* Decode @n bytes at @p in one go: 0 or -1 (then *@err), records counted. */
+static int decode_all(const unsigned char *p, size_t n, unsigned int *records,
+		      struct mt_terr *err)
+{
+	struct tcount c = { 0 };
+	struct mt_tread t = { .on_record = count_record, .ctx = &c };
+	unsigned char *room;
+	size_t avail;
+	int ret;
+
+	assert_int_equal(mt_tread_init(&t, n + 4096), 0);
+	room = mt_tread_space(&t, &avail);
+	assert_true(avail >= n);
+	memcpy(room, p, n);
+	ret = mt_tread_added(&t, n);
+	if (!ret)
+		ret = mt_tread_finish(&t);
+	*records = c.records;
+	*err = t.err;
+	mt_tread_free(&t);
+	return ret;
+}
+
+/*
+ * A version 2 file of 4 blocks, written by the session's writer, with any
+ * 64 bytes of its record area overwritten by 0xff (every position): the
+ * decoder reports the first damaged block at its header's offset and has
+ * delivered exactly the records of the blocks before it (issue 14: a
+ * version 1 file decoded such damage silently when it missed a header).
+ */
+static void test_trace_damage_any_64_bytes(void **state)
+{
+	struct mt_tfile_cpu cpus[] = { { .cpu = 0, .flags = 3 } };
+	size_t blk_off[4], blk_recs[4], nblk = 0, len, area, hs;
+	unsigned char *good, *bad;
+	struct tsess t;
+	unsigned int got;
+	struct mt_terr err;
+	uint64_t seq = 0;
+
+	(void)state;
+	ts_open(&t, false, true);
+	ts_begin(&t, 100, 0, MEMTRACE_FILE_F_CPUS_COMPLETE, cpus, 1);
+	for (size_t k = 0; k < 4; k++) {
+		struct buf b = { 0 };
+
+		for (size_t i = 0; i <= k; i++, seq++)
+			buf_sample(&b, 0, seq, 1000 + seq, 7, "w");
+		ts_feed(&t, &b, 0);
+		assert_int_equal(mt_sess_flush(&t.s), 0);
+		blk_recs[k] = k + 1;
+		free(b.p);
+	}
+	good = (unsigned char *)file_text(t.rawf, &t.raw, &len);
+	ts_close(&t);
+	hs = get_le(good, F_HDR_SIZE, 4);
+	/* the blocks' offsets, from their sizes */
+	for (size_t off = hs; off < len; off += 16 + get_le(good, off + 4, 4))
+		blk_off[nblk++] = off;
+	assert_int_equal(nblk, 4);
+	assert_int_equal(decode_all(good, len, &got, &err), 0);
+	assert_int_equal(got, 1 + 2 + 3 + 4);
+
+	area = len - hs;
+	bad = malloc(len);
+	assert_non_null(bad);
+	for (size_t w = 0; w + 64 <= area; w++) {
+		size_t first = 0, before = 0;
+
+		memcpy(bad, good, len);
+		memset(bad + hs + w, 0xff, 64);
+		while (first + 1 < nblk && blk_off[first + 1] <= hs + w)
+			before += blk_recs[first++];
+		if (decode_all(bad, len, &got, &err) != -1)
+			fail_msg("64 bytes at record-area offset %zu: decoded", w);
+		if (err.offset != blk_off[first] || got != before ||
+		    !strstr(err.what, "damaged block"))
+			fail_msg("64 bytes at record-area offset %zu: error at %" PRIu64 " (want %zu) '%s', %u records (want %zu)",
+				 w, err.offset, blk_off[first], err.what, got, before);
+	}
+	free(bad);
+	free(good);
+}
+
+static size_t count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; s && *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* -i of a damaged file: one line with the block's offset, exit 1, and
+ * the CSV rows of every record before the damaged block. */
+static void test_cli_damaged_block(void **state)
+{
+	struct mt_tfile_cpu cpus[] = { { .cpu = 0, .flags = 3 } };
+	char path[PATH_MAX], want[64];
+	const char *args[] = { "-i", path, NULL };
+	struct tsess t;
+	struct run run;
+	struct buf b = { 0 };
+	unsigned char *p;
+	size_t len, second;
+
+	(void)state;
+	ts_open(&t, false, true);
+	ts_begin(&t, 100, 0, MEMTRACE_FILE_F_CPUS_COMPLETE, cpus, 1);
+	buf_sample(&b, 0, 0, 1000, 7, "a");
+	buf_sample(&b, 0, 1, 2000, 7, "a");
+	ts_feed(&t, &b, 0);
+	assert_int_equal(mt_sess_flush(&t.s), 0);
+	free(b.p);
+	memset(&b, 0, sizeof(b));
+	buf_sample(&b, 0, 2, 3000, 7, "a");
+	ts_feed(&t, &b, 0);
+	assert_int_equal(mt_sess_flush(&t.s), 0);
+	free(b.p);
+	p = (unsigned char *)file_text(t.rawf, &t.raw, &len);
+	ts_close(&t);
+	second = get_le(p, F_HDR_SIZE, 4) + 16 + 2 * SAMPLE_BYTES;
+	memset(p + second + 40, 0xff, 64);	/* inside the second block */
+	snprintf(path, sizeof(path), "%s/damaged.dat", tmpdir);
+	spit(path, p, len, false);
+	free(p);
+	run_reader(args, "damaged", &run);
+	check_status(&run, 1);
+	snprintf(want, sizeof(want), "byte offset %zu: damaged block: CRC32C", second);
+	assert_non_null(strstr(run.err, want));
+	/* the header line and the two rows of the first block */
+	assert_int_equal(count_lines(run.out), 3);
+	run_free(&run);
 }
 
 static void test_trace_read_chunks(void **state)
@@ -914,7 +1133,8 @@ static void test_cli_write_decode_same(void **state)
 				"-r", NULL };
 	const char *dec2[] = { "-i", "-", "-r", NULL };
 	char *a, *b, *sa, *sb, *t, *pipe_trace;
-	size_t alen, blen, tlen;
+	unsigned char *r;
+	size_t alen, blen, tlen, rlen;
 	struct run r1, r2;
 	unsigned char rec[SAMPLE_BYTES];
 	struct fig f = fig1;
@@ -950,10 +1170,12 @@ static void test_cli_write_decode_same(void **state)
 	/* The file: a header with the start figures, then the records as
 	 * the "kernel" wrote them, in merged order, then the end records. */
 	t = slurp(trace, &tlen);
-	assert_memory_equal(t, "MTRCFILE\x04\x03\x02\x01\x01\x00", 14);
+	assert_memory_equal(t, "MTRCFILE\x04\x03\x02\x01\x02\x00", 14);
 	assert_int_equal(get_le(t, F_HDR_SIZE, 4), F_FIXED + 2 * C_ENTRY);
-	assert_int_equal(tlen, F_FIXED + 2 * C_ENTRY + 6 * SAMPLE_BYTES +
-			       2 * LOSS_BYTES + 2 * LOSS_BYTES);
+	/* version 2: the records in checked blocks */
+	r = unblock((unsigned char *)t + F_FIXED + 2 * C_ENTRY,
+		    tlen - (F_FIXED + 2 * C_ENTRY), &rlen);
+	assert_int_equal(rlen, 6 * SAMPLE_BYTES + 2 * LOSS_BYTES + 2 * LOSS_BYTES);
 	assert_int_equal(get_le(t, F_FIXED + C_START_SEQ, 8), 10);
 	f.cpu = 0;
 	f.seq = 12;
@@ -963,16 +1185,17 @@ static void test_cli_write_decode_same(void **state)
 	f.comm = "a";
 	make_sample(rec, &f);
 	/* First the loss record of cpu0 (ts 1000), then its sample. */
-	assert_int_equal((unsigned char)t[F_FIXED + 2 * C_ENTRY + O_TYPE], 2);
-	assert_memory_equal(t + F_FIXED + 2 * C_ENTRY + LOSS_BYTES, rec, SAMPLE_BYTES);
+	assert_int_equal(r[O_TYPE], 2);
+	assert_memory_equal(r + LOSS_BYTES, rec, SAMPLE_BYTES);
 	/* The last record: cpu2's end record, seq 20, reader flag. */
-	assert_int_equal(get_le(t, tlen - LOSS_BYTES + O_TYPE, 2), 2);
-	assert_int_equal(get_le(t, tlen - LOSS_BYTES + O_CPU, 4), 2);
-	assert_int_equal(get_le(t, tlen - LOSS_BYTES + O_SEQ, 8), 20);
-	assert_int_equal(get_le(t, tlen - LOSS_BYTES + O_LFLAGS, 4), 1);
-	assert_int_equal(get_le(t, tlen - LOSS_BYTES + O_LOST, 8), 10);
-	assert_int_equal(get_le(t, tlen - LOSS_BYTES + O_LOST_TOTAL, 8), 13);
+	assert_int_equal(get_le(r, rlen - LOSS_BYTES + O_TYPE, 2), 2);
+	assert_int_equal(get_le(r, rlen - LOSS_BYTES + O_CPU, 4), 2);
+	assert_int_equal(get_le(r, rlen - LOSS_BYTES + O_SEQ, 8), 20);
+	assert_int_equal(get_le(r, rlen - LOSS_BYTES + O_LFLAGS, 4), 1);
+	assert_int_equal(get_le(r, rlen - LOSS_BYTES + O_LOST, 8), 10);
+	assert_int_equal(get_le(r, rlen - LOSS_BYTES + O_LOST_TOTAL, 8), 13);
 	free(t);
+	free(r);
 	free(a);
 	free(b);
 	free(sa);
@@ -1176,9 +1399,9 @@ static void test_cli_hostile_files(void **state)
 	CASE("truncated header", 0, 100, "truncated file: it ends inside the file header, after 100 bytes");
 
 	buf_add(&b, h, hs);
-	put_le(b.p, F_VERSION, 2, 2);
+	put_le(b.p, F_VERSION, 3, 2);
 	CASE("newer file version", 0, F_VERSION,
-	     "trace file format version 2 is newer than this reader's 1: update memtrace-reader");
+	     "trace file format version 3 is newer than this reader's 2: update memtrace-reader");
 
 	buf_add(&b, h, hs);
 	buf_sample(&b, 0, 0, 1000, 1, "a");
@@ -1457,6 +1680,9 @@ int main(void)
 		cmocka_unit_test(test_csv_time_format),
 		cmocka_unit_test(test_sess_realtime_rows),
 		cmocka_unit_test(test_trace_read_chunks),
+		cmocka_unit_test(test_crc32c_rfc3720),
+		cmocka_unit_test(test_trace_damage_any_64_bytes),
+		cmocka_unit_test(test_cli_damaged_block),
 		cmocka_unit_test(test_trace_too_many_cpus),
 		cmocka_unit_test(test_cli_write_decode_same),
 		cmocka_unit_test(test_cli_loss_mismatch),
