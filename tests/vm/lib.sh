@@ -128,6 +128,24 @@ test_param() {
 	echo "${v:-$2}"
 }
 
+# failnth_setup: fault injection driven by /proc/PID/fail-nth alone
+# (mt-failnth): failslab and fail_page_alloc with probability 0, one log
+# line per injected failure (no stack dump), and GFP_KERNEL, highmem and
+# order-0 allocations eligible.  Prints their settings as diag lines.
+failnth_setup() {
+	for d in failslab fail_page_alloc; do
+		d=/sys/kernel/debug/$d
+		[ -d $d ] || continue
+		echo 0 > $d/probability
+		echo 1 > $d/verbose
+		[ -e $d/ignore-gfp-wait ] && echo N > $d/ignore-gfp-wait
+		[ -e $d/ignore-gfp-highmem ] && echo N > $d/ignore-gfp-highmem
+		[ -e $d/min-order ] && echo 0 > $d/min-order
+		diag "$d: $(for f in probability ignore-gfp-wait min-order verbose; do
+			[ -e $d/$f ] && printf '%s=%s ' $f "$(cat $d/$f)"; done)"
+	done
+}
+
 # account DESC CSV STATS0 STATS1: nothing lost silently in the reader's CSV
 # between two snapshots of $MT/stats taken with the relay path stopped: per
 # CPU, rows = records written, rows + dropped = sequence numbers consumed,

@@ -26,13 +26,7 @@ fi
 FN=$(stress_bin mt-failnth) || { fail "helper mt-failnth missing (build/stress)"; finish; }
 KO=$(find /lib/modules/"$(uname -r)" -name memtrace.ko | head -n 1)
 [ -n "$KO" ] || { fail "memtrace.ko not found under /lib/modules/$(uname -r)"; finish; }
-for d in failslab fail_page_alloc; do
-	[ -d $FI/$d ] || continue
-	echo 0 > $FI/$d/probability
-	echo 1 > $FI/$d/verbose
-	[ -e $FI/$d/ignore-gfp-wait ] && echo N > $FI/$d/ignore-gfp-wait
-	[ -e $FI/$d/min-order ] && echo 0 > $FI/$d/min-order
-done
+failnth_setup
 
 sleep 3600 &
 SL=$!

@@ -76,16 +76,7 @@ KO=$(find /lib/modules/"$(uname -r)" -name memtrace.ko | head -n 1)
 [ -n "$KO" ] || { fail "memtrace.ko not found under /lib/modules/$(uname -r)"; finish; }
 
 # fail-nth only: probability 0, but GFP_KERNEL and order-0 allocations count
-for d in failslab fail_page_alloc; do
-	[ -d $FI/$d ] || continue
-	echo 0 > $FI/$d/probability
-	echo 1 > $FI/$d/verbose # one line per injected failure, no stack dump
-	[ -e $FI/$d/ignore-gfp-wait ] && echo N > $FI/$d/ignore-gfp-wait
-	[ -e $FI/$d/ignore-gfp-highmem ] && echo N > $FI/$d/ignore-gfp-highmem
-	[ -e $FI/$d/min-order ] && echo 0 > $FI/$d/min-order
-	diag "$d: $(for f in probability ignore-gfp-wait min-order verbose; do
-		[ -e $FI/$d/$f ] && printf '%s=%s ' $f "$(cat $FI/$d/$f)"; done)"
-done
+failnth_setup
 echo 1 > /sys/kernel/tracing/events/initcall/initcall_finish/enable
 echo 4096 > /sys/kernel/tracing/buffer_size_kb
 
