@@ -230,13 +230,18 @@ int mtr_pids_comm_add(const char *name)
  * Unregistering the last name (with no tgid registered either) turns the
  * filter off: every process is sampled.
  * Context: process context, may sleep; takes mtr_pids_lock.
- * Return: 0, or -ENOENT when @name is not registered (nothing changes).
+ * Return: 0; -EINVAL for a name that could never be registered (empty or
+ * too long); -ENOENT when @name is not registered.  On error nothing
+ * changes.
  */
 int mtr_pids_comm_del(const char *name)
 {
+	size_t len = strlen(name);
 	unsigned int i;
 	int err = -ENOENT;
 
+	if (!len || len >= TASK_COMM_LEN)
+		return -EINVAL;
 	mutex_lock(&mtr_pids_lock);
 	for (i = 0; i < mtr_f->ncomms; i++) {
 		if (strcmp(mtr_f->comms[i], name))

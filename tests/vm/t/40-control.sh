@@ -63,6 +63,28 @@ check_eq "pids +$nopid -> ESRCH with one registered" "$(write_err $MT/pids "+$no
 check_eq "pids 'junk' -> EINVAL with one registered" "$(write_err $MT/pids "junk")" "Invalid argument"
 check_eq "pids unchanged" "$(cat $MT/pids)" "$$"
 check_eq "pids: embedded NUL -> EINVAL" "$( (echo -ne '+1\0002' > $MT/pids) 2>&1 | sed 's/.*: //')" "Invalid argument"
+# comms: names of 1..15 bytes, at most 16, exact "-NAME" to remove
+for v in "+" "-" "x" "name" "+$(printf '%016d' 7)" "$nl" "clearx"; do
+	check_eq "comms '$v' -> EINVAL" "$(write_err $MT/comms "$v")" "Invalid argument"
+done
+check_eq "comms -nosuch -> ENOENT" "$(write_err $MT/comms "-nosuch")" "No such file or directory"
+check_eq "comms still empty" "$(cat $MT/comms)" ""
+for i in $(seq 1 16); do echo "+n$i" > $MT/comms; done
+check_eq "comms: a 17th name -> ENOSPC" "$(write_err $MT/comms "+n17")" "No space left on device"
+check_eq "comms: a registered name again is accepted" "$(write_err $MT/comms "+n3")" ""
+check_eq "comms holds the 16" "$(cat $MT/comms | wc -l)" 16
+check_eq "comms -n1 accepted" "$(write_err $MT/comms "-n1")" ""
+check "comms: n1 gone, n16 kept" sh -c "! grep -qx n1 $MT/comms && grep -qx n16 $MT/comms"
+check_eq "pids clear empties comms too" "$(echo clear > $MT/pids; cat $MT/comms $MT/pids)" ""
+# session: an open for writing is the session; a second one -> EBUSY
+check_eq "session: nobody holds it" "$(awk '$1 == "owner_pid:" { print $2 }' $MT/session)" 0
+(exec 3> $MT/session; sleep 3) &
+holder=$!
+sleep 1
+check_eq "session: a second open for writing -> EBUSY" "$( (exec 4> $MT/session) 2>&1 | sed 's/.*: //')" "Device or resource busy"
+check_eq "session: reading names the holder" "$(awk '$1 == "owner_pid:" { print $2 }' $MT/session)" "$holder"
+wait $holder
+check_eq "session: free again once closed" "$(awk '$1 == "owner_pid:" { print $2 }' $MT/session)" 0
 check "stats refuses writes" [ -n "$(write_err $MT/stats 1)" ]
 check "stats has every key" sh -c "for k in ticks records_written records_dropped procs_last_tick tick_last_ns tick_max_ns cpu0_dropped; do grep -q \"^\$k: [0-9]*\$\" $MT/stats || exit 1; done"
 rmmod memtrace
