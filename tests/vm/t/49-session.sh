@@ -73,7 +73,7 @@ rc=$?
 t1=$(date +%s)
 sed 's/^/#   /' /tmp/b.err
 check_eq "the second reader's exit status" "$rc" 1
-check "the second reader returns at once ($((t1 - t0)) s)" [ $((t1 - t0)) -le 1 ]
+check "the second reader returns at once ($((t1 - t0)) s)" [ $((t1 - t0)) -le 2 ]
 check "the second reader names the first (pid $a)" grep -q "another recording session is running (pid $a, memtrace-reade" /tmp/b.err
 check "the second reader created no output" [ ! -e /tmp/b.csv ]
 check_eq "the first still holds the session" "$(awk '$1 == "owner_pid:" { print $2 }' $MT/session)" "$a"
@@ -117,7 +117,7 @@ rc=$?
 t1=$(date +%s)
 sed 's/^/#   /' /tmp/p.err
 check_eq "the -p reader ends by itself with status 0" "$rc" 0
-check "within a few seconds of the exit ($((t1 - t0)) s)" [ $((t1 - t0)) -le 5 ]
+check "within a few seconds of the exit ($((t1 - t0)) s)" [ $((t1 - t0)) -le 8 ]
 check_eq "the exit is said once" "$(grep -c "process $s2 exited" /tmp/p.err)" 1
 
 # --- 5. output errors end the session with their own cause, not "lost"
