@@ -26,6 +26,10 @@
  *                    without a WSS scanner (wss_none.c).
  *   stats        r   "key: value" lines, see mtr_stats_show().
  *
+ * A write's change happens under session.c's lock (after its input is
+ * copied and parsed, so that a writer stalled in a page fault holds
+ * nothing): a recording session's start and end are atomic to it.
+ *
  * Writes take one value per write(2) (a trailing newline is allowed) and are
  * all-or-nothing: malformed input returns -EINVAL, a PID that does not exist
  * -ESRCH, an unregistered PID or name -ENOENT, a full filter -ENOSPC, and
@@ -114,8 +118,11 @@ static ssize_t mtr_enable_write(struct file *file, const char __user *ubuf,
 	int err;
 
 	err = mtr_get_uint(ubuf, count, 0, 1, false, &val);
-	if (!err)
+	if (!err) {
+		mtr_session_writes_lock();
 		err = mtr_sampler_set_enabled(val);
+		mtr_session_writes_unlock();
+	}
 	return err ? err : count;
 }
 
@@ -132,8 +139,11 @@ static ssize_t mtr_interval_write(struct file *file, const char __user *ubuf,
 	int err;
 
 	err = mtr_get_uint(ubuf, count, 0, UINT_MAX, true, &val);
-	if (!err)
+	if (!err) {
+		mtr_session_writes_lock();
 		err = mtr_sampler_set_interval(val);
+		mtr_session_writes_unlock();
+	}
 	return err ? err : count;
 }
 
@@ -151,8 +161,11 @@ static ssize_t mtr_wss_interval_write(struct file *file,
 	int err;
 
 	err = mtr_get_uint(ubuf, count, 0, UINT_MAX, true, &val);
-	if (!err)
+	if (!err) {
+		mtr_session_writes_lock();
 		err = mtr_wss_set_interval(val);
+		mtr_session_writes_unlock();
+	}
 	return err ? err : count;
 }
 
@@ -176,7 +189,9 @@ static int mtr_filter_cmd(const char __user *ubuf, size_t count, char *buf)
 	if (err)
 		return err;
 	if (!strcmp(buf, "clear")) {
+		mtr_session_writes_lock();
 		mtr_pids_clear();
+		mtr_session_writes_unlock();
 		return 1;
 	}
 	return buf[0] == '+' || buf[0] == '-' ? 0 : -EINVAL;
@@ -194,7 +209,9 @@ static ssize_t mtr_pids_write(struct file *file, const char __user *ubuf,
 		return err < 0 ? err : count;
 	if (mtr_parse_uint(buf + 1, &nr) || !nr || nr > INT_MAX)
 		return -EINVAL;
+	mtr_session_writes_lock();
 	err = buf[0] == '+' ? mtr_pids_add(nr) : mtr_pids_del(nr);
+	mtr_session_writes_unlock();
 	return err ? err : count;
 }
 
@@ -214,8 +231,10 @@ static ssize_t mtr_comms_write(struct file *file, const char __user *ubuf,
 	if (err)
 		return err < 0 ? err : count;
 	/* the setter checks the length (1..TASK_COMM_LEN - 1) */
+	mtr_session_writes_lock();
 	err = buf[0] == '+' ? mtr_pids_comm_add(buf + 1) :
 			      mtr_pids_comm_del(buf + 1);
+	mtr_session_writes_unlock();
 	return err ? err : count;
 }
 

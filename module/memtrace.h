@@ -138,6 +138,8 @@ void mtr_pids_exit(void);
 
 /* session.c */
 extern const struct file_operations mtr_session_fops;
+void mtr_session_writes_lock(void);
+void mtr_session_writes_unlock(void);
 
 /* trace.c */
 void mtr_trace_set_perms(void);

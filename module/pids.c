@@ -25,6 +25,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/ctype.h>
 #include <linux/lockdep.h>
 #include <linux/mutex.h>
 #include <linux/pid.h>
@@ -42,15 +43,18 @@
  * struct mtr_filter - one process filter.
  * @pids:   tgid -> struct pid * (a reference).
  * @count:  entries in @pids.
- * @on:     the filter is on (something was registered since the last
- *          "clear"); an empty filter that is on samples nothing.
+ * @pids_on: the tgid set is on (a tgid was registered since the last
+ *          "clear" or explicit removal of the last one): an empty set that
+ *          is on samples nothing.  The filter is on when this is or a name
+ *          is registered; removing the last name never turns an emptied
+ *          set of exited processes into "every process".
  * @ncomms: names in @comms.
  * @comms:  registered command names, NUL-padded.
  */
 struct mtr_filter {
 	struct xarray pids;
 	unsigned int count;
-	bool on;
+	bool pids_on;
 	unsigned int ncomms;
 	char comms[MTR_MAX_COMMS][TASK_COMM_LEN];
 };
@@ -64,6 +68,22 @@ static struct mtr_filter mtr_filter0 = {
 /* the filter in force, and the one a session saved (under mtr_pids_lock) */
 static struct mtr_filter *mtr_f = &mtr_filter0, *mtr_f_saved;
 
+/*
+ * A name the comms file can hold: 1..TASK_COMM_LEN - 1 bytes, no control
+ * character (the file prints one name per line).
+ */
+static bool mtr_comm_valid(const char *name)
+{
+	size_t len = strlen(name), i;
+
+	if (!len || len >= TASK_COMM_LEN)
+		return false;
+	for (i = 0; i < len; i++)
+		if (iscntrl(name[i]))
+			return false;
+	return true;
+}
+
 /* Drop every entry of @f; it stays usable (empty, off).  Never sleeps. */
 static void mtr_filter_empty(struct mtr_filter *f)
 {
@@ -75,7 +95,7 @@ static void mtr_filter_empty(struct mtr_filter *f)
 		put_pid(pid);
 	}
 	f->count = 0;
-	f->on = false;
+	f->pids_on = false;
 	f->ncomms = 0;
 }
 
@@ -125,7 +145,7 @@ int mtr_pids_add(int nr)
 			mtr_f->count++;
 	}
 	if (!err)
-		mtr_f->on = true;
+		mtr_f->pids_on = true;
 	mutex_unlock(&mtr_pids_lock);
 	if (err)
 		put_pid(pid);
@@ -136,8 +156,8 @@ int mtr_pids_add(int nr)
  * mtr_pids_del() - unregister a thread group.
  * @nr: its tgid.
  *
- * Unregistering the last one (with no name registered either) turns the
- * filter off: every process is sampled.
+ * Unregistering the last one turns the tgid set off: with no name
+ * registered either, every process is sampled.
  * Context: process context, may sleep; takes mtr_pids_lock.
  * Return: 0, or -ENOENT when @nr is not registered (never was, or its
  * process exited and dropped out); then nothing changes.
@@ -150,8 +170,8 @@ int mtr_pids_del(int nr)
 	old = xa_erase(&mtr_f->pids, nr);
 	if (old) {
 		put_pid(old);
-		if (!--mtr_f->count && !mtr_f->ncomms)
-			mtr_f->on = false;
+		if (!--mtr_f->count)
+			mtr_f->pids_on = false;
 	}
 	mutex_unlock(&mtr_pids_lock);
 	return old ? 0 : -ENOENT;
@@ -188,24 +208,24 @@ void mtr_pids_show(struct seq_file *m)
 
 /**
  * mtr_pids_comm_add() - register a command name.
- * @name: the name, 1..TASK_COMM_LEN - 1 bytes, matched exactly against
- *        the thread-group leader's comm (the kernel's, as /proc/PID/comm
- *        shows it: longer names are truncated by the kernel, so give at
- *        most the first 15 bytes).
+ * @name: the name, 1..TASK_COMM_LEN - 1 bytes without control characters,
+ *        matched exactly against the thread-group leader's comm (the
+ *        kernel's, as /proc/PID/comm shows it: longer names are truncated
+ *        by the kernel, so give at most the first 15 bytes).
  *
  * Registering a name that is already registered succeeds and changes
  * nothing.  Turns the filter on.
  * Context: process context, may sleep; takes mtr_pids_lock.
- * Return: 0; -EINVAL for an empty or too long name; -ENOSPC when
+ * Return: 0; -EINVAL for an empty or too long name, or one with a control
+ * character (it would break the comms file's one name per line); -ENOSPC when
  * MTR_MAX_COMMS are registered.  On error nothing changes.
  */
 int mtr_pids_comm_add(const char *name)
 {
 	unsigned int i;
-	size_t len = strlen(name);
 	int err = 0;
 
-	if (!len || len >= TASK_COMM_LEN)
+	if (!mtr_comm_valid(name))
 		return -EINVAL;
 	mutex_lock(&mtr_pids_lock);
 	for (i = 0; i < mtr_f->ncomms; i++)
@@ -217,8 +237,6 @@ int mtr_pids_comm_add(const char *name)
 		err = -ENOSPC;
 	else
 		strscpy_pad(mtr_f->comms[mtr_f->ncomms++], name, TASK_COMM_LEN);
-	if (!err)
-		mtr_f->on = true;
 	mutex_unlock(&mtr_pids_lock);
 	return err;
 }
@@ -227,8 +245,9 @@ int mtr_pids_comm_add(const char *name)
  * mtr_pids_comm_del() - unregister a command name.
  * @name: as registered.
  *
- * Unregistering the last name (with no tgid registered either) turns the
- * filter off: every process is sampled.
+ * Unregistering the last name leaves the tgid set as it is: on (even if
+ * its processes have all exited, so nothing is sampled) or off (every
+ * process is sampled).
  * Context: process context, may sleep; takes mtr_pids_lock.
  * Return: 0; -EINVAL for a name that could never be registered (empty or
  * too long); -ENOENT when @name is not registered.  On error nothing
@@ -236,11 +255,10 @@ int mtr_pids_comm_add(const char *name)
  */
 int mtr_pids_comm_del(const char *name)
 {
-	size_t len = strlen(name);
 	unsigned int i;
 	int err = -ENOENT;
 
-	if (!len || len >= TASK_COMM_LEN)
+	if (!mtr_comm_valid(name))
 		return -EINVAL;
 	mutex_lock(&mtr_pids_lock);
 	for (i = 0; i < mtr_f->ncomms; i++) {
@@ -248,10 +266,10 @@ int mtr_pids_comm_del(const char *name)
 			continue;
 		/* keep the list dense: the last name takes this slot */
 		mtr_f->ncomms--;
-		memcpy(mtr_f->comms[i], mtr_f->comms[mtr_f->ncomms],
-		       TASK_COMM_LEN);
-		if (!mtr_f->ncomms && !mtr_f->count)
-			mtr_f->on = false;
+		if (i != mtr_f->ncomms)
+			memcpy(mtr_f->comms[i], mtr_f->comms[mtr_f->ncomms],
+			       TASK_COMM_LEN);
+		memset(mtr_f->comms[mtr_f->ncomms], 0, TASK_COMM_LEN);
 		err = 0;
 		break;
 	}
@@ -310,7 +328,7 @@ int mtr_pids_push(void)
 		}
 		f->count++;
 	}
-	f->on = mtr_f->on;
+	f->pids_on = mtr_f->pids_on;
 	f->ncomms = mtr_f->ncomms;
 	memcpy(f->comms, mtr_f->comms, sizeof(f->comms));
 	mtr_f_saved = mtr_f;
@@ -371,7 +389,7 @@ enum mtr_choose mtr_pids_iter_begin(void)
 	mutex_lock(&mtr_pids_lock);
 	if (mtr_f->ncomms)
 		return MTR_CHOOSE_MATCH;
-	if (mtr_f->on)
+	if (mtr_f->pids_on)
 		return MTR_CHOOSE_SET;
 	mutex_unlock(&mtr_pids_lock);
 	return MTR_CHOOSE_ALL;
@@ -395,8 +413,13 @@ bool mtr_pids_match(struct pid *pid, struct task_struct *p)
 	lockdep_assert_held(&mtr_pids_lock);
 	if (mtr_f->count && xa_load(&mtr_f->pids, pid_nr(pid)) == pid)
 		return true;
-	/* as proc_task_name() reads it: the comm may change meanwhile */
-	strscpy_pad(comm, p->comm, sizeof(comm));
+	/*
+	 * Under task_lock on the lines that write comm under it (6.1's
+	 * __get_task_comm(), as /proc/PID/comm reads it): a rename or exec
+	 * at the same time cannot give a torn name.  A spinlock: allowed
+	 * under RCU (on PREEMPT_RT too, whose RCU readers may sleep on it).
+	 */
+	get_task_comm(comm, p);
 	for (i = 0; i < mtr_f->ncomms; i++)
 		if (!memcmp(comm, mtr_f->comms[i], TASK_COMM_LEN))
 			return true;

@@ -23,8 +23,11 @@
  * not stop other writers: all files are root-only.  The trace events do not
  * take part in sessions; `trace-cmd record -e memstat` works beside one.
  *
- * Locking: mtr_session_lock (a mutex) serialises sessions' start and end; it
- * is taken before the sampler's, the filter's and the WSS scanner's locks.
+ * Locking: mtr_session_lock (a mutex) serialises sessions' start and end,
+ * and the changes the control files make (mtr_session_writes_lock()), so
+ * that a session's start and end are atomic to any write: a write lands
+ * wholly before (then the session saves or undoes it) or wholly after.  It
+ * is taken before the sampler's and the filter's locks.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -112,6 +115,27 @@ static void mtr_session_end(struct file *file)
 		mtr_sampler_set_enabled(mtr_sess.enable);
 		mtr_sess.file = NULL;
 	}
+	mutex_unlock(&mtr_session_lock);
+}
+
+/**
+ * mtr_session_writes_lock() - hold off sessions' start and end while a
+ * control file changes a setting.
+ *
+ * Context: process context, may sleep (up to the end of a tick, when a
+ * session ends meanwhile).  Take it only around the setter, never across a
+ * user-space access.  Paired with mtr_session_writes_unlock().
+ */
+void mtr_session_writes_lock(void)
+{
+	mutex_lock(&mtr_session_lock);
+}
+
+/**
+ * mtr_session_writes_unlock() - the end of mtr_session_writes_lock().
+ */
+void mtr_session_writes_unlock(void)
+{
 	mutex_unlock(&mtr_session_lock);
 }
 

@@ -76,6 +76,25 @@ check_eq "comms holds the 16" "$(cat $MT/comms | wc -l)" 16
 check_eq "comms -n1 accepted" "$(write_err $MT/comms "-n1")" ""
 check "comms: n1 gone, n16 kept" sh -c "! grep -qx n1 $MT/comms && grep -qx n16 $MT/comms"
 check_eq "pids clear empties comms too" "$(echo clear > $MT/pids; cat $MT/comms $MT/pids)" ""
+check_eq "comms: a control character -> EINVAL" "$(write_err $MT/comms "+a$(printf '\t')b")" "Invalid argument"
+# a set whose process exited stays on (samples nothing), also after the
+# last name goes: never "every process" by surprise
+echo clear > $MT/pids
+sleep 60 &
+sp=$!
+echo "+$sp" > $MT/pids
+kill $sp
+wait $sp 2> /dev/null
+echo 20 > $MT/interval_ms
+echo 1 > $MT/enable
+sleep 0.3
+check_eq "comms +foo over an exited set" "$(write_err $MT/comms +foo)" ""
+check_eq "comms -foo, the last name" "$(write_err $MT/comms -foo)" ""
+sleep 0.3
+check_eq "exited set, name added and removed: still samples nothing" "$(stat_val procs_last_tick)" 0
+echo 0 > $MT/enable
+echo clear > $MT/pids
+echo 250 > $MT/interval_ms
 # session: an open for writing is the session; a second one -> EBUSY
 check_eq "session: nobody holds it" "$(awk '$1 == "owner_pid:" { print $2 }' $MT/session)" 0
 (exec 3> $MT/session; sleep 3) &
