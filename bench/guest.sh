@@ -221,7 +221,8 @@ wss_memtrace() { # TAG SECONDS
 	local s0 p0 c0 s1 p1 c1 ds dp dc per_pass col npe rp i
 	echo 1000 > $MT/wss_interval_ms || { fail "cannot set wss_interval_ms"; return 1; }
 	s0=$(stat_val wss_scan_ns) p0=$(stat_val wss_pages_scanned) c0=$(stat_val wss_scans_completed)
-	"$READER" -p $WSS_PID -I 100 -d "$2" -o $W/wss.csv -q 2> $W/wss.err &
+	# -W: the session sets its own window (a reader without -W turns WSS off)
+	"$READER" -p $WSS_PID -I 100 -W 1000 -d "$2" -o $W/wss.csv -q 2> $W/wss.err &
 	rp=$!
 	i=0
 	while [ "$(stat_val wss_scans_completed)" -le "$c0" ] && [ $i -lt $(($2 * 10)) ] &&

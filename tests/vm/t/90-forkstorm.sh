@@ -47,7 +47,7 @@ cp $MT/stats /tmp/s0
 echo 1 > $EV/enable
 
 # nothing but the reader and the storm may start while the reader runs
-memtrace-reader -I 1 -o /tmp/storm.csv 2> /tmp/reader.err &
+memtrace-reader -I 1 -W 10 -o /tmp/storm.csv 2> /tmp/reader.err &
 R=$!
 "$STORM" -d "$secs" -w 3 -k 6 -t 4 -l /tmp/storm.pids > /tmp/storm.out 2> /tmp/storm.err
 src=$?

@@ -72,7 +72,7 @@ sc0=$(stat_val wss_scans_completed)
 sk0=$(stat_val wss_scans_skipped)
 echo 200 > $MT/wss_interval_ms
 cp $MT/stats /tmp/s0
-memtrace-reader -p $ch -p $idle -p $hot -I 5 -d 12 -o /tmp/c.csv 2> /tmp/reader.err &
+memtrace-reader -p $ch -p $idle -p $hot -I 5 -W 200 -d 12 -o /tmp/c.csv 2> /tmp/reader.err &
 R=$!
 sleep 6
 ahp=$(awk '/^AnonHugePages:/ { print $2 }' /proc/$ch/smaps_rollup)

@@ -41,7 +41,7 @@ S=$!
 		# no module: wait a little rather than fail at full speed
 		[ -e $MT/enable ] || { sleep 0.05; continue; }
 		n=$((n + 1))
-		memtrace-reader -d 0.3 -q -o /tmp/r.$n.csv 2> /tmp/r.$n.err
+		memtrace-reader -W 10 -d 0.3 -q -o /tmp/r.$n.csv 2> /tmp/r.$n.err
 		echo "$n $?" >> /tmp/readers.rc
 	done
 ) &

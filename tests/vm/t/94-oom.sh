@@ -54,7 +54,7 @@ lvl=$(awk '{ print $1 }' /proc/sys/kernel/printk)
 echo "memtrace-test: OOM phase begins" > /dev/kmsg
 dmesg -n 1
 cp $MT/stats /tmp/s0
-memtrace-reader -I 10 -o /tmp/o.csv 2> /tmp/reader.err &
+memtrace-reader -p $ctl -I 10 -W 10 -o /tmp/o.csv 2> /tmp/reader.err &
 R=$!
 victims=""
 k=1

@@ -45,7 +45,7 @@ check "vfork child running (${C:-none})" [ -n "$C" ]
 sleep 0.2
 check_eq "the vfork parent is in D" "$(state $P)" D
 cp $MT/stats /tmp/s0
-memtrace-reader -p $P -p $C -I 20 -d 3 -o /tmp/v.csv 2> /tmp/reader.err
+memtrace-reader -p $P -p $C -I 20 -W 100 -d 3 -o /tmp/v.csv 2> /tmp/reader.err
 check_eq "reader exits 0" "$?" 0
 cp $MT/stats /tmp/s1
 check_eq "the vfork parent still in D after the session" "$(state $P)" D
@@ -78,7 +78,7 @@ T_PIDS="$T_PIDS $M"
 i=0
 while ! grep -q '^ready' /tmp/l.out && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 cp $MT/stats /tmp/s0
-memtrace-reader -p $M -I 20 -d 4 -o /tmp/l.csv 2> /tmp/reader.err &
+memtrace-reader -p $M -I 20 -W 50 -d 4 -o /tmp/l.csv 2> /tmp/reader.err &
 R=$!
 seen=0
 looks=0
@@ -113,7 +113,7 @@ if modprobe null_blk nr_devices=1 irqmode=2 completion_nsec=2000000000 2> /dev/n
 	sleep 0.3
 	check_eq "a reader of the slow block device is in D" "$(state $B)" D
 	cp $MT/stats /tmp/s0
-	memtrace-reader -p $B -I 20 -d 2 -o /tmp/b.csv 2> /tmp/reader.err
+	memtrace-reader -p $B -I 20 -W 50 -d 2 -o /tmp/b.csv 2> /tmp/reader.err
 	check_eq "reader exits 0" "$?" 0
 	cp $MT/stats /tmp/s1
 	check_eq "still in D after the session" "$(state $B)" D
