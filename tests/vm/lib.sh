@@ -63,6 +63,21 @@ cleanup() {
 }
 trap 'cleanup' INT TERM
 
+# reader_ready PID: wait (at most 10 s) until the reader PID has started its
+# recording session and enabled the sampler: its settings are made, and a
+# write from here on goes into its session.  Status 1 on timeout.
+reader_ready() {
+	i=0
+	while [ $i -lt 100 ]; do
+		[ "$(awk '$1 == "owner_pid:" { print $2 }' $MT/session 2> /dev/null)" = "$1" ] &&
+			[ "$(cat $MT/enable 2> /dev/null)" = 1 ] && return 0
+		kill -0 "$1" 2> /dev/null || return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
 # stat_val NAME: the value of line "NAME: value" of $MT/stats
 stat_val() { awk -v k="$1:" '$1 == k { print $2 }' $MT/stats; }
 

@@ -28,22 +28,10 @@ s0=$!
 echo 250 > $MT/interval_ms
 echo "+$s0" > $MT/pids
 
-# wait until $1 holds the session and enable is 1 (at most 10 s)
-wait_session() {
-	i=0
-	while [ $i -lt 100 ]; do
-		[ "$(awk '$1 == "owner_pid:" { print $2 }' $MT/session)" = "$1" ] &&
-			[ "$(cat $MT/enable)" = 1 ] && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
-
 # --- 1. SIGKILL
 memtrace-reader -p "$MEMLOAD_PID" -I 20 -W 100 -q -o /tmp/k.csv 2> /tmp/k.err &
 r=$!
-check "the reader holds the session" wait_session $r
+check "the reader holds the session" reader_ready $r
 sleep 0.5
 check_eq "in the session: pids" "$(cat $MT/pids)" "$MEMLOAD_PID"
 check_eq "in the session: interval_ms" "$(cat $MT/interval_ms)" 20
@@ -65,7 +53,7 @@ echo clear > $MT/pids
 # --- 2. two readers
 memtrace-reader -d 4 -o /tmp/a.csv 2> /tmp/a.err &
 a=$!
-check "the first reader holds the session" wait_session $a
+check "the first reader holds the session" reader_ready $a
 rm -f /tmp/b.csv
 t0=$(date +%s)
 memtrace-reader -d 1 -o /tmp/b.csv 2> /tmp/b.err
@@ -93,7 +81,7 @@ cp "$MEMLOAD" /tmp/mtcomm
 c0=$!
 memtrace-reader -c mtcomm -d 3 -q -o /tmp/c.csv 2> /tmp/c.err &
 c=$!
-check "the -c reader holds the session" wait_session $c
+check "the -c reader holds the session" reader_ready $c
 sleep 0.5
 /tmp/mtcomm -a 1 > /tmp/c1.out &
 c1=$!

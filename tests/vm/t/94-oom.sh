@@ -56,6 +56,8 @@ dmesg -n 1
 cp $MT/stats /tmp/s0
 memtrace-reader -p $ctl -I 10 -W 10 -o /tmp/o.csv 2> /tmp/reader.err &
 R=$!
+# the victims' pids go into the reader's session, once it has set its filter
+reader_ready $R || fail "the reader did not start its session"
 victims=""
 k=1
 while [ $k -le 3 ]; do
