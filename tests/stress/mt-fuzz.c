@@ -45,7 +45,9 @@
  *    wss_budget_pages 1..2^30, each a decimal number (an optional leading
  *    '+' and one trailing newline are the kernel's kstrto*() convention);
  *    anything else EINVAL.  wss_tlb_flush is a bool parameter
- *    (kstrtobool(): y/Y/t/T/1/n/N/f/F/0/on/off by the first characters).
+ *    (kstrtobool(): y/Y/t/T/1/n/N/f/F/0/on/off by the first characters;
+ *    before 6.0, strtobool() in lib/string.c, without t/T/f/F: Debian's
+ *    5.10 refuses them, 6.1's lib/kstrtox.c takes them).
  *  - stats and cpuN take no writes (EINVAL).
  *  - pwrite() on a debugfs control file fails with ESPIPE (seq_file files
  *    have no positioned writes); on a parameter it is a write().
@@ -83,6 +85,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -108,6 +111,8 @@ static unsigned char *guard;
 static char dbg_dir[256] = "/sys/kernel/debug/memtrace";
 static char par_dir[256] = "/sys/module/memtrace/parameters";
 static bool verbose;
+/* the kernel's bool parser takes t/T/f/F (6.0 and later; see above) */
+static bool bool_tf = true;
 
 static bool is_param(int f) { return f >= P_INTERVAL; }
 
@@ -433,10 +438,15 @@ static int par_cmd(int f, const unsigned char *b, size_t n, struct state *st,
 		return 0;
 	case P_TLB:
 		switch (s[0]) {
-		case 'y': case 'Y': case 't': case 'T': case '1':
+		case 't': case 'T': case 'f': case 'F':
+			if (!bool_tf)
+				return EINVAL;
+			st->tlb = s[0] == 't' || s[0] == 'T';
+			return 0;
+		case 'y': case 'Y': case '1':
 			st->tlb = true;
 			return 0;
-		case 'n': case 'N': case 'f': case 'F': case '0':
+		case 'n': case 'N': case '0':
 			st->tlb = false;
 			return 0;
 		case 'o': case 'O':
@@ -1328,6 +1338,17 @@ static void *idle_thread(void *arg)
 	return NULL;
 }
 
+/* Whether the running kernel's bool parser takes t/T/f/F: release >= 6.0. */
+static bool kernel_bool_tf(void)
+{
+	struct utsname u;
+	int major = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d", &major) != 1)
+		return true;
+	return major >= 6;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1350,6 +1371,7 @@ int main(int argc, char **argv)
 	pthread_t idle;
 	struct timespec now;
 
+	bool_tf = kernel_bool_tf();
 	while ((o = getopt_long(argc, argv, "s:n:t:T:D:P:vh", opts, NULL)) != -1) {
 		switch (o) {
 		case 's': seed = strtoull(optarg, NULL, 0); break;
