@@ -45,9 +45,11 @@
  *    wss_budget_pages 1..2^30, each a decimal number (an optional leading
  *    '+' and one trailing newline are the kernel's kstrto*() convention);
  *    anything else EINVAL.  wss_tlb_flush is a bool parameter
- *    (kstrtobool(): y/Y/t/T/1/n/N/f/F/0/on/off by the first characters;
- *    before 6.0, strtobool() in lib/string.c, without t/T/f/F: Debian's
- *    5.10 refuses them, 6.1's lib/kstrtox.c takes them).
+ *    (kstrtobool(): y/Y/1/n/N/0/on/off by the first characters, and
+ *    t/T/f/F and e/E/d/D on the lines whose parser takes them: Debian's
+ *    5.10 strtobool() takes neither, 6.1's and 6.12's kstrtobool() t/f,
+ *    7.2's also e/d (enable/disable).  Learnt once at start from the
+ *    parameter itself, see probe_bool()).
  *  - stats and cpuN take no writes (EINVAL).
  *  - pwrite() on a debugfs control file fails with ESPIPE (seq_file files
  *    have no positioned writes); on a parameter it is a write().
@@ -85,7 +87,6 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -111,8 +112,8 @@ static unsigned char *guard;
 static char dbg_dir[256] = "/sys/kernel/debug/memtrace";
 static char par_dir[256] = "/sys/module/memtrace/parameters";
 static bool verbose;
-/* the kernel's bool parser takes t/T/f/F (6.0 and later; see above) */
-static bool bool_tf = true;
+/* the kernel's bool parser takes t/T/f/F, e/E/d/D (probe_bool()) */
+static bool bool_tf, bool_ed;
 
 static bool is_param(int f) { return f >= P_INTERVAL; }
 
@@ -442,6 +443,11 @@ static int par_cmd(int f, const unsigned char *b, size_t n, struct state *st,
 			if (!bool_tf)
 				return EINVAL;
 			st->tlb = s[0] == 't' || s[0] == 'T';
+			return 0;
+		case 'e': case 'E': case 'd': case 'D':
+			if (!bool_ed)
+				return EINVAL;
+			st->tlb = s[0] == 'e' || s[0] == 'E';
 			return 0;
 		case 'y': case 'Y': case '1':
 			st->tlb = true;
@@ -1338,15 +1344,46 @@ static void *idle_thread(void *arg)
 	return NULL;
 }
 
-/* Whether the running kernel's bool parser takes t/T/f/F: release >= 6.0. */
-static bool kernel_bool_tf(void)
+/* Write @v to the wss_tlb_flush parameter: whether it was taken. */
+static bool tlb_takes(const char *v)
 {
-	struct utsname u;
-	int major = 0;
+	char p[512];
+	ssize_t n;
+	int fd;
 
-	if (uname(&u) || sscanf(u.release, "%d", &major) != 1)
-		return true;
-	return major >= 6;
+	path_of(P_TLB, p, sizeof(p));
+	fd = open(p, O_WRONLY);
+	if (fd < 0)
+		return false;
+	n = write(fd, v, strlen(v));
+	close(fd);
+	return n == (ssize_t)strlen(v);
+}
+
+/*
+ * Which first letters beyond y/Y/1/n/N/0 and on/off the running kernel's
+ * bool parser takes (they differ between lines, see the header): one
+ * write of each kind to the parameter itself, whose value is then put
+ * back.  Every other write is held to that dialect.
+ */
+static void probe_bool(void)
+{
+	char p[512], old[8] = "Y";
+	ssize_t n = -1;
+	int fd;
+
+	path_of(P_TLB, p, sizeof(p));
+	fd = open(p, O_RDONLY);
+	if (fd >= 0) {
+		n = read(fd, old, sizeof(old) - 1);
+		close(fd);
+	}
+	old[n > 0 ? 1 : 0] = '\0';
+	if (n <= 0)
+		old[0] = 'Y', old[1] = '\0';
+	bool_tf = tlb_takes("t");
+	bool_ed = tlb_takes("e");
+	tlb_takes(old);
 }
 
 int main(int argc, char **argv)
@@ -1371,7 +1408,6 @@ int main(int argc, char **argv)
 	pthread_t idle;
 	struct timespec now;
 
-	bool_tf = kernel_bool_tf();
 	while ((o = getopt_long(argc, argv, "s:n:t:T:D:P:vh", opts, NULL)) != -1) {
 		switch (o) {
 		case 's': seed = strtoull(optarg, NULL, 0); break;
@@ -1393,7 +1429,9 @@ int main(int argc, char **argv)
 		clock_gettime(CLOCK_REALTIME, &now);
 		seed = (uint64_t)now.tv_sec * 1000003ULL + (uint64_t)now.tv_nsec;
 	}
-	printf("seed %llu\n", (unsigned long long)seed);
+	probe_bool();
+	printf("seed %llu (bool parser: t/f %s, e/d %s)\n", (unsigned long long)seed,
+	       bool_tf ? "yes" : "no", bool_ed ? "yes" : "no");
 	fflush(stdout);
 	rs = seed | 1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
