@@ -107,7 +107,7 @@ struct mt_reader {
 	unsigned int interval_ms;	/* 0 = leave as is */
 	unsigned int wss_ms;		/* -W; 0 = off */
 	const char *dir;
-	bool dir_set, realtime, quiet;
+	bool realtime, quiet;
 
 	/* state */
 	int dirfd;
