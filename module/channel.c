@@ -35,17 +35,14 @@
 
 /**
  * struct mtr_cpu_counters - per-CPU record accounting.
- * @seq:           next sequence number of this CPU (samples attempted).
- * @written:       samples committed to this CPU's relay buffer.
- * @dropped:       samples lost because the buffer was full
+ * @seq:           next sequence number of this CPU (records attempted).
+ * @written:       records committed to this CPU's relay buffer.
+ * @dropped:       records lost because the buffer was full
  *                 (seq == written + dropped).
- * @pend_lost:     samples dropped since the last loss record was committed.
+ * @pend_lost:     records dropped since the last loss record was committed.
  * @pend_first_seq: seq of the first of those.
  * @pend_first_ts: its timestamp, ns.
  * @pend_last_ts:  timestamp of the last of those, ns.
- * @last_ts:       hdr.ts_ns of the last sample stamped here, ns: the floor
- *                 of the next one, so that one CPU's stream never goes back
- *                 in time (see mtr_channel_write()).
  *
  * Written only by mtr_channel_write() on the owning CPU with interrupts off;
  * read locklessly by the stats file (64-bit loads, so never torn on 64-bit).
@@ -58,7 +55,6 @@ struct mtr_cpu_counters {
 	u64 pend_first_seq;
 	u64 pend_first_ts;
 	u64 pend_last_ts;
-	u64 last_ts;
 };
 
 static DEFINE_PER_CPU(struct mtr_cpu_counters, mtr_counters);
@@ -99,17 +95,40 @@ struct mtr_cpu_sync {
 static DEFINE_PER_CPU(struct mtr_cpu_sync, mtr_sync);
 
 /*
- * The tick's clock anchor, taken by mtr_channel_tick_start(): ktime_get_ns() and
- * local_clock() read back to back.  A record's ts_ns is the anchor's
- * CLOCK_MONOTONIC time plus the local_clock() time elapsed since it, so the
- * clocksource is read once per tick, not once per record: where it is not
- * the TSC (the HPET in many VMs, including QEMU TCG) every ktime_get_ns() is
- * a device read costing a microsecond or more, while local_clock() is a TSC
- * read everywhere x86 has one.  Written by the tick with the lock mutex held,
- * read by the same tick.
+ * The clock anchor, taken by mtr_channel_tick_start() and again by
+ * mtr_channel_write() when the work item finds itself on another CPU:
+ * ktime_get_ns() and local_clock() read back to back on @mtr_anchor_cpu.  A
+ * record's ts_ns is the anchor's CLOCK_MONOTONIC time plus the local_clock()
+ * time elapsed since it, so the clocksource is read once per tick (and per
+ * migration), not once per record: where it is not the TSC (the HPET in
+ * many VMs, including QEMU TCG) every ktime_get_ns() is a device read
+ * costing a microsecond or more, while local_clock() is a TSC read
+ * everywhere x86 has one.  Two CPUs' local clocks may disagree by up to a
+ * jiffy (sched_clock_cpu() with an unstable TSC, as under TCG), which is why
+ * a local_clock() read on one CPU is never measured against an anchor taken
+ * on another.
+ *
+ * @mtr_last_ts is the last ts_ns stamped on any CPU: the next one is at
+ * least 1 ns later, so ts_ns strictly increases in the order the sampler
+ * wrote the records and a reader's (ts_ns, cpu, seq) merge restores that
+ * order exactly (a thread group's records stay in tick order).
+ *
+ * Written and read only by the sampler's work item (one at a time: a single
+ * work item), inside mtr_channel_write()'s interrupts-off section or before
+ * the tick's first write.
  */
 static u64 mtr_anchor_mono_ns;
 static u64 mtr_anchor_local_ns;
+static int mtr_anchor_cpu = -1;
+static u64 mtr_last_ts;
+
+/* Take the anchor on this CPU.  Interrupts off. */
+static void mtr_anchor_take(void)
+{
+	mtr_anchor_mono_ns = ktime_get_ns();
+	mtr_anchor_local_ns = local_clock();
+	mtr_anchor_cpu = smp_processor_id();
+}
 
 /*
  * Move the consumer past sub-buffers it has read whole (their data ends at
@@ -306,8 +325,7 @@ void mtr_channel_tick_start(void)
 
 	/* back to back: an interrupt between them would skew the whole tick */
 	local_irq_save(flags);
-	mtr_anchor_mono_ns = ktime_get_ns();
-	mtr_anchor_local_ns = local_clock();
+	mtr_anchor_take();
 	local_irq_restore(flags);
 }
 
@@ -339,9 +357,9 @@ void mtr_channel_close(void)
  */
 static void mtr_fill_loss(struct memtrace_loss *loss,
 			  const struct mtr_cpu_counters *c,
-			  const struct memtrace_sample *next)
+			  const struct memtrace_rec_hdr *next)
 {
-	loss->hdr = next->hdr;
+	loss->hdr = *next;
 	loss->hdr.type = cpu_to_le16(MEMTRACE_REC_LOSS);
 	loss->hdr.size = cpu_to_le32(sizeof(*loss));
 	loss->lost = cpu_to_le64(c->pend_lost);
@@ -354,16 +372,16 @@ static void mtr_fill_loss(struct memtrace_loss *loss,
 }
 
 /**
- * mtr_channel_write() - stamp and commit one sample on the current CPU.
- * @rec: the record; hdr.cpu, hdr.seq and hdr.ts_ns are filled in here.
+ * mtr_channel_write() - stamp and commit one record on the current CPU.
+ * @hdr: the header of a whole record of hdr->size bytes (a sample or a
+ *       system record); hdr.cpu, hdr.seq and hdr.ts_ns are filled in here.
  *
  * Stamping and copying happen in one interrupts-off section, so per CPU the
  * records are in seq and ts_ns order.  hdr.ts_ns is CLOCK_MONOTONIC
- * interpolated within the tick: the anchor mtr_channel_tick_start() took plus the
- * local_clock() time since it, floored at the CPU's previous stamp (after a
- * migration mid-tick, or with an unstable sched_clock, two CPUs' local
- * clocks may disagree by up to a jiffy; the floor keeps each CPU's stream
- * in order).  It differs from ktime_get_ns() at the same instant by the
+ * interpolated within the tick: the anchor (see mtr_anchor_mono_ns) plus the
+ * local_clock() time since it on the same CPU, and always after the
+ * previous stamp on any CPU, so that ts_ns order is the order the sampler
+ * wrote the records in.  It differs from ktime_get_ns() at the same instant by the
  * two clocks' rate difference over the time since the anchor: the
  * scheduler clock is neither slewed by NTP (up to 0.05%) nor calibrated
  * against the clocksource, so tens of ppm, 0.05% in the usual worst case
@@ -373,17 +391,18 @@ static void mtr_fill_loss(struct memtrace_loss *loss,
  * mtr_cpu_sync) for the length of one record.  A CPU without a buffer
  * drops the record and counts it.
  *
- * When the buffer is full the sample is dropped: it still consumes its seq,
- * and it is counted.  The first sample committed after drops is preceded,
+ * When the buffer is full the record is dropped: it still consumes its seq,
+ * and it is counted.  The first record committed after drops is preceded,
  * in the same sub-buffer and the same commit, by a struct memtrace_loss that
  * reports them (the two fit or neither is written).
  *
  * Context: the sampler's work item after mtr_channel_tick_start(),
  * possibly in an RCU read section; does not sleep.
- * Return: true when the sample was committed, false when it was dropped.
+ * Return: true when the record was committed, false when it was dropped.
  */
-bool mtr_channel_write(struct memtrace_sample *rec)
+bool mtr_channel_write(struct memtrace_rec_hdr *hdr)
 {
+	size_t size = le32_to_cpu(hdr->size);
 	struct mtr_cpu_counters *c;
 	struct mtr_cpu_sync *sync;
 	struct rchan_buf *buf;
@@ -398,17 +417,19 @@ bool mtr_channel_write(struct memtrace_sample *rec)
 	c = this_cpu_ptr(&mtr_counters);
 	buf = *this_cpu_ptr(mtr_chan->buf);
 	seq = c->seq++;
+	if (unlikely(mtr_anchor_cpu != smp_processor_id()))
+		mtr_anchor_take();	/* migrated since the anchor */
 	now = local_clock();
 	ts = mtr_anchor_mono_ns;
 	if (now > mtr_anchor_local_ns)
 		ts += now - mtr_anchor_local_ns;
-	if (ts < c->last_ts)
-		ts = c->last_ts;
-	c->last_ts = ts;
-	rec->hdr.cpu = cpu_to_le32(smp_processor_id());
-	rec->hdr.seq = cpu_to_le64(seq);
-	rec->hdr.ts_ns = cpu_to_le64(ts);
-	need = sizeof(*rec) +
+	if (ts <= mtr_last_ts)
+		ts = mtr_last_ts + 1;
+	mtr_last_ts = ts;
+	hdr->cpu = cpu_to_le32(smp_processor_id());
+	hdr->seq = cpu_to_le64(seq);
+	hdr->ts_ns = cpu_to_le64(ts);
+	need = size +
 	       (c->pend_lost ? sizeof(struct memtrace_loss) : 0);
 	if (unlikely(!buf) ||
 	    (unlikely(buf->offset + need > mtr_chan->subbuf_size) &&
@@ -422,12 +443,12 @@ bool mtr_channel_write(struct memtrace_sample *rec)
 	} else {
 		off = buf->offset;
 		if (unlikely(c->pend_lost)) {
-			mtr_fill_loss(buf->data + off, c, rec);
+			mtr_fill_loss(buf->data + off, c, hdr);
 			off += sizeof(struct memtrace_loss);
 			c->pend_lost = 0;
 		}
-		memcpy(buf->data + off, rec, sizeof(*rec));
-		buf->offset = off + sizeof(*rec);
+		memcpy(buf->data + off, hdr, size);
+		buf->offset = off + size;
 		c->written++;
 		ok = true;
 	}

@@ -74,7 +74,7 @@ extern bool mtr_wss_tlb_flush;
 int mtr_channel_open(struct dentry *dir, size_t subbuf_size, size_t n_subbufs);
 void mtr_channel_close(void);
 void mtr_channel_tick_start(void);
-bool mtr_channel_write(struct memtrace_sample *rec);
+bool mtr_channel_write(struct memtrace_rec_hdr *hdr);
 void mtr_channel_totals(u64 *written, u64 *dropped);
 void mtr_channel_show_stats(struct seq_file *m);
 
@@ -111,6 +111,33 @@ void mtr_wss_note(struct task_struct *p, u64 tick, struct memtrace_sample *rec);
 void mtr_wss_show_stats(struct seq_file *m);
 void mtr_wss_exit(void);
 void mtr_wss_quiesce(void);
+
+/* KiB of @p pages, as /proc prints them (pages << (PAGE_SHIFT - 10)). */
+#define MTR_PAGES_TO_KB(p) ((u64)(p) << (PAGE_SHIFT - 10))
+
+/**
+ * mtr_rec_hdr_init() - the header of a record about to be emitted.
+ * @hdr:  the record's header.
+ * @type: enum memtrace_rec_type.
+ * @size: the whole record's size, bytes.
+ *
+ * cpu, seq and ts_ns are set to 0: the relay path stamps them
+ * (mtr_channel_write()).
+ */
+static inline void mtr_rec_hdr_init(struct memtrace_rec_hdr *hdr, u16 type,
+				    u32 size)
+{
+	hdr->magic = cpu_to_le32(MEMTRACE_MAGIC);
+	hdr->version = cpu_to_le16(MEMTRACE_VERSION);
+	hdr->type = cpu_to_le16(type);
+	hdr->size = cpu_to_le32(size);
+	hdr->cpu = 0;
+	hdr->seq = 0;
+	hdr->ts_ns = 0;
+}
+
+/* system.c */
+void mtr_system_measure(u64 tick, struct memtrace_system *rec);
 
 /* pids.c: how a tick chooses, mtr_pids_iter_begin()'s answer */
 enum mtr_choose {

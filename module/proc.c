@@ -25,7 +25,6 @@
 #include "memtrace.h"
 #include "wrapper/mm_counter.h"
 
-#define MTR_PAGES_TO_KB(p) ((u64)(p) << (PAGE_SHIFT - 10))
 
 /**
  * struct mtr_cputime - the CPU-time split last reported for a thread group.
@@ -247,13 +246,7 @@ bool mtr_proc_measure(struct task_struct *p, u64 tick,
 		return false;
 	mtr_read_sig(p, rec);		/* minflt .. stime_ns */
 
-	rec->hdr.magic = cpu_to_le32(MEMTRACE_MAGIC);
-	rec->hdr.version = cpu_to_le16(MEMTRACE_VERSION);
-	rec->hdr.type = cpu_to_le16(MEMTRACE_REC_SAMPLE);
-	rec->hdr.size = cpu_to_le32(sizeof(*rec));
-	rec->hdr.cpu = 0;
-	rec->hdr.seq = 0;
-	rec->hdr.ts_ns = 0;
+	mtr_rec_hdr_init(&rec->hdr, MEMTRACE_REC_SAMPLE, sizeof(*rec));
 	rec->tick = cpu_to_le64(tick);
 	rec->tgid = cpu_to_le32(task_tgid_nr(p));
 	/* p->comm of the leader is what /proc/PID/status "Name:" shows */

@@ -85,8 +85,26 @@ static void mtr_emit(struct memtrace_sample *rec)
 {
 	rec->ticks_missed = cpu_to_le64(mtr_s.tick_missed);
 	if (mtr_s.tick_relay)
-		mtr_s.tick_written += mtr_channel_write(rec);
+		mtr_s.tick_written += mtr_channel_write(&rec->hdr);
 	trace_memstat_sample(rec);
+}
+
+/*
+ * The machine at this tick (system.c), written before the tick's samples.
+ * Context: the work item, outside RCU (the measurement may sleep).
+ */
+static void mtr_emit_system(u64 tick)
+{
+	/* 472 bytes: static, not on the stack; one work item at a time */
+	static struct memtrace_system rec;
+
+	if (!mtr_s.tick_relay && !trace_memstat_system_enabled())
+		return;
+	mtr_system_measure(tick, &rec);
+	rec.ticks_missed = cpu_to_le64(mtr_s.tick_missed);
+	if (mtr_s.tick_relay)
+		mtr_s.tick_written += mtr_channel_write(&rec.hdr);
+	trace_memstat_system(&rec);
 }
 
 /*
@@ -216,6 +234,7 @@ static void mtr_tick_fn(struct work_struct *work)
 	mtr_s.tick_missed = READ_ONCE(mtr_s.ticks_missed);
 	if (mtr_s.tick_relay)
 		mtr_channel_tick_start();
+	mtr_emit_system(tick);
 	n = mtr_sample_chosen(tick);
 	mtr_proc_sweep(tick);
 

@@ -35,5 +35,6 @@ void mtr_trace_set_perms(void)
 #ifdef CONFIG_PERF_EVENTS
 	event_memstat_sample.perf_perm = mtr_perf_perm;
 	event_memstat_tick.perf_perm = mtr_perf_perm;
+	event_memstat_system.perf_perm = mtr_perf_perm;
 #endif
 }

@@ -4,9 +4,10 @@
  * samples live, as CSV and/or as a raw trace file; decode a raw trace file
  * to the same CSV.
  *
- * Usage: memtrace-reader [-d SECONDS] [-o FILE] [-w FILE] [-p PID]...
- *                        [-c COMM]... [-I MS] [-W MS] [-D DIR] [-r] [-q]
- *        memtrace-reader -i FILE [-o FILE] [-r] [-q]
+ * Usage: memtrace-reader [-d SECONDS] [-o FILE] [-w FILE] [--system FILE]
+ *                        [-p PID]... [-c COMM]... [-I MS] [-W MS] [-D DIR]
+ *                        [-r] [-q]
+ *        memtrace-reader -i FILE [-o FILE] [--system FILE] [-r] [-q]
  *        memtrace-reader -V | -h
  *
  * Options (the usage text below says the same, one line each; the man page
@@ -22,6 +23,13 @@
  *   -w FILE | --write=FILE
  *	Write a raw trace file (Documentation/memtrace-trace-file.rst) to FILE;
  *	"-" is standard output.  With -o as well, both are written.
+ *   --system=FILE
+ *	Write the system records (the whole machine, one row a tick: the
+ *	figures of /proc/meminfo, /proc/vmstat, /proc/stat's cpu line,
+ *	/proc/pressure and /proc/buddyinfo) as CSV to FILE ("-": standard
+ *	output), columns ts_ns, tick, then those of struct memtrace_system in
+ *	its order, then ticks_missed (and time with -r); an empty cell is a
+ *	figure that could not be read.  Live and with -i.
  *   -i FILE | --input=FILE
  *	Decode the raw trace file FILE ("-": standard input) instead of
  *	recording: the same CSV and summary as the live session that wrote it.
@@ -76,9 +84,9 @@
 #include "reader.h"
 
 static const char usage_str[] =
-	"Usage: " PROG " [-d SECONDS] [-o FILE] [-w FILE] [-p PID]... [-c COMM]... [-I MS] [-W MS]\n"
-	"                      [-D DIR] [-r] [-q]\n"
-	"       " PROG " -i FILE [-o FILE] [-r] [-q]\n"
+	"Usage: " PROG " [-d SECONDS] [-o FILE] [-w FILE] [--system FILE] [-p PID]... [-c COMM]...\n"
+	"                      [-I MS] [-W MS] [-D DIR] [-r] [-q]\n"
+	"       " PROG " -i FILE [-o FILE] [--system FILE] [-r] [-q]\n"
 	"\n"
 	"Record the memtrace module's per-process memory samples as CSV (with a\n"
 	"header line) and/or as a raw trace file; or decode a raw trace file to\n"
@@ -88,6 +96,8 @@ static const char usage_str[] =
 	"  -o FILE    | --output=FILE        write the CSV to FILE; '-' is standard output (the default,\n"
 	"                                    but with -w there is no CSV unless -o asks for it)\n"
 	"  -w FILE    | --write=FILE         write a raw trace file to FILE; '-' is standard output\n"
+	"               --system=FILE        write the system records (meminfo, vmstat, cpu times, PSI,\n"
+	"                                    buddyinfo: one row a tick) as CSV to FILE ('-': standard output)\n"
 	"  -i FILE    | --input=FILE         decode the raw trace file FILE ('-': standard input) to CSV\n"
 	"  -p PID     | --pid=PID            sample only process PID; repeat for more (default: all);\n"
 	"                                    the session ends when every one has exited (unless -d)\n"
@@ -106,10 +116,14 @@ static const char usage_str[] =
 	"Recording needs root, debugfs mounted on " DEBUGFS_ROOT " and the memtrace module loaded.\n"
 	"Exit status: 0 success, 1 error, 2 bad usage.\n";
 
+/* long options without a short one */
+enum { OPT_SYSTEM = 256 };
+
 static const struct option long_opts[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "write", required_argument, NULL, 'w' },
+	{ "system", required_argument, NULL, OPT_SYSTEM },
 	{ "input", required_argument, NULL, 'i' },
 	{ "pid", required_argument, NULL, 'p' },
 	{ "comm", required_argument, NULL, 'c' },
@@ -172,6 +186,34 @@ static unsigned int parse_ms(const char *arg, unsigned long lo,
 	return (unsigned int)v;
 }
 
+/*
+ * No two outputs may be the same file, nor both standard output (-o's
+ * default standard output counts, unless -w turns it off).
+ */
+static void check_outputs(void)
+{
+	const char *csv = g.out_path ? g.out_path :
+			  (g.write_path ? NULL : "-");
+	const struct { const char *opt, *path; } o[] = {
+		{ "-o", csv }, { "-w", g.write_path }, { "--system", g.sys_path },
+	};
+
+	for (size_t i = 0; i < 3; i++) {
+		for (size_t j = i + 1; j < 3; j++) {
+			if (!o[i].path || !o[j].path)
+				continue;
+			if (!strcmp(o[i].path, "-") && !strcmp(o[j].path, "-"))
+				usage_error("%s and %s both write to standard output%s",
+					    o[i].opt, o[j].opt,
+					    o[i].path == csv && !g.out_path ?
+					    " (the CSV's default: give -o FILE)" : "");
+			if (same_file(o[i].path, o[j].path))
+				usage_error("%s and %s name the same file '%s'",
+					    o[i].opt, o[j].opt, o[j].path);
+		}
+	}
+}
+
 void parse_args(int argc, char **argv)
 {
 	const char *live_only = NULL;
@@ -198,6 +240,9 @@ void parse_args(int argc, char **argv)
 			break;
 		case 'i':
 			g.input_path = optarg;
+			break;
+		case OPT_SYSTEM:
+			g.sys_path = optarg;
 			break;
 		case 'p': {
 			long v;
@@ -274,9 +319,5 @@ next:
 		usage_error("unexpected argument '%s'", argv[optind]);
 	if (g.input_path && live_only)
 		usage_error("%s records live: it cannot be combined with -i", live_only);
-	if (g.write_path && g.out_path && !strcmp(g.write_path, "-") &&
-	    !strcmp(g.out_path, "-"))
-		usage_error("-w - and -o - both write to standard output");
-	if (g.write_path && g.out_path && same_file(g.write_path, g.out_path))
-		usage_error("-w and -o name the same file '%s'", g.out_path);
+	check_outputs();
 }

@@ -302,11 +302,28 @@ size_t mt_csv_row(char *dst, const struct mt_record *r)
 	return (size_t)(p - dst);
 }
 
+size_t mt_csv_sys_row(char *dst, const struct mt_record *r)
+{
+	const struct mt_sysinfo *y = &r->sys;
+	char *p = dst;
+
+	PUT_U64(r->hdr.ts_ns);
+	PUT_U64(y->tick);
+	for (size_t i = 0; i < MEMTRACE_SYSTEM_FIGURES; i++) {
+		if (y->v[i] != MEMTRACE_UNKNOWN)
+			p = put_dec(p, y->v[i]);
+		*p++ = ',';
+	}
+	p = put_dec(p, y->ticks_missed);
+	*p++ = '\n';
+	return (size_t)(p - dst);
+}
+
 int mt_out_init(struct mt_out *o, int fd, const char *name, size_t cap)
 {
 	memset(o, 0, sizeof(*o));
-	if (cap < 2 * MT_CSV_ROW_MAX)
-		cap = 2 * MT_CSV_ROW_MAX;
+	if (cap < 2 * MT_CSV_SYS_ROW_MAX)
+		cap = 2 * MT_CSV_SYS_ROW_MAX;
 	o->buf = malloc(cap);
 	if (!o->buf)
 		return -1;
@@ -381,15 +398,16 @@ int mt_out_header(struct mt_out *o)
 	return mt_out_write(o, mt_csv_header, sizeof(mt_csv_header) - 1);
 }
 
-/* Make room for one row: 0, or -1 (the row is counted, not written). */
-static int row_room(struct mt_out *o)
+/* Make room for one row of at most @max bytes: 0, or -1 (the row is
+ * counted, not written). */
+static int row_room(struct mt_out *o, size_t max)
 {
 	if (o->err) {
 		errno = o->err;
 		o->recs++;
 		return -1;
 	}
-	if (o->cap - o->len < MT_CSV_ROW_MAX && mt_out_flush(o)) {
+	if (o->cap - o->len < max && mt_out_flush(o)) {
 		o->recs++;
 		return -1;
 	}
@@ -398,11 +416,24 @@ static int row_room(struct mt_out *o)
 
 int mt_out_row(struct mt_out *o, const struct mt_record *r)
 {
-	if (row_room(o))
+	if (row_room(o, MT_CSV_ROW_MAX))
 		return -1;
 	o->len += mt_csv_row(o->buf + o->len, r);
 	o->recs++;
 	return 0;
+}
+
+/* The row just formatted in o->buf, ending at @p: add the time column
+ * (empty when !@have_time) and commit it. */
+static void commit_time(struct mt_out *o, char *p, bool have_time,
+			int64_t real_ns)
+{
+	p[-1] = ',';		/* the row's newline */
+	if (have_time)
+		p += mt_csv_time(p, real_ns);
+	*p++ = '\n';
+	o->len = (size_t)(p - o->buf);
+	o->recs++;
 }
 
 int mt_out_row_time(struct mt_out *o, const struct mt_record *r,
@@ -410,14 +441,41 @@ int mt_out_row_time(struct mt_out *o, const struct mt_record *r,
 {
 	char *p;
 
-	if (row_room(o))
+	if (row_room(o, MT_CSV_ROW_MAX))
 		return -1;
 	p = o->buf + o->len;
-	p += mt_csv_row(p, r);
-	p[-1] = ',';		/* the row's newline */
-	if (have_time)
-		p += mt_csv_time(p, real_ns);
-	*p++ = '\n';
+	commit_time(o, p + mt_csv_row(p, r), have_time, real_ns);
+	return 0;
+}
+
+int mt_out_sys_header(struct mt_out *o, bool realtime)
+{
+	if (mt_out_write(o, "ts_ns,tick", 10))
+		return -1;
+	for (size_t i = 0; i < MEMTRACE_SYSTEM_FIGURES; i++) {
+		if (mt_out_write(o, ",", 1) ||
+		    mt_out_write(o, mt_system_names[i],
+				 strlen(mt_system_names[i])))
+			return -1;
+	}
+	if (realtime)
+		return mt_out_write(o, ",ticks_missed,time\n", 19);
+	return mt_out_write(o, ",ticks_missed\n", 14);
+}
+
+int mt_out_sys_row(struct mt_out *o, const struct mt_record *r, bool realtime,
+		   bool have_time, int64_t real_ns)
+{
+	char *p;
+
+	if (row_room(o, MT_CSV_SYS_ROW_MAX))
+		return -1;
+	p = o->buf + o->len;
+	p += mt_csv_sys_row(p, r);
+	if (realtime) {
+		commit_time(o, p, have_time, real_ns);
+		return 0;
+	}
 	o->len = (size_t)(p - o->buf);
 	o->recs++;
 	return 0;

@@ -32,6 +32,18 @@ extern const char mt_csv_header_time[];
  * bytes after the row (within MT_CSV_ROW_MAX) may be overwritten. */
 size_t mt_csv_row(char *dst, const struct mt_record *r);
 
+/*
+ * MT_CSV_SYS_ROW_MAX - an upper bound of one system row (--system): ts_ns,
+ * tick, MEMTRACE_SYSTEM_FIGURES figures and ticks_missed, each at most 20
+ * digits and a comma (1,176 bytes), plus the time (MT_CSV_TIME_LEN).
+ */
+#define MT_CSV_SYS_ROW_MAX 1280
+
+/* Format @r's system record as one CSV row (newline included) at @dst, which
+ * has room for MT_CSV_SYS_ROW_MAX bytes; a figure its writer could not read
+ * (MEMTRACE_UNKNOWN) is an empty cell.  Returns the row's length. */
+size_t mt_csv_sys_row(char *dst, const struct mt_record *r);
+
 /* Format the comm field (quoted per RFC 4180 only when it holds a comma,
  * quote, CR or LF) at @dst, which has room for 2 + 2 * 16 bytes. */
 size_t mt_csv_comm(char *dst, const char *comm, size_t len);
@@ -70,7 +82,7 @@ struct mt_out {
 	bool reported;
 };
 
-/* A @cap-byte buffer (>= 2 * MT_CSV_ROW_MAX) for @fd.  0, or -1/errno. */
+/* A @cap-byte buffer (>= 2 * MT_CSV_SYS_ROW_MAX) for @fd.  0, or -1/errno. */
 int mt_out_init(struct mt_out *o, int fd, const char *name, size_t cap);
 void mt_out_free(struct mt_out *o);
 /* Append raw bytes / the header line / one row.  0, or -1 with errno
@@ -81,6 +93,11 @@ int mt_out_row(struct mt_out *o, const struct mt_record *r);
 /* One row with the time column (empty when !@have_time). */
 int mt_out_row_time(struct mt_out *o, const struct mt_record *r,
 		    bool have_time, int64_t real_ns);
+/* The system CSV's header line (with the "time" column when @realtime),
+ * and one row of it (the time cell empty when !@have_time). */
+int mt_out_sys_header(struct mt_out *o, bool realtime);
+int mt_out_sys_row(struct mt_out *o, const struct mt_record *r, bool realtime,
+		   bool have_time, int64_t real_ns);
 /* "memtrace-reader: writing NAME: strerror" for o->err (or errno), once. */
 void mt_out_report(struct mt_out *o);
 /* write(2) everything buffered: retries short writes and EINTR. */

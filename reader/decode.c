@@ -17,6 +17,29 @@
 
 #define HDR_SIZE ((uint32_t)sizeof(struct memtrace_rec_hdr))
 #define LOSS_SIZE ((uint32_t)sizeof(struct memtrace_loss))
+#define SYSTEM_SIZE ((uint32_t)sizeof(struct memtrace_system))
+
+const char *const mt_system_names[MEMTRACE_SYSTEM_FIGURES] = {
+	"memtotal_kb", "memfree_kb", "memavailable_kb", "buffers_kb",
+	"cached_kb", "shmem_kb", "swaptotal_kb", "swapfree_kb",
+	"committed_as_kb", "commitlimit_kb", "anonpages_kb", "slab_kb",
+	"pgfault", "pgmajfault", "pswpin", "pswpout", "pgscan_kswapd",
+	"pgscan_direct", "pgsteal_kswapd", "pgsteal_direct", "allocstall",
+	"compact_stall", "oom_kill", "workingset_refault_anon",
+	"workingset_refault_file", "workingset_activate_anon",
+	"workingset_activate_file", "thp_fault_alloc",
+	"cpu_user_ns", "cpu_nice_ns", "cpu_system_ns", "cpu_idle_ns",
+	"cpu_iowait_ns", "cpu_irq_ns", "cpu_softirq_ns", "cpu_steal_ns",
+	"psi_memory_some_us", "psi_memory_full_us", "psi_io_some_us",
+	"psi_io_full_us", "psi_cpu_some_us",
+	"free_order0", "free_order1", "free_order2", "free_order3",
+	"free_order4", "free_order5", "free_order6", "free_order7",
+	"free_order8", "free_order9", "free_order10",
+};
+_Static_assert(MT_SYS_IDX(psi_cpu_some_us) == 40 &&
+	       MT_SYS_IDX(free_order) == 41 &&
+	       MEMTRACE_SYSTEM_ORDERS == 11,
+	       "mt_system_names follows struct memtrace_system");
 
 static inline uint16_t get16(const unsigned char *p, size_t off)
 {
@@ -48,6 +71,8 @@ static inline uint64_t get64(const unsigned char *p, size_t off)
 	get##bits(p, offsetof(struct memtrace_sample, f))
 #define LOSS_GET(p, f, bits) \
 	get##bits(p, offsetof(struct memtrace_loss, f))
+#define SYS_GET(p, f, bits) \
+	get##bits(p, offsetof(struct memtrace_system, f))
 
 static inline void put16(unsigned char *p, size_t off, uint16_t v)
 {
@@ -106,6 +131,19 @@ static void decode_sample(const unsigned char *p, struct mt_record *r)
 		r->ticks_missed = SAMPLE_GET(p, ticks_missed, 64);
 	else
 		r->ticks_missed = MT_TICKS_MISSED_UNKNOWN;
+}
+
+static void decode_system(const unsigned char *p, struct mt_record *r)
+{
+	struct mt_sysinfo *y = &r->sys;
+	size_t off = offsetof(struct memtrace_system, memtotal_kb);
+
+	y->tick = SYS_GET(p, tick, 64);
+	y->flags = SYS_GET(p, flags, 32);
+	y->nr_cpus = SYS_GET(p, nr_cpus, 32);
+	y->ticks_missed = SYS_GET(p, ticks_missed, 64);
+	for (size_t i = 0; i < MEMTRACE_SYSTEM_FIGURES; i++)
+		y->v[i] = get64(p, off + 8 * i);
 }
 
 static void decode_loss(const unsigned char *p, struct mt_record *r)
@@ -167,6 +205,8 @@ void mt_decode_valid(const void *buf, enum mt_status st, struct mt_record *rec)
 		decode_sample(buf, rec);
 	else if (st == MT_LOSS)
 		decode_loss(buf, rec);
+	else if (st == MT_SYSTEM)
+		decode_system(buf, rec);
 }
 
 static enum mt_status decode(const void *buf, size_t len,
@@ -196,6 +236,8 @@ static enum mt_status decode(const void *buf, size_t len,
 		return MT_BAD_SIZE;
 	if (h->type == MEMTRACE_REC_LOSS && h->size < LOSS_SIZE)
 		return MT_BAD_SIZE;
+	if (h->type == MEMTRACE_REC_SYSTEM && h->size < SYSTEM_SIZE)
+		return MT_BAD_SIZE;
 	*size = h->size;
 	if (len < h->size)
 		return MT_NEED_MORE;
@@ -208,6 +250,10 @@ static enum mt_status decode(const void *buf, size_t len,
 		if (body)
 			decode_loss(p, rec);
 		return MT_LOSS;
+	case MEMTRACE_REC_SYSTEM:
+		if (body)
+			decode_system(p, rec);
+		return MT_SYSTEM;
 	default:
 		return MT_SKIP;
 	}
@@ -222,6 +268,8 @@ const char *mt_status_str(enum mt_status st)
 		return "loss record";
 	case MT_SKIP:
 		return "record of an unknown type";
+	case MT_SYSTEM:
+		return "system record";
 	case MT_NEED_MORE:
 		return "incomplete record";
 	case MT_BAD_MAGIC:
@@ -354,10 +402,9 @@ enum mt_status mt_stream_next(struct mt_stream *s, struct mt_record *rec,
 		st = mt_decode(s->buf + s->pos, s->len - s->pos, rec, &size);
 	if (st == MT_NEED_MORE)
 		return st;
-	if ((st == MT_OK || st == MT_LOSS || st == MT_SKIP) &&
-	    rec->hdr.cpu != s->cpu)
+	if (mt_status_is_record(st) && rec->hdr.cpu != s->cpu)
 		st = MT_BAD_CPU;
-	if (st == MT_OK || st == MT_LOSS || st == MT_SKIP) {
+	if (mt_status_is_record(st)) {
 		s->raw = s->buf + s->pos;
 		s->raw_len = size;
 		s->pos += size;
@@ -366,6 +413,8 @@ enum mt_status mt_stream_next(struct mt_stream *s, struct mt_record *rec,
 			s->records++;
 		else if (st == MT_LOSS)
 			s->losses++;
+		else if (st == MT_SYSTEM)
+			s->systems++;
 		else
 			s->skipped++;
 		return st;

@@ -34,7 +34,15 @@ enum mt_status {
 	MT_BAD_VERSION,	 /* hdr.version is 0 or newer than MEMTRACE_VERSION */
 	MT_BAD_SIZE,	 /* hdr.size impossible for the record's type */
 	MT_BAD_CPU,	 /* hdr.cpu is not the CPU whose stream holds it */
+	MT_SYSTEM,	 /* a system record was decoded into *rec (rec->sys) */
 };
+
+/* Whether @st is a valid record (consumed and counted by the stream). */
+static inline bool mt_status_is_record(int st)
+{
+	return st == 0 /* MT_OK */ || st == MT_LOSS || st == MT_SKIP ||
+	       st == MT_SYSTEM;
+}
 
 /* The common header, host-endian. */
 struct mt_hdr {
@@ -58,10 +66,31 @@ struct mt_lossinfo {
 };
 
 /*
+ * The body of a decoded MEMTRACE_REC_SYSTEM, host-endian: v[] holds the
+ * MEMTRACE_SYSTEM_FIGURES figures from memtotal_kb on, in struct order
+ * (MEMTRACE_UNKNOWN: not read).  mt_system_names[] names them.
+ */
+struct mt_sysinfo {
+	uint64_t tick;
+	uint32_t flags;		/* MEMTRACE_SYSTEM_F_* */
+	uint32_t nr_cpus;
+	uint64_t ticks_missed;
+	uint64_t v[MEMTRACE_SYSTEM_FIGURES];
+};
+
+/* The CSV column names of struct mt_sysinfo's v[] (memtrace-reader --system). */
+extern const char *const mt_system_names[MEMTRACE_SYSTEM_FIGURES];
+/* Index in v[] of the first figure of struct memtrace_system member @f. */
+#define MT_SYS_IDX(f) \
+	((offsetof(struct memtrace_system, f) - \
+	  offsetof(struct memtrace_system, memtotal_kb)) / 8)
+
+/*
  * One decoded record, host-endian.  For MEMTRACE_REC_SAMPLE (MT_OK) the
  * sample fields are set: comm is copied as is (up to 16 bytes, NUL-padded,
  * not always NUL-terminated) and comm_len is its length up to the first NUL.
- * For MEMTRACE_REC_LOSS (MT_LOSS) only hdr and loss are set.
+ * For MEMTRACE_REC_LOSS (MT_LOSS) only hdr and loss are set, for
+ * MEMTRACE_REC_SYSTEM (MT_SYSTEM) only hdr and sys.
  */
 /* mt_record.ticks_missed of a 160-byte sample (MEMTRACE_SAMPLE_SIZE_MIN) */
 #define MT_TICKS_MISSED_UNKNOWN UINT64_MAX
@@ -88,6 +117,7 @@ struct mt_record {
 	/* MT_TICKS_MISSED_UNKNOWN in a record of a writer that predates it */
 	uint64_t ticks_missed;
 	struct mt_lossinfo loss;
+	struct mt_sysinfo sys;
 };
 
 /**
@@ -102,7 +132,8 @@ struct mt_record {
  *
  * Checks magic, version (1..MEMTRACE_VERSION) and size (>= header, a
  * multiple of 8, <= MT_REC_SIZE_MAX, and >= struct memtrace_sample for
- * type SAMPLE, >= struct memtrace_loss for type LOSS) before it asks for
+ * type SAMPLE, >= struct memtrace_loss for type LOSS, >= struct
+ * memtrace_system for type SYSTEM) before it asks for
  * the rest of the record, so a corrupt header is reported at once instead
  * of stalling the stream.
  */
@@ -136,6 +167,7 @@ const char *mt_status_str(enum mt_status st);
  *             until the next mt_stream_space(); @raw_len: their count.
  * @hdr_only:  validate records but decode only their headers.
  * @records:   samples decoded.  @losses: loss records decoded.
+ * @systems:   system records decoded.
  * @skipped:   records of unknown types.
  * @bad:       bad records (each one a resynchronisation).
  * @bad_bytes: bytes thrown away while resynchronising.
@@ -152,7 +184,7 @@ struct mt_stream {
 	const unsigned char *raw;
 	uint32_t raw_len;
 	bool hdr_only;
-	uint64_t records, losses, skipped, bad, bad_bytes;
+	uint64_t records, losses, systems, skipped, bad, bad_bytes;
 };
 
 /* What mt_stream_next() tells about a bad record. */
@@ -179,10 +211,10 @@ size_t mt_stream_pending(const struct mt_stream *s);
 /**
  * mt_stream_next() - the next record of the stream.
  *
- * MT_OK / MT_LOSS: *rec holds the next sample / loss record (only its
- * header with s->hdr_only); MT_SKIP: a record of a type this reader does
+ * MT_OK / MT_LOSS / MT_SYSTEM: *rec holds the next sample / loss / system
+ * record (only its header with s->hdr_only); MT_SKIP: a record of a type this reader does
  * not know (rec->hdr holds its header).
- * All three are consumed and counted, and s->raw / s->raw_len point at the
+ * All four are consumed and counted, and s->raw / s->raw_len point at the
  * record's bytes.
  * MT_NEED_MORE: nothing more in the buffer; read more.
  * MT_BAD_*: a bad record at bad->offset; the stream has already skipped to

@@ -298,6 +298,7 @@ static int live_start(void)
 		return -1;
 	mt_sess_init(&g.sess, g.csv_open ? &g.csv : NULL,
 		     g.raw_open ? &g.raw : NULL, g.realtime);
+	mt_sess_set_system(&g.sess, g.sys_open ? &g.sys : NULL);
 	g.sess_init = true;
 	if (start_info(&info, running))
 		return -1;

@@ -310,7 +310,11 @@ static int parse_cpu(struct cpu_in *c)
 		st = mt_stream_next(&c->st, &rec, &bad);
 		if (st == MT_NEED_MORE)
 			break;
-		if (st == MT_OK || st == MT_LOSS || st == MT_SKIP) {
+		if (mt_status_is_record(st)) {
+			/* the stream's buffer is ours: fill it before it is copied */
+			if (st == MT_SYSTEM)
+				procfill_system((unsigned char *)c->st.raw,
+						c->st.raw_len, g.round);
 			q->ts_ns = rec.hdr.ts_ns;
 			q->seq = rec.hdr.seq;
 			q->status = (uint8_t)st;
@@ -356,6 +360,7 @@ long long read_round(void)
 {
 	long long total = 0;
 
+	g.round++;
 	for (size_t i = 0; i < g.ncpus; i++) {
 		struct cpu_in *c = &g.cpus[i];
 

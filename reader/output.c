@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * memtrace-reader: the outputs, CSV (-o) and raw trace (-w), opened only
+ * memtrace-reader: the outputs, CSV (-o), raw trace (-w) and system CSV
+ * (--system), opened only
  * once a session has passed every check (a failed start leaves existing
  * files as they were).
  */
@@ -41,6 +42,31 @@ static bool want_csv(void)
 	return g.out_path || !g.write_path;
 }
 
+/* Whether two open outputs are the same regular file (by then, not by name). */
+static bool same_open(const struct mt_out *x, const struct mt_out *y)
+{
+	struct stat a, b;
+
+	return !fstat(x->fd, &a) && !fstat(y->fd, &b) && S_ISREG(a.st_mode) &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* The system CSV (--system), if asked for.  0, or -1 (reported). */
+int open_sys_output(void)
+{
+	if (!g.sys_path)
+		return 0;
+	if (open_out(&g.sys, g.sys_path))
+		return -1;
+	g.sys_open = true;
+	if ((g.csv_open && same_open(&g.csv, &g.sys)) ||
+	    (g.raw_open && same_open(&g.raw, &g.sys))) {
+		msg("--system %s is the same file as another output", g.sys_path);
+		return -1;
+	}
+	return 0;
+}
+
 int open_outputs(void)
 {
 	if (want_csv()) {
@@ -62,7 +88,7 @@ int open_outputs(void)
 			return -1;
 		}
 	}
-	return 0;
+	return open_sys_output();
 }
 
 /* Flush and close @o.  0, or -1 (reported). */
@@ -88,19 +114,24 @@ static int close_out(struct mt_out *o, bool *open_flag)
 	return ret;
 }
 
-/* The raw output's last block, then both outputs closed.  0, or -1. */
+/* The raw output's last block, then every output closed.  0, or -1. */
 int close_outputs(void)
 {
 	int blk = g.sess_init && g.raw_open && mt_sess_flush(&g.sess) ? -1 : 0;
 	int a = close_out(&g.csv, &g.csv_open);
 	int b = close_out(&g.raw, &g.raw_open);
+	int c = close_out(&g.sys, &g.sys_open);
 
-	return blk || a || b ? -1 : 0;
+	return blk || a || b || c ? -1 : 0;
 }
 
-/* Flush both outputs.  0, or -1 (reported). */
+/* Flush every output.  0, or -1 (reported). */
 int flush_outputs(void)
 {
+	if (g.sys_open && mt_out_flush(&g.sys)) {
+		mt_out_report(&g.sys);
+		return -1;
+	}
 	if (g.raw_open && mt_sess_flush(&g.sess))
 		return -1;
 	if (g.csv_open && mt_out_flush(&g.csv)) {

@@ -62,7 +62,7 @@
 struct qitem {
 	uint64_t ts_ns, seq;
 	uint32_t raw_len;
-	uint8_t status;			/* MT_OK, MT_LOSS or MT_SKIP */
+	uint8_t status;			/* MT_OK, MT_LOSS, MT_SYSTEM or MT_SKIP */
 	uint8_t flags;			/* MT_SESS_AFTER_BAD */
 };
 
@@ -99,6 +99,7 @@ struct mt_reader {
 	double duration;		/* seconds, 0 = until a signal */
 	const char *out_path;		/* -o */
 	const char *write_path;		/* -w */
+	const char *sys_path;		/* --system */
 	const char *input_path;		/* -i */
 	pid_t *pids;
 	size_t npids;
@@ -117,12 +118,13 @@ struct mt_reader {
 	size_t ncpus, cpus_cap;
 	unsigned int wait_ms;		/* sleep between empty rounds */
 	struct cpu_in **heap;		/* merge_out()'s heap, ncpus entries */
-	struct mt_out csv, raw;
-	bool csv_open, raw_open;
+	struct mt_out csv, raw, sys;
+	bool csv_open, raw_open, sys_open;
 	pid_t *registered;		/* -p PIDs still in DIR/pids */
 	size_t nregistered;
 	bool none_left;			/* every -p process exited (no -c) */
 	uint64_t t0_ns;			/* session start, CLOCK_MONOTONIC */
+	uint64_t round;			/* read rounds begun (procfill.c) */
 	struct stats stats0, stats1;
 	bool module_gone;		/* a read returned EIO */
 	bool fatal;			/* stop reading: bad version, I/O error */
@@ -169,6 +171,14 @@ int merge_out(uint64_t watermark, bool all);
 /* output.c */
 int open_out(struct mt_out *o, const char *path);
 int open_outputs(void);
+
+/*
+ * procfill.c: fill the figures the module left MEMTRACE_UNKNOWN in the
+ * system record at @rec (@len bytes, little-endian, written in place) from
+ * /proc, read once per read round @round.
+ */
+void procfill_system(unsigned char *rec, uint32_t len, uint64_t round);
+int open_sys_output(void);
 int close_outputs(void);
 int flush_outputs(void);
 

@@ -80,6 +80,11 @@ void mt_sess_init(struct mt_sess *s, struct mt_out *csv, struct mt_out *raw,
 	s->realtime = realtime;
 }
 
+void mt_sess_set_system(struct mt_sess *s, struct mt_out *sys)
+{
+	s->sys = sys;
+}
+
 void mt_sess_free(struct mt_sess *s)
 {
 	free(s->blk);
@@ -238,6 +243,10 @@ int mt_sess_begin(struct mt_sess *s, const struct mt_tfile_info *info)
 			mt_out_report(s->csv);
 			return MT_SESS_EOUT;
 		}
+	}
+	if (s->sys && mt_out_sys_header(s->sys, s->realtime)) {
+		mt_out_report(s->sys);
+		return MT_SESS_EOUT;
 	}
 	if (s->raw) {
 		unsigned char *hdr;
@@ -479,7 +488,19 @@ static void note_missed(struct mt_sess *s, const struct mt_record *rec)
 /* Whether an output has failed (the session ends on that error). */
 static bool out_failed(const struct mt_sess *s)
 {
-	return (s->csv && s->csv->err) || (s->raw && s->raw->err);
+	return (s->csv && s->csv->err) || (s->raw && s->raw->err) ||
+	       (s->sys && s->sys->err);
+}
+
+/* The system CSV row of @rec (with the time column under --realtime). */
+static int sys_row(struct mt_sess *s, const struct mt_record *rec)
+{
+	int64_t real = 0;
+	bool have = false;
+
+	if (s->realtime)
+		have = real_of(s, rec->hdr.ts_ns, &real);
+	return mt_out_sys_row(s->sys, rec, s->realtime, have, real);
 }
 
 int mt_sess_record(struct mt_sess *s, enum mt_status st,
@@ -496,13 +517,25 @@ int mt_sess_record(struct mt_sess *s, enum mt_status st,
 	    blk_add(s, raw, len, !(st == MT_LOSS &&
 				   (rec->loss.flags & MEMTRACE_LOSS_F_READER))))
 		ret = MT_SESS_EOUT;
-	if (st == MT_SKIP) {
+	if (st == MT_SKIP)
 		s->skipped++;
+	/* before format version 2 only samples consumed a seq */
+	if (st == MT_SKIP && rec->hdr.version < 2)
 		return ret;
-	}
 	a = cpu_acct(s, rec->hdr.cpu);
 	if (!a)
 		return acct_error();
+	if (st == MT_SKIP || st == MT_SYSTEM) {
+		arrive(s, a, rec->hdr.seq, rec->hdr.ts_ns, true, flags);
+		if (st == MT_SKIP)
+			return ret;
+		s->systems++;
+		if (s->sys && sys_row(s, rec)) {
+			mt_out_report(s->sys);
+			ret = MT_SESS_EOUT;
+		}
+		return ret;
+	}
 	if (st == MT_LOSS) {
 		if (rec->loss.flags & MEMTRACE_LOSS_F_READER) {
 			s->reader_records++;
@@ -686,6 +719,10 @@ void mt_sess_summary(struct mt_sess *s, bool quiet)
 		mt_msg("%" PRIu64 " records from %zu processes in %zu ticks, %" PRIu64 " lost (seq gaps), %s dropped (stats)",
 		       s->emitted, mt_u64set_count(&s->tgids),
 		       mt_u64set_count(&s->ticks), s->lost, dropped_s);
+	if (!quiet && s->systems)
+		mt_msg("%" PRIu64 " system records (one a tick)%s", s->systems,
+		       s->sys || s->raw ? "" :
+				     " (--system FILE writes them as CSV)");
 	if (!quiet && s->skipped)
 		mt_msg("%" PRIu64 " records of unknown types skipped", s->skipped);
 	if (s->late)

@@ -12,8 +12,9 @@
  *    the stats file before the session (the trace file's CPU table), or at
  *    0 for a CPU missing from a complete table, or, when neither is known,
  *    at the first sample seen;
- *  - a sample whose seq is above the expectation shows a gap: that many
- *    samples were lost.  The loss records (struct memtrace_loss) seen since
+ *  - a record that consumes a seq (a sample; from record format version 2
+ *    on also a system record and a record of an unknown type) whose seq is
+ *    above the expectation shows a gap: that many records were lost.  The loss records (struct memtrace_loss) seen since
  *    the CPU's previous sample must report exactly those seqs (seqs before
  *    the expectation, lost before the session began, are not counted); any
  *    disagreement is an error line;
@@ -101,6 +102,7 @@ struct mt_u64set {
 
 struct mt_sess {
 	struct mt_out *csv;		/* NULL: no CSV */
+	struct mt_out *sys;		/* NULL: no system CSV (--system) */
 	struct mt_out *raw;		/* NULL: no raw trace (-w) */
 	bool realtime;			/* the time column */
 	bool begun;
@@ -114,6 +116,7 @@ struct mt_sess {
 	struct mt_cpu_acct *hot[MT_HOT_CPUS];
 
 	uint64_t emitted;		/* samples (CSV rows) */
+	uint64_t systems;		/* system records */
 	uint64_t late, last_ts;
 	uint64_t skipped, loss_records, reader_records;
 	uint64_t lost, mismatches;
@@ -157,6 +160,9 @@ void mt_sess_init(struct mt_sess *s, struct mt_out *csv, struct mt_out *raw,
 		  bool realtime);
 void mt_sess_free(struct mt_sess *s);
 
+/* @sys: the system CSV (--system) or NULL (not owned); before begin. */
+void mt_sess_set_system(struct mt_sess *s, struct mt_out *sys);
+
 /* The session's start (a live session's, or a trace file's header): sets
  * up the CPUs of @info's table, writes the CSV header line and (with a raw
  * output) the trace file header.  MT_SESS_OK or an MT_SESS_E* value. */
@@ -164,7 +170,8 @@ int mt_sess_begin(struct mt_sess *s, const struct mt_tfile_info *info);
 
 /*
  * mt_sess_record() - one record, in the order records are emitted.
- * @st:    MT_OK (sample), MT_LOSS (loss record) or MT_SKIP (unknown type).
+ * @st:    MT_OK (sample), MT_LOSS (loss record), MT_SYSTEM (system record)
+ *         or MT_SKIP (unknown type).
  * @raw:   the record's bytes, @len of them, copied to the raw output.
  * @flags: MT_SESS_AFTER_BAD.
  */

@@ -488,7 +488,7 @@ int mt_tread_added(struct mt_tread *t, size_t n)
 		}
 		if (st == MT_NEED_MORE)
 			return 0;
-		if (st == MT_OK || st == MT_LOSS || st == MT_SKIP) {
+		if (mt_status_is_record(st)) {
 			if (t->on_record) {
 				ret = t->on_record(t->ctx, st, &rec, t->buf + t->pos,
 						   size, t->offset);

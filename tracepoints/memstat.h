@@ -90,6 +90,158 @@ TRACE_EVENT_FN(memstat_sample,
 );
 
 /*
+ * memstat_system - the whole machine at one tick, copied from the relay
+ * path's system record (struct memtrace_system, include/uapi/memtrace.h:
+ * each figure's kernel source), emitted before the tick's memstat_sample
+ * events.
+ *
+ * Fields: tick, ticks_missed, then the figures of /proc/meminfo (_kb),
+ * /proc/vmstat (counts since boot), /proc/stat's cpu line (_ns, summed over
+ * CPUs) and /proc/buddyinfo (free_orderN: free blocks of order N summed
+ * over zones), named as memtrace-reader --system names its columns.  -1: a
+ * figure the module cannot read (swaptotal_kb and commitlimit_kb always;
+ * cached_kb before 5.13).  The PSI totals are not here: the module cannot
+ * read them (memtrace-reader adds them from /proc/pressure).
+ * Context: the sampler's work item (process context), outside RCU.
+ */
+TRACE_EVENT_FN(memstat_system,
+
+	TP_PROTO(const struct memtrace_system *rec),
+
+	TP_ARGS(rec),
+
+	TP_STRUCT__entry(
+		__field(u64, tick)
+		__field(u64, ticks_missed)
+		__field(s64, memtotal_kb)
+		__field(s64, memfree_kb)
+		__field(s64, memavailable_kb)
+		__field(s64, buffers_kb)
+		__field(s64, cached_kb)
+		__field(s64, shmem_kb)
+		__field(s64, swaptotal_kb)
+		__field(s64, swapfree_kb)
+		__field(s64, committed_as_kb)
+		__field(s64, commitlimit_kb)
+		__field(s64, anonpages_kb)
+		__field(s64, slab_kb)
+		__field(s64, pgfault)
+		__field(s64, pgmajfault)
+		__field(s64, pswpin)
+		__field(s64, pswpout)
+		__field(s64, pgscan_kswapd)
+		__field(s64, pgscan_direct)
+		__field(s64, pgsteal_kswapd)
+		__field(s64, pgsteal_direct)
+		__field(s64, allocstall)
+		__field(s64, compact_stall)
+		__field(s64, oom_kill)
+		__field(s64, workingset_refault_anon)
+		__field(s64, workingset_refault_file)
+		__field(s64, workingset_activate_anon)
+		__field(s64, workingset_activate_file)
+		__field(s64, thp_fault_alloc)
+		__field(s64, cpu_user_ns)
+		__field(s64, cpu_nice_ns)
+		__field(s64, cpu_system_ns)
+		__field(s64, cpu_idle_ns)
+		__field(s64, cpu_iowait_ns)
+		__field(s64, cpu_irq_ns)
+		__field(s64, cpu_softirq_ns)
+		__field(s64, cpu_steal_ns)
+		__field(s64, free_order0)
+		__field(s64, free_order1)
+		__field(s64, free_order2)
+		__field(s64, free_order3)
+		__field(s64, free_order4)
+		__field(s64, free_order5)
+		__field(s64, free_order6)
+		__field(s64, free_order7)
+		__field(s64, free_order8)
+		__field(s64, free_order9)
+		__field(s64, free_order10)
+	),
+
+	TP_fast_assign(
+		__entry->tick = le64_to_cpu(rec->tick);
+		__entry->ticks_missed = le64_to_cpu(rec->ticks_missed);
+		__entry->memtotal_kb = (s64)le64_to_cpu(rec->memtotal_kb);
+		__entry->memfree_kb = (s64)le64_to_cpu(rec->memfree_kb);
+		__entry->memavailable_kb = (s64)le64_to_cpu(rec->memavailable_kb);
+		__entry->buffers_kb = (s64)le64_to_cpu(rec->buffers_kb);
+		__entry->cached_kb = (s64)le64_to_cpu(rec->cached_kb);
+		__entry->shmem_kb = (s64)le64_to_cpu(rec->shmem_kb);
+		__entry->swaptotal_kb = (s64)le64_to_cpu(rec->swaptotal_kb);
+		__entry->swapfree_kb = (s64)le64_to_cpu(rec->swapfree_kb);
+		__entry->committed_as_kb = (s64)le64_to_cpu(rec->committed_as_kb);
+		__entry->commitlimit_kb = (s64)le64_to_cpu(rec->commitlimit_kb);
+		__entry->anonpages_kb = (s64)le64_to_cpu(rec->anonpages_kb);
+		__entry->slab_kb = (s64)le64_to_cpu(rec->slab_kb);
+		__entry->pgfault = (s64)le64_to_cpu(rec->pgfault);
+		__entry->pgmajfault = (s64)le64_to_cpu(rec->pgmajfault);
+		__entry->pswpin = (s64)le64_to_cpu(rec->pswpin);
+		__entry->pswpout = (s64)le64_to_cpu(rec->pswpout);
+		__entry->pgscan_kswapd = (s64)le64_to_cpu(rec->pgscan_kswapd);
+		__entry->pgscan_direct = (s64)le64_to_cpu(rec->pgscan_direct);
+		__entry->pgsteal_kswapd = (s64)le64_to_cpu(rec->pgsteal_kswapd);
+		__entry->pgsteal_direct = (s64)le64_to_cpu(rec->pgsteal_direct);
+		__entry->allocstall = (s64)le64_to_cpu(rec->allocstall);
+		__entry->compact_stall = (s64)le64_to_cpu(rec->compact_stall);
+		__entry->oom_kill = (s64)le64_to_cpu(rec->oom_kill);
+		__entry->workingset_refault_anon = (s64)le64_to_cpu(rec->workingset_refault_anon);
+		__entry->workingset_refault_file = (s64)le64_to_cpu(rec->workingset_refault_file);
+		__entry->workingset_activate_anon = (s64)le64_to_cpu(rec->workingset_activate_anon);
+		__entry->workingset_activate_file = (s64)le64_to_cpu(rec->workingset_activate_file);
+		__entry->thp_fault_alloc = (s64)le64_to_cpu(rec->thp_fault_alloc);
+		__entry->cpu_user_ns = (s64)le64_to_cpu(rec->cpu_user_ns);
+		__entry->cpu_nice_ns = (s64)le64_to_cpu(rec->cpu_nice_ns);
+		__entry->cpu_system_ns = (s64)le64_to_cpu(rec->cpu_system_ns);
+		__entry->cpu_idle_ns = (s64)le64_to_cpu(rec->cpu_idle_ns);
+		__entry->cpu_iowait_ns = (s64)le64_to_cpu(rec->cpu_iowait_ns);
+		__entry->cpu_irq_ns = (s64)le64_to_cpu(rec->cpu_irq_ns);
+		__entry->cpu_softirq_ns = (s64)le64_to_cpu(rec->cpu_softirq_ns);
+		__entry->cpu_steal_ns = (s64)le64_to_cpu(rec->cpu_steal_ns);
+		__entry->free_order0 = (s64)le64_to_cpu(rec->free_order[0]);
+		__entry->free_order1 = (s64)le64_to_cpu(rec->free_order[1]);
+		__entry->free_order2 = (s64)le64_to_cpu(rec->free_order[2]);
+		__entry->free_order3 = (s64)le64_to_cpu(rec->free_order[3]);
+		__entry->free_order4 = (s64)le64_to_cpu(rec->free_order[4]);
+		__entry->free_order5 = (s64)le64_to_cpu(rec->free_order[5]);
+		__entry->free_order6 = (s64)le64_to_cpu(rec->free_order[6]);
+		__entry->free_order7 = (s64)le64_to_cpu(rec->free_order[7]);
+		__entry->free_order8 = (s64)le64_to_cpu(rec->free_order[8]);
+		__entry->free_order9 = (s64)le64_to_cpu(rec->free_order[9]);
+		__entry->free_order10 = (s64)le64_to_cpu(rec->free_order[10]);
+	),
+
+	TP_printk("tick=%llu ticks_missed=%llu memtotal_kb=%lld memfree_kb=%lld memavailable_kb=%lld buffers_kb=%lld cached_kb=%lld shmem_kb=%lld swaptotal_kb=%lld swapfree_kb=%lld committed_as_kb=%lld commitlimit_kb=%lld anonpages_kb=%lld slab_kb=%lld pgfault=%lld pgmajfault=%lld pswpin=%lld pswpout=%lld pgscan_kswapd=%lld pgscan_direct=%lld pgsteal_kswapd=%lld pgsteal_direct=%lld allocstall=%lld compact_stall=%lld oom_kill=%lld workingset_refault_anon=%lld workingset_refault_file=%lld workingset_activate_anon=%lld workingset_activate_file=%lld thp_fault_alloc=%lld cpu_user_ns=%lld cpu_nice_ns=%lld cpu_system_ns=%lld cpu_idle_ns=%lld cpu_iowait_ns=%lld cpu_irq_ns=%lld cpu_softirq_ns=%lld cpu_steal_ns=%lld free_order0=%lld free_order1=%lld free_order2=%lld free_order3=%lld free_order4=%lld free_order5=%lld free_order6=%lld free_order7=%lld free_order8=%lld free_order9=%lld free_order10=%lld",
+		  __entry->tick, __entry->ticks_missed, __entry->memtotal_kb,
+		  __entry->memfree_kb, __entry->memavailable_kb,
+		  __entry->buffers_kb, __entry->cached_kb, __entry->shmem_kb,
+		  __entry->swaptotal_kb, __entry->swapfree_kb,
+		  __entry->committed_as_kb, __entry->commitlimit_kb,
+		  __entry->anonpages_kb, __entry->slab_kb, __entry->pgfault,
+		  __entry->pgmajfault, __entry->pswpin, __entry->pswpout,
+		  __entry->pgscan_kswapd, __entry->pgscan_direct,
+		  __entry->pgsteal_kswapd, __entry->pgsteal_direct,
+		  __entry->allocstall, __entry->compact_stall, __entry->oom_kill,
+		  __entry->workingset_refault_anon,
+		  __entry->workingset_refault_file,
+		  __entry->workingset_activate_anon,
+		  __entry->workingset_activate_file, __entry->thp_fault_alloc,
+		  __entry->cpu_user_ns, __entry->cpu_nice_ns,
+		  __entry->cpu_system_ns, __entry->cpu_idle_ns,
+		  __entry->cpu_iowait_ns, __entry->cpu_irq_ns,
+		  __entry->cpu_softirq_ns, __entry->cpu_steal_ns,
+		  __entry->free_order0, __entry->free_order1, __entry->free_order2,
+		  __entry->free_order3, __entry->free_order4, __entry->free_order5,
+		  __entry->free_order6, __entry->free_order7, __entry->free_order8,
+		  __entry->free_order9, __entry->free_order10),
+
+	mtr_trace_reg, mtr_trace_unreg
+);
+
+/*
  * memstat_tick - one sampler tick, after its last memstat_sample.
  *
  * Fields: tick (number), procs (processes sampled: the memstat_sample events

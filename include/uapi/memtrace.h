@@ -12,12 +12,14 @@
  *    reader skips record types it does not know using hdr.size, and skips
  *    trailing fields it does not know in a record type it does know.  Fields
  *    are only ever appended; none is ever removed or given a new meaning.
- *  - hdr.seq counts sample records per CPU, starting at 0 when the module
- *    loads.  It is consumed by every sample the module tries to write,
- *    including those dropped because the relay buffer was full, so a gap in
- *    seq on one CPU's stream is exactly the number of records lost there.
- *    Loss records (struct memtrace_loss) consume no seq: they carry the seq
- *    of the sample that follows them and say which seqs were lost.
+ *  - hdr.seq counts records per CPU, starting at 0 when the module loads.
+ *    It is consumed by every record the module tries to write (samples and,
+ *    from version 2 on, system records and any type a reader does not
+ *    know), including those dropped because the relay buffer was full, so a
+ *    gap in seq on one CPU's stream is exactly the number of records lost
+ *    there.  Loss records (struct memtrace_loss) consume no seq: they carry
+ *    the seq of the record that follows them and say which seqs were lost.
+ *    In version 1 only samples consumed a seq.
  *
  * Included by the kernel module (module/) and by the reader (reader/); it
  * only uses the fixed-width types of <linux/types.h>.
@@ -29,8 +31,12 @@
 
 /** MEMTRACE_MAGIC - hdr.magic of every record: the bytes "MTRC" on disk. */
 #define MEMTRACE_MAGIC		0x4352544dU
-/** MEMTRACE_VERSION - format version written by this module and reader. */
-#define MEMTRACE_VERSION	1
+/**
+ * MEMTRACE_VERSION - format version written by this module and reader: 2
+ * since the system record (whose seq rule an older reader would take for
+ * losses); version 1 streams and trace files are still read.
+ */
+#define MEMTRACE_VERSION	2
 /** MEMTRACE_COMM_LEN - bytes of comm, NUL-padded (the kernel's TASK_COMM_LEN). */
 #define MEMTRACE_COMM_LEN	16
 /**
@@ -44,6 +50,8 @@
  * enum memtrace_rec_type - values of memtrace_rec_hdr.type.
  * @MEMTRACE_REC_SAMPLE: struct memtrace_sample, one per process per tick.
  * @MEMTRACE_REC_LOSS:   struct memtrace_loss, records lost to a full buffer.
+ * @MEMTRACE_REC_SYSTEM: struct memtrace_system, the machine, one per tick
+ *                       (version 2).
  *
  * Value 3 is reserved for a schema record; a reader skips any type it does
  * not know.
@@ -51,6 +59,7 @@
 enum memtrace_rec_type {
 	MEMTRACE_REC_SAMPLE = 1,
 	MEMTRACE_REC_LOSS = 2,
+	MEMTRACE_REC_SYSTEM = 4,
 };
 
 /**
@@ -150,6 +159,155 @@ struct memtrace_sample {
 	__le64 wss_kb;
 	__le64 wss_window_ns;
 	__le64 ticks_missed;
+};
+
+/**
+ * MEMTRACE_UNKNOWN - a figure of struct memtrace_system that its writer
+ * could not read (the CSV shows an empty cell).
+ */
+#define MEMTRACE_UNKNOWN	(~(__u64)0)
+/**
+ * MEMTRACE_SYSTEM_F_PROC - memtrace_system.flags: the reader filled some
+ * figures the module cannot read (MEMTRACE_UNKNOWN in the module's record)
+ * from /proc when it read the record from the relay file, within one read
+ * period of the tick (see Documentation/memtrace-format.rst).
+ */
+#define MEMTRACE_SYSTEM_F_PROC	(1U << 0)
+/** MEMTRACE_SYSTEM_ORDERS - entries of memtrace_system.free_order. */
+#define MEMTRACE_SYSTEM_ORDERS	11
+/** MEMTRACE_SYSTEM_FIGURES - the __le64 figures from memtotal_kb on. */
+#define MEMTRACE_SYSTEM_FIGURES	(41 + MEMTRACE_SYSTEM_ORDERS)
+
+/**
+ * struct memtrace_system - the whole machine at one tick (472 bytes).
+ *
+ * Written once per tick, before the tick's samples, whenever the sampler
+ * runs.  Every figure is a u64 named as the kernel's own file prints it;
+ * MEMTRACE_UNKNOWN where it could not be read.  The figures from
+ * @memtotal_kb to the end are consecutive __le64s, in the order of the CSV
+ * columns (memtrace-reader --system).
+ *
+ * @hdr:          common header, type MEMTRACE_REC_SYSTEM; consumes a seq.
+ * @tick:         the sampler tick (as memtrace_sample.tick).
+ * @flags:        MEMTRACE_SYSTEM_F_* bits.
+ * @nr_cpus:      CPUs the cpu_* figures are summed over (the possible
+ *                CPUs, as /proc/stat's "cpu" line).
+ * @ticks_missed: as memtrace_sample.ticks_missed.
+ *
+ * /proc/meminfo, KiB (pages << (PAGE_SHIFT - 10)), as meminfo_proc_show()
+ * in fs/proc/meminfo.c computes them:
+ * @memtotal_kb:     si_meminfo() totalram (MemTotal).
+ * @memfree_kb:      si_meminfo() freeram (MemFree).
+ * @memavailable_kb: si_mem_available() (MemAvailable).
+ * @buffers_kb:      si_meminfo() bufferram (Buffers).
+ * @cached_kb:       NR_FILE_PAGES - NR_SWAPCACHE - bufferram, at least 0
+ *                   (Cached); MEMTRACE_UNKNOWN from kernels without
+ *                   NR_SWAPCACHE (before 5.13: the swap cache size is not
+ *                   exported there).
+ * @shmem_kb:        si_meminfo() sharedram (Shmem).
+ * @swaptotal_kb:    SwapTotal: total_swap_pages is not exported, so always
+ *                   MEMTRACE_UNKNOWN from the module.
+ * @swapfree_kb:     get_nr_swap_pages() (SwapFree, less pages of a
+ *                   swapoff in progress).
+ * @committed_as_kb: vm_memory_committed() (Committed_AS).
+ * @commitlimit_kb:  CommitLimit: vm_commit_limit() is not exported, so
+ *                   always MEMTRACE_UNKNOWN from the module.
+ * @anonpages_kb:    NR_ANON_MAPPED (AnonPages).
+ * @slab_kb:         NR_SLAB_RECLAIMABLE_B + NR_SLAB_UNRECLAIMABLE_B (Slab).
+ *
+ * /proc/vmstat, events since boot (all_vm_events(), summed over CPUs) and
+ * node counters (global_node_page_state()):
+ * @pgfault:        PGFAULT.
+ * @pgmajfault:     PGMAJFAULT.
+ * @pswpin:         PSWPIN.
+ * @pswpout:        PSWPOUT.
+ * @pgscan_kswapd:  PGSCAN_KSWAPD.
+ * @pgscan_direct:  PGSCAN_DIRECT.
+ * @pgsteal_kswapd: PGSTEAL_KSWAPD.
+ * @pgsteal_direct: PGSTEAL_DIRECT.
+ * @allocstall:     ALLOCSTALL_* summed over zones (/proc/vmstat prints one
+ *                  allocstall_<zone> line each).
+ * @compact_stall:  COMPACTSTALL.
+ * @oom_kill:       OOM_KILL.
+ * @workingset_refault_anon:  node counter WORKINGSET_REFAULT_ANON.
+ * @workingset_refault_file:  node counter WORKINGSET_REFAULT_FILE.
+ * @workingset_activate_anon: node counter WORKINGSET_ACTIVATE_ANON.
+ * @workingset_activate_file: node counter WORKINGSET_ACTIVATE_FILE.
+ * @thp_fault_alloc: THP_FAULT_ALLOC.
+ *
+ * /proc/stat's "cpu" line, ns, summed over @nr_cpus CPUs as show_stat() in
+ * fs/proc/stat.c does (kcpustat_cpu_fetch(), or kcpustat_cpu() where it is
+ * not exported (5.10); idle and iowait from get_cpu_idle_time_us() and
+ * get_cpu_iowait_time_us() on online CPUs when NO_HZ keeps them):
+ * @cpu_user_ns:    cpustat[CPUTIME_USER] (guest time included, as there).
+ * @cpu_nice_ns:    cpustat[CPUTIME_NICE].
+ * @cpu_system_ns:  cpustat[CPUTIME_SYSTEM].
+ * @cpu_idle_ns:    get_cpu_idle_time_us(), else cpustat[CPUTIME_IDLE].
+ * @cpu_iowait_ns:  get_cpu_iowait_time_us(), else cpustat[CPUTIME_IOWAIT].
+ * @cpu_irq_ns:     cpustat[CPUTIME_IRQ].
+ * @cpu_softirq_ns: cpustat[CPUTIME_SOFTIRQ].
+ * @cpu_steal_ns:   cpustat[CPUTIME_STEAL].
+ *
+ * /proc/pressure/{memory,io,cpu} "total=", µs since boot: the PSI state is
+ * not exported, so always MEMTRACE_UNKNOWN from the module and filled by the
+ * reader (MEMTRACE_SYSTEM_F_PROC):
+ * @psi_memory_some_us: /proc/pressure/memory "some".
+ * @psi_memory_full_us: /proc/pressure/memory "full".
+ * @psi_io_some_us:     /proc/pressure/io "some".
+ * @psi_io_full_us:     /proc/pressure/io "full".
+ * @psi_cpu_some_us:    /proc/pressure/cpu "some".
+ *
+ * @free_order: free blocks of each order 0..10 summed over populated zones
+ *              (zone->free_area[order].nr_free, as /proc/buddyinfo).
+ */
+struct memtrace_system {
+	struct memtrace_rec_hdr hdr;
+	__le64 tick;
+	__le32 flags;
+	__le32 nr_cpus;
+	__le64 ticks_missed;
+	__le64 memtotal_kb;
+	__le64 memfree_kb;
+	__le64 memavailable_kb;
+	__le64 buffers_kb;
+	__le64 cached_kb;
+	__le64 shmem_kb;
+	__le64 swaptotal_kb;
+	__le64 swapfree_kb;
+	__le64 committed_as_kb;
+	__le64 commitlimit_kb;
+	__le64 anonpages_kb;
+	__le64 slab_kb;
+	__le64 pgfault;
+	__le64 pgmajfault;
+	__le64 pswpin;
+	__le64 pswpout;
+	__le64 pgscan_kswapd;
+	__le64 pgscan_direct;
+	__le64 pgsteal_kswapd;
+	__le64 pgsteal_direct;
+	__le64 allocstall;
+	__le64 compact_stall;
+	__le64 oom_kill;
+	__le64 workingset_refault_anon;
+	__le64 workingset_refault_file;
+	__le64 workingset_activate_anon;
+	__le64 workingset_activate_file;
+	__le64 thp_fault_alloc;
+	__le64 cpu_user_ns;
+	__le64 cpu_nice_ns;
+	__le64 cpu_system_ns;
+	__le64 cpu_idle_ns;
+	__le64 cpu_iowait_ns;
+	__le64 cpu_irq_ns;
+	__le64 cpu_softirq_ns;
+	__le64 cpu_steal_ns;
+	__le64 psi_memory_some_us;
+	__le64 psi_memory_full_us;
+	__le64 psi_io_some_us;
+	__le64 psi_io_full_us;
+	__le64 psi_cpu_some_us;
+	__le64 free_order[MEMTRACE_SYSTEM_ORDERS];
 };
 
 /**
@@ -330,6 +488,8 @@ struct memtrace_file_block {
 MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_rec_hdr) == 32, "header is 32 bytes");
 MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_sample) == 168, "sample is 168 bytes");
 MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_loss) == 80, "loss record is 80 bytes");
+MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_system) ==
+		    56 + 8 * MEMTRACE_SYSTEM_FIGURES, "system record is 472 bytes");
 MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_file_hdr) == 264, "file header is 264 bytes");
 MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_file_cpu) == 24, "CPU entry is 24 bytes");
 MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_file_block) == 16, "block header is 16 bytes");

@@ -256,6 +256,43 @@ void check_status(const struct run *run, int want)
 			 run->status, want, run->err);
 }
 
+const char sys_header[] =
+	"ts_ns,tick,memtotal_kb,memfree_kb,memavailable_kb,buffers_kb,cached_kb,"
+	"shmem_kb,swaptotal_kb,swapfree_kb,committed_as_kb,commitlimit_kb,"
+	"anonpages_kb,slab_kb,pgfault,pgmajfault,pswpin,pswpout,pgscan_kswapd,"
+	"pgscan_direct,pgsteal_kswapd,pgsteal_direct,allocstall,compact_stall,"
+	"oom_kill,workingset_refault_anon,workingset_refault_file,"
+	"workingset_activate_anon,workingset_activate_file,thp_fault_alloc,"
+	"cpu_user_ns,cpu_nice_ns,cpu_system_ns,cpu_idle_ns,cpu_iowait_ns,"
+	"cpu_irq_ns,cpu_softirq_ns,cpu_steal_ns,psi_memory_some_us,"
+	"psi_memory_full_us,psi_io_some_us,psi_io_full_us,psi_cpu_some_us,"
+	"free_order0,free_order1,free_order2,free_order3,free_order4,"
+	"free_order5,free_order6,free_order7,free_order8,free_order9,"
+	"free_order10,ticks_missed\n";
+
+void make_system(unsigned char *p, uint32_t cpu, uint64_t seq, uint64_t ts,
+		 uint64_t tick, uint64_t base, uint64_t unknown)
+{
+	make_hdr(p, SYSTEM_BYTES, 4, cpu, seq, ts);
+	put_le(p, O_VERSION, 2, 2);
+	put_le(p, O_SYS_TICK, tick, 8);
+	put_le(p, O_SYS_NCPUS, 2, 4);
+	for (int i = 0; i < SYS_FIGS; i++)
+		put_le(p, O_SYS_FIG + 8 * (size_t)i,
+		       (unknown >> i) & 1 ? UINT64_MAX : base + (uint64_t)i, 8);
+}
+
+void add_system(const char *dir, unsigned int cpu, uint64_t seq, uint64_t ts,
+		uint64_t base, uint64_t unknown)
+{
+	unsigned char b[SYSTEM_BYTES];
+	char path[PATH_MAX];
+
+	make_system(b, cpu, seq, ts, ts / 1000, base, unknown);
+	snprintf(path, sizeof(path), "%s/cpu%u", dir, cpu);
+	spit(path, b, sizeof(b), true);
+}
+
 void add_sample(const char *dir, unsigned int cpu, uint64_t seq,
 		       uint64_t ts, uint32_t tgid, const char *comm)
 {

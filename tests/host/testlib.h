@@ -28,6 +28,11 @@ enum {
 	/* struct memtrace_loss */
 	O_LOST = 32, O_LOST_TOTAL = 40, O_FIRST_SEQ = 48, O_FIRST_TS = 56,
 	O_LAST_TS = 64, O_LFLAGS = 72, LOSS_BYTES = 80,
+	/* struct memtrace_system: 52 u64 figures from O_SYS_FIG on */
+	O_SYS_TICK = 32, O_SYS_FLAGS = 40, O_SYS_NCPUS = 44, O_SYS_MISSED = 48,
+	O_SYS_FIG = 56, SYS_FIGS = 52, SYSTEM_BYTES = 472,
+	/* indexes of figures: swaptotal_kb, psi_memory_some_us, free_order10 */
+	SYS_SWAPTOTAL = 6, SYS_PSI_MEM_SOME = 36, SYS_ORDER10 = 51,
 };
 
 struct fig {
@@ -55,6 +60,13 @@ void make_loss(unsigned char *p, uint32_t cpu, uint64_t seq, uint64_t ts,
 	       uint64_t lost, uint64_t total, uint64_t first_seq,
 	       uint64_t first_ts, uint64_t last_ts, uint32_t flags);
 
+/* A system record: header, tick @tick, figure i = @base + i except those
+ * whose bit i is set in @unknown (all ones: not read), ticks_missed 0. */
+void make_system(unsigned char *p, uint32_t cpu, uint64_t seq, uint64_t ts,
+		 uint64_t tick, uint64_t base, uint64_t unknown);
+/* The system CSV's header line (memtrace-reader --system). */
+extern const char sys_header[];
+
 /* The test's directory; short, so "tmpdir/name/file" always fits. */
 extern char tmpdir[256];
 #define DIR_MAX 512
@@ -81,6 +93,8 @@ void run_free(struct run *run);
 void check_status(const struct run *run, int want);
 void add_sample(const char *dir, unsigned int cpu, uint64_t seq, uint64_t ts,
 		uint32_t tgid, const char *comm);
+void add_system(const char *dir, unsigned int cpu, uint64_t seq, uint64_t ts,
+		uint64_t base, uint64_t unknown);
 void add_loss(const char *dir, unsigned int cpu, uint64_t seq, uint64_t ts,
 	      uint64_t first, uint64_t fts, uint64_t lts, uint64_t total);
 /* The row the reader must print for add_sample(cpu, seq, ts, tgid, comm). */
