@@ -429,13 +429,14 @@ bench_sampling() { # N
 transport_run() { # INTERVAL_MS SECONDS -> "rate dropped cpu_ns records missed"
 	local w0 d0 m0 dw dd dm rows rate cpu
 	w0=$(stat_val records_written) d0=$(stat_val records_dropped) m0=$(stat_val ticks_missed)
-	$U rusage -o $W/tr.rus -- "$READER" -I "$1" -d "$2" -o $W/tr.csv -q 2> $W/tr.err ||
-		{ fail "memtrace-reader failed: $(cat $W/tr.err)"; return 1; }
+	$U rusage -o $W/tr.rus -- "$READER" -I "$1" -d "$2" -o $W/tr.csv --system $W/tr.sys -q \
+		2> $W/tr.err || { fail "memtrace-reader failed: $(cat $W/tr.err)"; return 1; }
 	dw=$(($(stat_val records_written) - w0))
 	dd=$(($(stat_val records_dropped) - d0))
 	dm=$(($(stat_val ticks_missed) - m0))
-	rows=$(($(wc -l < $W/tr.csv) - 1))
-	rm -f $W/tr.csv
+	# every record the module writes: a row of the CSV or of the system CSV
+	rows=$(($(wc -l < $W/tr.csv) + $(wc -l < $W/tr.sys) - 2))
+	rm -f $W/tr.csv $W/tr.sys
 	rate=$(awk -v w=$dw -v s="$2" 'BEGIN { printf "%.0f\n", w / s }')
 	cpu=$(kv cpu_ns $W/tr.rus)
 	say "  -I $1: $rate records/s achieved ($((SLEEPERS_N * 1000 / $1)) nominal), $dd dropped, $dm ticks missed, $rows rows, reader $cpu ns"

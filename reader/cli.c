@@ -28,7 +28,8 @@
  *	figures of /proc/meminfo, /proc/vmstat, /proc/stat's cpu line,
  *	/proc/pressure and /proc/buddyinfo) as CSV to FILE ("-": standard
  *	output), columns ts_ns, tick, then those of struct memtrace_system in
- *	its order, then ticks_missed (and time with -r); an empty cell is a
+ *	its order, then ticks_missed, cpu and seq (the record's, as in the
+ *	process CSV), and time with -r; an empty cell is a
  *	figure that could not be read.  Live and with -i.
  *   -i FILE | --input=FILE
  *	Decode the raw trace file FILE ("-": standard input) instead of

@@ -314,7 +314,9 @@ size_t mt_csv_sys_row(char *dst, const struct mt_record *r)
 			p = put_dec(p, y->v[i]);
 		*p++ = ',';
 	}
-	p = put_dec(p, y->ticks_missed);
+	PUT_U64(y->ticks_missed);
+	PUT_U64(r->hdr.cpu);
+	p = put_dec(p, r->hdr.seq);
 	*p++ = '\n';
 	return (size_t)(p - dst);
 }
@@ -459,8 +461,8 @@ int mt_out_sys_header(struct mt_out *o, bool realtime)
 			return -1;
 	}
 	if (realtime)
-		return mt_out_write(o, ",ticks_missed,time\n", 19);
-	return mt_out_write(o, ",ticks_missed\n", 14);
+		return mt_out_write(o, ",ticks_missed,cpu,seq,time\n", 27);
+	return mt_out_write(o, ",ticks_missed,cpu,seq\n", 22);
 }
 
 int mt_out_sys_row(struct mt_out *o, const struct mt_record *r, bool realtime,

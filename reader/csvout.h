@@ -34,8 +34,8 @@ size_t mt_csv_row(char *dst, const struct mt_record *r);
 
 /*
  * MT_CSV_SYS_ROW_MAX - an upper bound of one system row (--system): ts_ns,
- * tick, MEMTRACE_SYSTEM_FIGURES figures and ticks_missed, each at most 20
- * digits and a comma (1,176 bytes), plus the time (MT_CSV_TIME_LEN).
+ * tick, MEMTRACE_SYSTEM_FIGURES figures, ticks_missed, cpu and seq, each at
+ * most 20 digits and a comma (1,218 bytes), plus the time (MT_CSV_TIME_LEN).
  */
 #define MT_CSV_SYS_ROW_MAX 1280
 

@@ -720,9 +720,7 @@ void mt_sess_summary(struct mt_sess *s, bool quiet)
 		       s->emitted, mt_u64set_count(&s->tgids),
 		       mt_u64set_count(&s->ticks), s->lost, dropped_s);
 	if (!quiet && s->systems)
-		mt_msg("%" PRIu64 " system records (one a tick)%s", s->systems,
-		       s->sys || s->raw ? "" :
-				     " (--system FILE writes them as CSV)");
+		mt_msg("%" PRIu64 " system records (one a tick)", s->systems);
 	if (!quiet && s->skipped)
 		mt_msg("%" PRIu64 " records of unknown types skipped", s->skipped);
 	if (s->late)

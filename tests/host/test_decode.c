@@ -931,10 +931,10 @@ static void test_live_system(void **state)
 		else
 			p += sprintf(p, ",%d", 100 + i);
 	}
-	p += sprintf(p, ",0\n2000,2");
+	p += sprintf(p, ",0,0,0\n2000,2");
 	for (int i = 0; i < SYS_FIGS; i++)
 		p += sprintf(p, ",%d", 200 + i);
-	sprintf(p, ",0\n");
+	sprintf(p, ",0,1,4\n");
 	a = slurp(sys, NULL);
 	assert_string_equal(a, want);
 

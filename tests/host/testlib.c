@@ -268,7 +268,7 @@ const char sys_header[] =
 	"psi_memory_full_us,psi_io_some_us,psi_io_full_us,psi_cpu_some_us,"
 	"free_order0,free_order1,free_order2,free_order3,free_order4,"
 	"free_order5,free_order6,free_order7,free_order8,free_order9,"
-	"free_order10,ticks_missed\n";
+	"free_order10,ticks_missed,cpu,seq\n";
 
 void make_system(unsigned char *p, uint32_t cpu, uint64_t seq, uint64_t ts,
 		 uint64_t tick, uint64_t base, uint64_t unknown)

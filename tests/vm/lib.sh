@@ -121,6 +121,16 @@ setup_ramfs() { mkdir -p "$1" && mount -t ramfs ramfs "$1"; }
 # csv_col CSV NAME: the 1-based index of column NAME in the CSV header
 csv_col() { head -n 1 "$1" | tr ',' '\n' | grep -n -x "$2" | cut -d: -f1; }
 
+# csv_seqs CSV...: "cpu,seq" of every row of the CSVs (the process CSV or
+# the system CSV of --system: columns found by name), sorted by cpu, seq;
+# every record but loss records takes a seq, so both are needed for gaps
+csv_seqs() {
+	for f in "$@"; do
+		awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "cpu") c = i
+			if ($i == "seq") q = i }; next } { print $c "," $q }' "$f"
+	done | sort -t, -k1,1n -k2,2n
+}
+
 # csv_last CSV PID NAME: column NAME of the last record of PID
 csv_last() {
 	awk -F, -v pid="$2" -v c="$(csv_col "$1" pid)" -v f="$(csv_col "$1" "$3")" \
@@ -161,13 +171,15 @@ failnth_setup() {
 	done
 }
 
-# account DESC CSV STATS0 STATS1: nothing lost silently in the reader's CSV
-# between two snapshots of $MT/stats taken with the relay path stopped: per
+# account DESC CSV STATS0 STATS1 [SYSCSV]: nothing lost silently in the
+# reader's CSV (and its --system CSV: system records take seqs too) between
+# two snapshots of $MT/stats taken with the relay path stopped: per
 # CPU, rows = records written, rows + dropped = sequence numbers consumed,
 # seq gaps <= dropped, every seq within the CPU's range of the two
 # snapshots, no duplicate (cpu, seq), and no row of a CPU that stats do not
 # list.  One ok/fail line DESC with the per-CPU figures.
 account() {
+	csv_seqs "$2" ${5:+"$5"} > /tmp/account.seqs
 	awk -F, -v s0="$3" -v s1="$4" '
 	FILENAME == s0 || FILENAME == s1 {
 		split($0, kv, ": ")
@@ -179,9 +191,8 @@ account() {
 		}
 		next
 	}
-	FNR == 1 { next }
 	{
-		c = $2; s = $3
+		c = $1; s = $2
 		rows[c]++
 		if ((c, s) in seen) dups++
 		seen[c, s] = 1
@@ -203,7 +214,7 @@ account() {
 		}
 		printf "dups=%d unknown_cpu=%d\n", dups, unknown
 		exit bad ? 1 : 0
-	}' "$3" "$4" "$2" > /tmp/account.out
+	}' "$3" "$4" /tmp/account.seqs > /tmp/account.out
 	r=$?
 	if [ $r = 0 ]; then ok "$1: nothing lost: $(cat /tmp/account.out)"
 	else fail "$1: records unaccounted for: $(cat /tmp/account.out)"; fi

@@ -133,7 +133,7 @@ awk -v ncpu="$ncpu" -v ctol=$ctol 'NR == FNR { p[$1] = $2; next }
 	}' /tmp/p.all /tmp/ab > /tmp/cmp
 diag "$(awk '{ print "  " $0 }' /tmp/cmp)"
 checked=$(wc -l < /tmp/cmp)
-check "figures compared with /proc ($checked of 52)" [ "$checked" -ge 47 ]
+check "figures compared with /proc ($checked of 52; fewer without PSI, THP or compaction)" [ "$checked" -ge 40 ]
 for n in $(awk '{ print $2 }' /tmp/cmp); do
 	line=$(awk -v n=$n '$2 == n' /tmp/cmp)
 	case "$line" in
@@ -144,7 +144,7 @@ done
 # a figure this kernel's /proc does not print (thp_fault_alloc without THP,
 # as on PREEMPT_RT 6.1) must be an empty cell, never 0
 notin=$(awk 'NR == FNR { p[$1] = 1; next }
-	$1 != "ts_ns" && $1 != "tick" && $1 != "ticks_missed" && !($1 in p) && $2 != "" { print $1 }' \
+	$1 !~ /^(ts_ns|tick|ticks_missed|cpu|seq)$/ && !($1 in p) && $2 != "" { print $1 }' \
 	/tmp/p.all /tmp/ab)
 check_eq "figures /proc lacks are empty cells" "$notin" ""
 sw=$(awk '$1 == "swaptotal_kb" { print $2 }' /tmp/ab)

@@ -12,7 +12,7 @@ w0=$(stat_val records_written)
 d0=$(stat_val records_dropped)
 grep '^cpu[0-9]*_seq:' $MT/stats > /tmp/seq0
 
-memtrace-reader -I 10 -o /tmp/l.csv -w /tmp/l.dat 2> /tmp/reader.err &
+memtrace-reader -I 10 -o /tmp/l.csv --system /tmp/l.sys -w /tmp/l.dat 2> /tmp/reader.err &
 r=$!
 sleep 1
 kill -STOP $r
@@ -26,10 +26,13 @@ cat /tmp/reader.err | sed 's/^/# /'
 
 dw=$(($(stat_val records_written) - w0))
 dd=$(($(stat_val records_dropped) - d0))
-rows=$(($(wc -l < /tmp/l.csv) - 1))
+# every record takes a seq: the processes' rows and the system rows (one a
+# tick); "cpu,seq" of both, for the per-CPU gaps below
+rows=$(($(wc -l < /tmp/l.csv) + $(wc -l < /tmp/l.sys) - 2))
+csv_seqs /tmp/l.csv /tmp/l.sys > /tmp/l.seqs
 gaps=$(sed -n 's/.* \([0-9]*\) lost (seq gaps).*/\1/p' /tmp/reader.err)
 check "records dropped while the reader was stopped ($dd)" [ "$dd" -gt 0 ]
-check_eq "CSV rows = records written" "$rows" "$dw"
+check_eq "CSV rows (processes and system) = records written" "$rows" "$dw"
 check_eq "seq gaps counted by the reader = drops in stats" "$gaps" "$dd"
 # per CPU, in the CSV: seq gaps between rows, plus the seqs before the first
 # row (from cpuN_seq at the start) and after the last (cpuN_seq at the end;
@@ -37,11 +40,11 @@ check_eq "seq gaps counted by the reader = drops in stats" "$gaps" "$dd"
 grep '^cpu[0-9]*_seq:' $MT/stats > /tmp/seq1
 csvgaps=$(awk -F'[,:]' 'FILENAME == "/tmp/seq0" { s0[$1] = $2 + 0; next }
 	FILENAME == "/tmp/seq1" { s1[$1] = $2 + 0; next }
-	FNR > 1 { c = "cpu" $2 "_seq"; if (c in last) g += $3 - last[c] - 1
-		else g += $3 - s0[c]; last[c] = $3 }
+	{ c = "cpu" $1 "_seq"; if (c in last) g += $2 - last[c] - 1
+		else g += $2 - s0[c]; last[c] = $2 }
 	END { for (c in s1) g += s1[c] - (c in last ? last[c] + 1 : s0[c]); print g + 0 }' \
-	/tmp/seq0 /tmp/seq1 /tmp/l.csv)
-check_eq "seq gaps in the CSV, before its first and after its last row = drops in stats" "$csvgaps" "$dd"
+	/tmp/seq0 /tmp/seq1 /tmp/l.seqs)
+check_eq "seq gaps in the CSVs, before their first and after their last row = drops in stats" "$csvgaps" "$dd"
 check "reader advised bigger buffers" grep -q subbuf_size /tmp/reader.err
 # never overwrites: a record that was committed is read back once, in order:
 # records of one CPU never go back in seq
@@ -65,15 +68,16 @@ modprobe memtrace subbuf_size=4096 n_subbufs=2 || { fail "modprobe tiny"; finish
 i=0
 while [ $i -lt 300 ]; do sleep 1000 & T_PIDS="$T_PIDS $!"; i=$((i + 1)); done
 d0=$(stat_val records_dropped)
-memtrace-reader -I 1 -d 3 -o /tmp/s.csv 2> /tmp/s.err
+memtrace-reader -I 1 -d 3 -o /tmp/s.csv --system /tmp/s.sys 2> /tmp/s.err
 check_eq "stress reader exits 0" "$?" 0
 sed 's/^/# /' /tmp/s.err | head -5
 dd=$(($(stat_val records_dropped) - d0))
 dups=$(awk -F, 'NR > 1 { k = $2 "," $3; if (k in seen) d++; seen[k] = 1 } END { print d + 0 }' /tmp/s.csv)
 check_eq "stress: no duplicated (cpu, seq)" "$dups" 0
 check_eq "stress: no corrupt record reported" "$(grep -ci 'bad\|resync' /tmp/s.err)" 0
-csvgaps=$(awk -F, 'NR > 1 { if ($2 in last) g += $3 - last[$2] - 1; last[$2] = $3 }
-	END { print g + 0 }' /tmp/s.csv)
+# gaps over both CSVs' (cpu, seq): system records take seqs too
+csvgaps=$(csv_seqs /tmp/s.csv /tmp/s.sys |
+	awk -F, '{ if ($1 in last) g += $2 - last[$1] - 1; last[$1] = $2 } END { print g + 0 }')
 check "stress: buffers overflowed ($dd drops)" [ "$dd" -gt 0 ]
 gaps=$(sed -n 's/.* \([0-9]*\) lost (seq gaps).*/\1/p' /tmp/s.err)
 check "stress: seq gaps in the CSV ($csvgaps) <= drops ($dd)" [ "$csvgaps" -le "$dd" ]

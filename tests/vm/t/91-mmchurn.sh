@@ -72,7 +72,7 @@ sc0=$(stat_val wss_scans_completed)
 sk0=$(stat_val wss_scans_skipped)
 echo 200 > $MT/wss_interval_ms
 cp $MT/stats /tmp/s0
-memtrace-reader -p $ch -p $idle -p $hot -I 5 -W 200 -d 12 -o /tmp/c.csv 2> /tmp/reader.err &
+memtrace-reader -p $ch -p $idle -p $hot -I 5 -W 200 -d 12 -o /tmp/c.csv --system /tmp/c.sys 2> /tmp/reader.err &
 R=$!
 sleep 6
 ahp=$(awk '/^AnonHugePages:/ { print $2 }' /proc/$ch/smaps_rollup)
@@ -144,7 +144,7 @@ for kb in $ws; do
 	[ "$kb" -lt 1024 ] || bad=$((bad + 1))
 done
 check "idle bystander: $n windows under 1 MiB ($ws)" sh -c "[ $n -ge 5 ] && [ $bad = 0 ]"
-account "mm churn" /tmp/c.csv /tmp/s0 /tmp/s1
+account "mm churn" /tmp/c.csv /tmp/s0 /tmp/s1 /tmp/c.sys
 rmmod memtrace
 check "rmmod" [ ! -d /sys/module/memtrace ]
 finish

@@ -15,10 +15,11 @@
 #     splat.
 . /extra/vm/lib.sh
 
-# rows CSV CPU [MINSEQ]: CSV rows of CPU with seq >= MINSEQ
-rows() { awk -F, -v c="$2" -v m="${3:-0}" 'NR > 1 && $2 == c && $3 >= m' "$1" | wc -l; }
-# gaps CSV CPU: seq gaps in CPU's records
-gaps() { awk -F, -v c="$2" 'NR > 1 && $2 == c { if (n++ && $3 != l + 1) g++; l = $3 } END { print g + 0 }' "$1"; }
+# rows CSV CPU [MINSEQ]: rows of CPU with seq >= MINSEQ in CSV and in its
+# system CSV (CSV with .sys for .csv: system records take seqs too)
+rows() { csv_seqs "$1" "${1%.csv}.sys" | awk -F, -v c="$2" -v m="${3:-0}" '$1 == c && $2 >= m' | wc -l; }
+# gaps CSV CPU: seq gaps in CPU's records (both CSVs)
+gaps() { csv_seqs "$1" "${1%.csv}.sys" | awk -F, -v c="$2" '$1 == c { if (n++ && $2 != l + 1) g++; l = $2 } END { print g + 0 }'; }
 
 ON=/sys/devices/system/cpu/cpu1/online
 [ -w $ON ] || { skip "CPU hotplug" "cpu1 cannot be taken offline (no $ON)"; finish; }
@@ -27,7 +28,7 @@ start_memload /tmp/m.out -a 8 -l 2 || { fail "memload"; finish; }
 # --- A: offline and back during a session ----------------------------------
 modprobe memtrace || { fail "modprobe memtrace"; finish; }
 cp $MT/stats /tmp/a0
-memtrace-reader -I 10 -o /tmp/a.csv 2> /tmp/a.err &
+memtrace-reader -I 10 -o /tmp/a.csv --system /tmp/a.sys 2> /tmp/a.err &
 R=$!
 sleep 1.5
 check "cpu1 offline" sh -c "echo 0 > $ON"
@@ -52,7 +53,7 @@ wait $R
 check_eq "reader A exits 0" "$?" 0
 cp $MT/stats /tmp/a1
 sed 's/^/# reader A: /' /tmp/a.err | head -3
-account "A (cpu1 offline and back)" /tmp/a.csv /tmp/a0 /tmp/a1
+account "A (cpu1 offline and back)" /tmp/a.csv /tmp/a0 /tmp/a1 /tmp/a.sys
 check_eq "A: cpu0's records continue without a seq gap" "$(gaps /tmp/a.csv 0)" 0
 s_on=$(awk '/^cpu1_seq:/ { print $2 }' /tmp/aon)
 after=$(($(awk '/^cpu1_seq:/ { print $2 }' /tmp/a1) - s_on))
@@ -70,7 +71,7 @@ echo 0 > $ON
 modprobe memtrace || { fail "modprobe memtrace with cpu1 offline"; finish; }
 check_eq "B: only cpu0's file with cpu1 offline at load" "$(cd $MT && ls -d cpu*)" cpu0
 cp $MT/stats /tmp/b0
-memtrace-reader -I 10 -o /tmp/b.csv 2> /tmp/b.err &
+memtrace-reader -I 10 -o /tmp/b.csv --system /tmp/b.sys 2> /tmp/b.err &
 R=$!
 sleep 1
 echo 1 > $ON
@@ -89,13 +90,13 @@ sed 's/^/# reader B: /' /tmp/b.err | head -3
 w1=$(stat_val cpu1_written)
 check "B: records written on the new cpu1 (${w1:-none})" [ "${w1:-0}" -gt 0 ]
 check_eq "B: the reader read the new cpu1 file: its records are in the CSV" "$(rows /tmp/b.csv 1)" "${w1:-0}"
-account "B (cpu1 came online during the session)" /tmp/b.csv /tmp/b0 /tmp/b1
+account "B (cpu1 came online during the session)" /tmp/b.csv /tmp/b0 /tmp/b1 /tmp/b.sys
 rmmod memtrace || fail "rmmod B"
 
 # --- C: toggling, then loads racing the toggling ------------------------------
 modprobe memtrace subbuf_size=65536 n_subbufs=4 || { fail "modprobe C"; finish; }
 cp $MT/stats /tmp/c0
-memtrace-reader -I 1 -o /tmp/c.csv 2> /tmp/c.err &
+memtrace-reader -I 1 -o /tmp/c.csv --system /tmp/c.sys 2> /tmp/c.err &
 R=$!
 n=0
 while [ $n -lt 12 ]; do
@@ -111,7 +112,7 @@ wait $R
 check_eq "reader C exits 0" "$?" 0
 cp $MT/stats /tmp/c1
 sed 's/^/# reader C: /' /tmp/c.err | head -3
-account "C (cpu1 toggling)" /tmp/c.csv /tmp/c0 /tmp/c1
+account "C (cpu1 toggling)" /tmp/c.csv /tmp/c0 /tmp/c1 /tmp/c.sys
 rmmod memtrace || fail "rmmod C"
 
 (

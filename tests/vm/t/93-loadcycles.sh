@@ -152,8 +152,9 @@ check "the process churn ran throughout and exited 0 at SIGTERM ($(cat /tmp/stor
 # a last clean session accounts for everything
 modprobe memtrace || { fail "final modprobe"; finish; }
 w0=$(stat_val records_written)
-memtrace-reader -I 10 -d 1 -o /tmp/f.csv 2> /dev/null
+memtrace-reader -I 10 -d 1 -o /tmp/f.csv --system /tmp/f.sys 2> /dev/null
 check_eq "final session exits 0" "$?" 0
-check_eq "final session: CSV rows = records written" "$(($(wc -l < /tmp/f.csv) - 1))" \
+check_eq "final session: CSV rows (processes and system) = records written" \
+	"$(($(wc -l < /tmp/f.csv) + $(wc -l < /tmp/f.sys) - 2))" \
 	"$(($(stat_val records_written) - w0))"
 finish

@@ -54,7 +54,7 @@ lvl=$(awk '{ print $1 }' /proc/sys/kernel/printk)
 echo "memtrace-test: OOM phase begins" > /dev/kmsg
 dmesg -n 1
 cp $MT/stats /tmp/s0
-memtrace-reader -p $ctl -I 10 -W 10 -o /tmp/o.csv 2> /tmp/reader.err &
+memtrace-reader -p $ctl -I 10 -W 10 -o /tmp/o.csv --system /tmp/o.sys 2> /tmp/reader.err &
 R=$!
 # the victims' pids go into the reader's session, once it has set its filter
 reader_ready $R || fail "the reader did not start its session"
@@ -103,7 +103,7 @@ done
 ticks=$(awk -F, 'NR > 1 { print $4 }' /tmp/o.csv | sort -u | wc -l)
 nctl=$(awk -F, -v p="$ctl" 'NR > 1 && $5 == p' /tmp/o.csv | wc -l)
 check_eq "the control sampled in every tick" "$nctl" "$ticks"
-account "OOM" /tmp/o.csv /tmp/s0 /tmp/s1
+account "OOM" /tmp/o.csv /tmp/s0 /tmp/s1 /tmp/o.sys
 rmmod memtrace
 check "rmmod" [ ! -d /sys/module/memtrace ]
 finish

@@ -45,7 +45,7 @@ check "vfork child running (${C:-none})" [ -n "$C" ]
 sleep 0.2
 check_eq "the vfork parent is in D" "$(state $P)" D
 cp $MT/stats /tmp/s0
-memtrace-reader -p $P -p $C -I 20 -W 100 -d 3 -o /tmp/v.csv 2> /tmp/reader.err
+memtrace-reader -p $P -p $C -I 20 -W 100 -d 3 -o /tmp/v.csv --system /tmp/v.sys 2> /tmp/reader.err
 check_eq "reader exits 0" "$?" 0
 cp $MT/stats /tmp/s1
 check_eq "the vfork parent still in D after the session" "$(state $P)" D
@@ -64,7 +64,7 @@ check_within "the D parent's rss_anon_kb = RssAnon" "$(csv_last /tmp/v.csv $P rs
 	"$(status_kb $P RssAnon)" 256
 check_within "the D parent's vsz_kb = VmSize" "$(csv_last /tmp/v.csv $P vsz_kb)" "$(status_kb $P VmSize)" 256
 check_eq "the D parent's minflt = /proc/PID/stat" "$(csv_last /tmp/v.csv $P minflt)" "$(stat_field $P 10)"
-account "vfork" /tmp/v.csv /tmp/s0 /tmp/s1
+account "vfork" /tmp/v.csv /tmp/s0 /tmp/s1 /tmp/v.sys
 wait $P
 check_eq "the vfork pair ends normally" "$?" 0
 
@@ -78,7 +78,7 @@ T_PIDS="$T_PIDS $M"
 i=0
 while ! grep -q '^ready' /tmp/l.out && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 cp $MT/stats /tmp/s0
-memtrace-reader -p $M -I 20 -W 50 -d 4 -o /tmp/l.csv 2> /tmp/reader.err &
+memtrace-reader -p $M -I 20 -W 50 -d 4 -o /tmp/l.csv --system /tmp/l.sys 2> /tmp/reader.err &
 R=$!
 seen=0
 looks=0
@@ -101,7 +101,7 @@ sk=$(($(stat_val wss_scans_skipped) - sk0))
 sc=$(($(stat_val wss_scans_completed) - sc0))
 diag "WSS: $sc scans completed, $sk skipped on the contended mmap_lock; tick_max_ns $(stat_val tick_max_ns)"
 check "the WSS scanner skipped the contended mmap_lock rather than waiting ($sk)" [ "$sk" -gt 0 ]
-account "mmap_lock" /tmp/l.csv /tmp/s0 /tmp/s1
+account "mmap_lock" /tmp/l.csv /tmp/s0 /tmp/s1 /tmp/l.sys
 wait $M
 check_eq "the contended process ends normally" "$?" 0
 
@@ -113,14 +113,14 @@ if modprobe null_blk nr_devices=1 irqmode=2 completion_nsec=2000000000 2> /dev/n
 	sleep 0.3
 	check_eq "a reader of the slow block device is in D" "$(state $B)" D
 	cp $MT/stats /tmp/s0
-	memtrace-reader -p $B -I 20 -W 50 -d 2 -o /tmp/b.csv 2> /tmp/reader.err
+	memtrace-reader -p $B -I 20 -W 50 -d 2 -o /tmp/b.csv --system /tmp/b.sys 2> /tmp/reader.err
 	check_eq "reader exits 0" "$?" 0
 	cp $MT/stats /tmp/s1
 	check_eq "still in D after the session" "$(state $B)" D
 	t=$(ticks_of /tmp/b.csv)
 	check "ticks kept their pace (20 ms): $t in 2 s" [ "$t" -ge 80 ]
 	check_eq "the process in block I/O sampled in every tick" "$(rows_of /tmp/b.csv $B)" "$t"
-	account "block I/O" /tmp/b.csv /tmp/s0 /tmp/s1
+	account "block I/O" /tmp/b.csv /tmp/s0 /tmp/s1 /tmp/b.sys
 	wait $B
 	check_eq "dd ends normally" "$?" 0
 else

@@ -54,11 +54,14 @@ echo 0 > $MT/enable
 check_eq "interval_ms 20 accepted after the fuzzing" "$( (echo 20 > $MT/interval_ms) 2>&1)" ""
 check_eq "interval_ms reads 20" "$(cat $MT/interval_ms)" 20
 w0=$(stat_val records_written)
-memtrace-reader -p "$MEMLOAD_PID" -d 1 -o /tmp/after.csv 2> /tmp/reader.err
+memtrace-reader -p "$MEMLOAD_PID" -d 1 -o /tmp/after.csv --system /tmp/after.sys \
+	2> /tmp/reader.err
 check_eq "reader session after the fuzzing exits 0" "$?" 0
 rows=$(($(wc -l < /tmp/after.csv) - 1))
+srows=$(($(wc -l < /tmp/after.sys) - 1))
 check "reader got records of the workload ($rows)" [ "$rows" -ge 20 ]
-check_eq "CSV rows = records written in stats" "$rows" $(($(stat_val records_written) - w0))
+check_eq "CSV rows (processes and system) = records written in stats" \
+	$((rows + srows)) $(($(stat_val records_written) - w0))
 check_eq "pids empty after the session" "$(cat $MT/pids)" ""
 kill "$MEMLOAD_PID"
 wait "$MEMLOAD_PID" 2> /dev/null
