@@ -75,7 +75,15 @@ build/memload: tests/memload.c
 # added to the guest as /extra/stress.
 STRESS_SRCS := $(wildcard tests/stress/*.c)
 STRESS_BINS := $(patsubst tests/stress/%.c,build/stress/%,$(STRESS_SRCS))
-stress: $(STRESS_BINS)
+stress: $(STRESS_BINS) build/stress/getdelays
+# getdelays, the kernel's own taskstats client (tools/accounting/getdelays.c
+# of Debian's linux-source-6.1, which make deps installs): the ground truth
+# of 12-delays.  Built as it is, without our warning flags.
+LINUX_SRC_TAR := /usr/src/linux-source-6.1.tar.xz
+build/stress/getdelays: $(LINUX_SRC_TAR)
+	@mkdir -p build/stress
+	tar -xJOf $(LINUX_SRC_TAR) linux-source-6.1/tools/accounting/getdelays.c > build/getdelays.c
+	$(CC) -O2 -static -o $@ build/getdelays.c
 build/stress/%: tests/stress/%.c
 	@mkdir -p build/stress
 	$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -static -pthread -o $@ $<

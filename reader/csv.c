@@ -26,7 +26,8 @@
 #define CSV_COLUMNS                                                        \
 	"ts_ns,cpu,seq,tick,pid,comm,vsz_kb,rss_kb,rss_anon_kb,rss_file_kb," \
 	"rss_shmem_kb,swap_kb,hwm_kb,minflt,majflt,utime_ns,stime_ns,wss_kb," \
-	"wss_window_ms,ticks_missed"
+	"wss_window_ms,ticks_missed,thrashing_delay_ns,swapin_delay_ns," \
+	"reclaim_delay_ns,compact_delay_ns,cgroup_id"
 
 const char mt_csv_header[] = CSV_COLUMNS "\n";
 const char mt_csv_header_time[] = CSV_COLUMNS ",time\n";
@@ -298,6 +299,21 @@ size_t mt_csv_row(char *dst, const struct mt_record *r)
 	/* empty in a record whose writer predates the field */
 	if (r->ticks_missed != MT_TICKS_MISSED_UNKNOWN)
 		p = put_dec(p, r->ticks_missed);
+	*p++ = ',';
+	/* empty when delay accounting was off for the group's threads */
+	if (r->flags & MEMTRACE_SAMPLE_DELAYS_VALID) {
+		PUT_U64(r->thrashing_delay_ns);
+		PUT_U64(r->swapin_delay_ns);
+		PUT_U64(r->reclaim_delay_ns);
+		if (r->compact_delay_ns != MEMTRACE_UNKNOWN)
+			p = put_dec(p, r->compact_delay_ns);
+		*p++ = ',';
+	} else {
+		memcpy(p, ",,,,", 4);
+		p += 4;
+	}
+	if (r->cgroup_id)
+		p = put_dec(p, r->cgroup_id);
 	*p++ = '\n';
 	return (size_t)(p - dst);
 }

@@ -20,12 +20,12 @@ extern const char mt_csv_header[];
 extern const char mt_csv_header_time[];
 
 /*
- * MT_CSV_ROW_MAX - an upper bound of one row's length: 18 u64 fields of at
+ * MT_CSV_ROW_MAX - an upper bound of one row's length: 23 u64 fields of at
  * most 20 digits, rss_kb (a sum of three u64, at most 20 digits), a u32,
- * the quoted comm (at most 2 + 2 * 16 bytes), 19 commas and a newline (435
+ * the quoted comm (at most 2 + 2 * 16 bytes), 24 commas and a newline (540
  * bytes), plus a comma and the time (MT_CSV_TIME_LEN).
  */
-#define MT_CSV_ROW_MAX 512
+#define MT_CSV_ROW_MAX 640
 
 /* Format @r as one CSV row (newline included) at @dst, which has room for
  * MT_CSV_ROW_MAX bytes; returns the row's length.  Not NUL-terminated; the

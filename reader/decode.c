@@ -131,6 +131,18 @@ static void decode_sample(const unsigned char *p, struct mt_record *r)
 		r->ticks_missed = SAMPLE_GET(p, ticks_missed, 64);
 	else
 		r->ticks_missed = MT_TICKS_MISSED_UNKNOWN;
+	if (r->hdr.size >= offsetof(struct memtrace_sample, cgroup_id) + 8) {
+		r->thrashing_delay_ns = SAMPLE_GET(p, thrashing_delay_ns, 64);
+		r->swapin_delay_ns = SAMPLE_GET(p, swapin_delay_ns, 64);
+		r->reclaim_delay_ns = SAMPLE_GET(p, reclaim_delay_ns, 64);
+		r->compact_delay_ns = SAMPLE_GET(p, compact_delay_ns, 64);
+		r->cgroup_id = SAMPLE_GET(p, cgroup_id, 64);
+	} else {
+		r->flags &= ~MEMTRACE_SAMPLE_DELAYS_VALID;
+		r->thrashing_delay_ns = r->swapin_delay_ns = 0;
+		r->reclaim_delay_ns = r->compact_delay_ns = 0;
+		r->cgroup_id = 0;
+	}
 }
 
 static void decode_system(const unsigned char *p, struct mt_record *r)

@@ -116,6 +116,14 @@ struct mt_record {
 	uint64_t wss_window_ns;
 	/* MT_TICKS_MISSED_UNKNOWN in a record of a writer that predates it */
 	uint64_t ticks_missed;
+	/* delay accounting (flags MEMTRACE_SAMPLE_DELAYS_VALID; else 0, as in
+	 * records of 168 bytes or less); compact_delay_ns may be
+	 * MEMTRACE_UNKNOWN; cgroup_id 0: unknown */
+	uint64_t thrashing_delay_ns;
+	uint64_t swapin_delay_ns;
+	uint64_t reclaim_delay_ns;
+	uint64_t compact_delay_ns;
+	uint64_t cgroup_id;
 	struct mt_lossinfo loss;
 	struct mt_sysinfo sys;
 };

@@ -292,8 +292,10 @@ static int live_start(void)
 	if (running)
 		msg("warning: %s/enable was set to 1 outside a recording session (echo 1 > enable?): whoever reads the cpuN files besides this reader takes records from it",
 		    g.dir);
-	if (g.is_debugfs)
+	if (g.is_debugfs) {
 		discard_stale();
+		procfill_note_delayacct();
+	}
 	if (set_intervals() || set_filter() || open_outputs())
 		return -1;
 	mt_sess_init(&g.sess, g.csv_open ? &g.csv : NULL,

@@ -150,6 +150,19 @@ static void read_proc(uint64_t round)
 	}
 }
 
+void procfill_note_delayacct(void)
+{
+	char buf[16];
+
+	/* the sysctl exists from 5.14 on; before, delay accounting is on
+	 * unless the kernel was booted with nodelayacct */
+	if (g.quiet ||
+	    read_small("/proc/sys/kernel/task_delayacct", buf, sizeof(buf)) <= 0 ||
+	    buf[0] != '0')
+		return;
+	msg("note: kernel.task_delayacct is 0 (delay accounting off): the *_delay_ns columns are empty for processes started while it is off (sysctl -w kernel.task_delayacct=1, or boot with delayacct)");
+}
+
 void procfill_system(unsigned char *rec, uint32_t len, uint64_t round)
 {
 	size_t off = offsetof(struct memtrace_system, memtotal_kb);

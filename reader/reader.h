@@ -178,6 +178,8 @@ int open_outputs(void);
  * /proc, read once per read round @round.
  */
 void procfill_system(unsigned char *rec, uint32_t len, uint64_t round);
+/* procfill.c: say once (unless -q) that delay accounting is off. */
+void procfill_note_delayacct(void);
 int open_sys_output(void);
 int close_outputs(void);
 int flush_outputs(void);

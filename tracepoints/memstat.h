@@ -26,8 +26,12 @@ void mtr_trace_unreg(void);
  *
  * Fields (units as in the CSV): pid (tgid), comm, vsz_kb, rss_kb (anon + file
  * + shmem), rss_anon_kb, rss_file_kb, rss_shmem_kb, swap_kb, hwm_kb, minflt,
- * majflt, utime_ns, stime_ns, wss_kb (-1: not measured), tick, and
- * wss_window_ms (the window wss_kb covers; 0: not measured).
+ * majflt, utime_ns, stime_ns, wss_kb (-1: not measured), tick,
+ * wss_window_ms (the window wss_kb covers; 0: not measured), then
+ * thrashing_delay_ns, swapin_delay_ns, reclaim_delay_ns, compact_delay_ns
+ * (the thread group's delay accounting; -1: not read, delay accounting off
+ * for its threads, or compaction delays before 5.19) and cgroup_id (cgroup
+ * v2 id).
  * Context: the sampler's work item (process context), in an RCU read section.
  */
 TRACE_EVENT_FN(memstat_sample,
@@ -53,6 +57,11 @@ TRACE_EVENT_FN(memstat_sample,
 		__field(s64, wss_kb)
 		__field(u64, tick)
 		__field(u64, wss_window_ms)
+		__field(s64, thrashing_delay_ns)
+		__field(s64, swapin_delay_ns)
+		__field(s64, reclaim_delay_ns)
+		__field(s64, compact_delay_ns)
+		__field(u64, cgroup_id)
 	),
 
 	TP_fast_assign(
@@ -76,15 +85,33 @@ TRACE_EVENT_FN(memstat_sample,
 		__entry->tick = le64_to_cpu(rec->tick);
 		__entry->wss_window_ms = le64_to_cpu(rec->wss_window_ns) /
 					 NSEC_PER_MSEC;
+		if (le32_to_cpu(rec->flags) & MEMTRACE_SAMPLE_DELAYS_VALID) {
+			__entry->thrashing_delay_ns =
+				(s64)le64_to_cpu(rec->thrashing_delay_ns);
+			__entry->swapin_delay_ns =
+				(s64)le64_to_cpu(rec->swapin_delay_ns);
+			__entry->reclaim_delay_ns =
+				(s64)le64_to_cpu(rec->reclaim_delay_ns);
+			__entry->compact_delay_ns =
+				(s64)le64_to_cpu(rec->compact_delay_ns);
+		} else {
+			__entry->thrashing_delay_ns = -1;
+			__entry->swapin_delay_ns = -1;
+			__entry->reclaim_delay_ns = -1;
+			__entry->compact_delay_ns = -1;
+		}
+		__entry->cgroup_id = le64_to_cpu(rec->cgroup_id);
 	),
 
-	TP_printk("pid=%d comm=%s vsz_kb=%llu rss_kb=%llu rss_anon_kb=%llu rss_file_kb=%llu rss_shmem_kb=%llu swap_kb=%llu hwm_kb=%llu minflt=%llu majflt=%llu utime_ns=%llu stime_ns=%llu wss_kb=%lld tick=%llu wss_window_ms=%llu",
+	TP_printk("pid=%d comm=%s vsz_kb=%llu rss_kb=%llu rss_anon_kb=%llu rss_file_kb=%llu rss_shmem_kb=%llu swap_kb=%llu hwm_kb=%llu minflt=%llu majflt=%llu utime_ns=%llu stime_ns=%llu wss_kb=%lld tick=%llu wss_window_ms=%llu thrashing_delay_ns=%lld swapin_delay_ns=%lld reclaim_delay_ns=%lld compact_delay_ns=%lld cgroup_id=%llu",
 		  __entry->pid, __entry->comm, __entry->vsz_kb, __entry->rss_kb,
 		  __entry->rss_anon_kb, __entry->rss_file_kb,
 		  __entry->rss_shmem_kb, __entry->swap_kb, __entry->hwm_kb,
 		  __entry->minflt, __entry->majflt, __entry->utime_ns,
 		  __entry->stime_ns, __entry->wss_kb, __entry->tick,
-		  __entry->wss_window_ms),
+		  __entry->wss_window_ms, __entry->thrashing_delay_ns,
+		  __entry->swapin_delay_ns, __entry->reclaim_delay_ns,
+		  __entry->compact_delay_ns, __entry->cgroup_id),
 
 	mtr_trace_reg, mtr_trace_unreg
 );

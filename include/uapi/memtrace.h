@@ -91,9 +91,15 @@ struct memtrace_rec_hdr {
 
 /** MEMTRACE_SAMPLE_WSS_VALID - memtrace_sample.flags: wss_kb was measured. */
 #define MEMTRACE_SAMPLE_WSS_VALID	(1U << 0)
+/**
+ * MEMTRACE_SAMPLE_DELAYS_VALID - memtrace_sample.flags: the *_delay_ns
+ * figures were read (some thread of the group, or its exited threads, have
+ * delay accounting: kernel.task_delayacct was on when they started).
+ */
+#define MEMTRACE_SAMPLE_DELAYS_VALID	(1U << 1)
 
 /**
- * struct memtrace_sample - one process (thread group) at one tick (168 bytes).
+ * struct memtrace_sample - one process (thread group) at one tick (208 bytes).
  *
  * All memory figures are KiB (pages << (PAGE_SHIFT - 10)), as in
  * /proc/PID/status.  Each figure names the kernel source it is read from; the
@@ -139,6 +145,23 @@ struct memtrace_rec_hdr {
  *                 sampled): the sampler did not keep up with interval_ms.
  *                 Appended in 2026-12 (records of 160 bytes lack it: a
  *                 reader treats it as unknown there).
+ *
+ * Appended in 2026-12 (records of 168 bytes or less lack them: unknown).
+ * The delay figures are the thread group's struct task_delay_info totals,
+ * as taskstats (getdelays -t) reports them: signal->stats (threads that
+ * exited) plus every live thread not yet exiting (task->delays), read
+ * without the delays' lock (64-bit loads).  Valid only with
+ * MEMTRACE_SAMPLE_DELAYS_VALID, else 0:
+ * @thrashing_delay_ns: thrashing_delay: waiting for a page being
+ *                 read back after it was evicted (workingset refault).
+ * @swapin_delay_ns: swapin_delay: waiting for swap-in.
+ * @reclaim_delay_ns: freepages_delay: in direct memory reclaim.
+ * @compact_delay_ns: compact_delay: in memory compaction;
+ *                 MEMTRACE_UNKNOWN on kernels without it (before 5.19).
+ * @cgroup_id:     the group leader's cgroup v2 id (the cgroup directory's
+ *                 inode number, as bpf_get_current_cgroup_id() and
+ *                 name_to_handle_at() give it): cgroup_id() of
+ *                 task_dfl_cgroup().  0: unknown.
  */
 struct memtrace_sample {
 	struct memtrace_rec_hdr hdr;
@@ -159,6 +182,11 @@ struct memtrace_sample {
 	__le64 wss_kb;
 	__le64 wss_window_ns;
 	__le64 ticks_missed;
+	__le64 thrashing_delay_ns;
+	__le64 swapin_delay_ns;
+	__le64 reclaim_delay_ns;
+	__le64 compact_delay_ns;
+	__le64 cgroup_id;
 };
 
 /**
@@ -486,7 +514,7 @@ struct memtrace_file_block {
 #endif
 
 MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_rec_hdr) == 32, "header is 32 bytes");
-MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_sample) == 168, "sample is 168 bytes");
+MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_sample) == 208, "sample is 208 bytes");
 MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_loss) == 80, "loss record is 80 bytes");
 MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_system) ==
 		    56 + 8 * MEMTRACE_SYSTEM_FIGURES, "system record is 472 bytes");

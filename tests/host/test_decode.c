@@ -408,23 +408,59 @@ static void test_csv_row_exact(void **state)
 	row_of(&f, row);
 	assert_string_equal(row,
 		"1234567890123,3,72623859790382856,42,4242,bash,10000,330,100,200,"
-		"30,4,400,5000,6,7000000,800000,,,9\n");
+		"30,4,400,5000,6,7000000,800000,,,9,,,,,\n");
 	/* wss_kb and wss_window_ms filled in only when WSS_VALID; flags'
 	 * other bits ignored; the window is printed in whole ms. */
 	f.wss = 77;
 	f.wss_win = 1099999999;
 	f.flags = 0x6;
 	row_of(&f, row);
-	assert_non_null(strstr(row, ",7000000,800000,,,9\n"));
+	assert_non_null(strstr(row, ",7000000,800000,,,9,,,,,\n"));
 	f.flags = MEMTRACE_SAMPLE_WSS_VALID;
 	row_of(&f, row);
 	assert_string_equal(row,
 		"1234567890123,3,72623859790382856,42,4242,bash,10000,330,100,200,"
-		"30,4,400,5000,6,7000000,800000,77,1099,9\n");
+		"30,4,400,5000,6,7000000,800000,77,1099,9,,,,,\n");
 	/* WSS valid and measured as 0 is "0", not empty. */
 	f.wss = 0;
 	row_of(&f, row);
-	assert_non_null(strstr(row, ",800000,0,1099,9\n"));
+	assert_non_null(strstr(row, ",800000,0,1099,9,,,,,\n"));
+}
+
+/* A 208-byte sample: the delay figures only with DELAYS_VALID (else empty
+ * cells, never 0), compact_delay_ns empty when unknown, cgroup_id always. */
+static void test_csv_row_delays(void **state)
+{
+	unsigned char b[208];
+	struct mt_record r;
+	char row[MT_CSV_ROW_MAX + 1];
+	uint32_t size;
+	size_t n;
+
+	(void)state;
+	memset(b, 0, sizeof(b));
+	make_sample(b, &fig1);
+	put_le(b, O_SIZE, sizeof(b), 4);
+	put_le(b, O_FLAGS, MEMTRACE_SAMPLE_DELAYS_VALID, 4);
+	put_le(b, 168, 11, 8);		/* thrashing_delay_ns */
+	put_le(b, 176, 22, 8);		/* swapin_delay_ns */
+	put_le(b, 184, 33, 8);		/* reclaim_delay_ns */
+	put_le(b, 192, 44, 8);		/* compact_delay_ns */
+	put_le(b, 200, 4097, 8);	/* cgroup_id */
+	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_OK);
+	n = mt_csv_row(row, &r);
+	row[n] = '\0';
+	assert_non_null(strstr(row, ",800000,,,9,11,22,33,44,4097\n"));
+	put_le(b, 192, UINT64_MAX, 8);
+	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_OK);
+	n = mt_csv_row(row, &r);
+	row[n] = '\0';
+	assert_non_null(strstr(row, ",800000,,,9,11,22,33,,4097\n"));
+	put_le(b, O_FLAGS, 0, 4);
+	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_OK);
+	n = mt_csv_row(row, &r);
+	row[n] = '\0';
+	assert_non_null(strstr(row, ",800000,,,9,,,,,4097\n"));
 }
 
 static void test_csv_comm_quoting(void **state)
@@ -453,7 +489,7 @@ static void test_csv_comm_quoting(void **state)
 		row_of(&f, row);
 		snprintf(want, sizeof(want),
 			 "1234567890123,3,72623859790382856,42,4242,%s,10000,330,100,200,"
-			 "30,4,400,5000,6,7000000,800000,,,9\n", cases[i].field);
+			 "30,4,400,5000,6,7000000,800000,,,9,,,,,\n", cases[i].field);
 		assert_string_equal(row, want);
 	}
 }
@@ -477,7 +513,7 @@ static void test_csv_comm_16_bytes(void **state)
 	row[n] = '\0';
 	assert_string_equal(row,
 		"1234567890123,3,72623859790382856,42,4242,0123456789abcdef,10000,"
-		"330,100,200,30,4,400,5000,6,7000000,800000,,,9\n");
+		"330,100,200,30,4,400,5000,6,7000000,800000,,,9,,,,,\n");
 	/* NUL in the middle: comm ends there. */
 	memcpy(b + O_COMM, "ab\0defghijklmnop", 16);
 	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_OK);
@@ -507,7 +543,7 @@ static void test_csv_u64_max(void **state)
 		"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"" ","
 		U64MAX ",55340232221128654845," U64MAX "," U64MAX "," U64MAX ","
 		U64MAX "," U64MAX "," U64MAX "," U64MAX "," U64MAX "," U64MAX ","
-		U64MAX ",18446744073709,18446744073709551614\n");
+		U64MAX ",18446744073709,18446744073709551614,,,,,\n");
 	assert_true(strlen(row) < MT_CSV_ROW_MAX);
 	/* One carry only: 2^64 exactly. */
 	f.anon = M;
@@ -1171,6 +1207,7 @@ int main(void)
 		cmocka_unit_test(test_stream_wrong_cpu),
 		cmocka_unit_test(test_csv_header),
 		cmocka_unit_test(test_csv_row_exact),
+		cmocka_unit_test(test_csv_row_delays),
 		cmocka_unit_test(test_csv_comm_quoting),
 		cmocka_unit_test(test_csv_comm_16_bytes),
 		cmocka_unit_test(test_csv_u64_max),

@@ -48,7 +48,8 @@ extern const struct fig fig1;
 #define CSV_HEADER                                                          \
 	"ts_ns,cpu,seq,tick,pid,comm,vsz_kb,rss_kb,rss_anon_kb,rss_file_kb,"  \
 	"rss_shmem_kb,swap_kb,hwm_kb,minflt,majflt,utime_ns,stime_ns,wss_kb,wss_window_ms," \
-	"ticks_missed\n"
+	"ticks_missed,thrashing_delay_ns,swapin_delay_ns,reclaim_delay_ns," \
+	"compact_delay_ns,cgroup_id\n"
 extern const char header[sizeof(CSV_HEADER)];
 
 void put_le(unsigned char *p, size_t off, uint64_t v, int bytes);
