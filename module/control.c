@@ -17,6 +17,17 @@
  *                    later are caught; "-NAME" to unregister, "clear" as for
  *                    pids.  With both, a process is sampled when its tgid
  *                    or its name is registered.  At most MTR_MAX_COMMS (16).
+ *   cgroups      rw  read: registered cgroup v2 directories, one path per
+ *                    line (from the hierarchy's root).  Write "+PATH" to
+ *                    sample every process in that cgroup or below it, as
+ *                    it is at each tick (processes started or moved in
+ *                    later are caught); PATH is from the root of the
+ *                    writer's cgroup namespace, e.g. "/a/b" for
+ *                    /sys/fs/cgroup/a/b, at most 255 bytes.  "-PATH" to
+ *                    unregister (-ENOENT if not registered or gone),
+ *                    "clear" as for pids.  A process is sampled when its
+ *                    tgid, its name or its cgroup is registered.  At most
+ *                    MTR_MAX_CGROUPS (16); -ENOTDIR for a file.
  *   session      rw  an open for writing starts a recording session, whose
  *                    last close puts back every setting above (session.c);
  *                    read: who holds it.  EBUSY while another runs.
@@ -46,6 +57,7 @@
 #include <linux/fs.h>
 #include <linux/kernel.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
@@ -58,11 +70,12 @@
  * Copy a one-line command from user space and strip surrounding white space.
  * Returns 0 or -EINVAL (empty, too long, embedded NUL) / -EFAULT.
  */
-static int mtr_get_cmd(const char __user *ubuf, size_t count, char *buf)
+static int mtr_get_cmd_max(const char __user *ubuf, size_t count, char *buf,
+			   size_t max)
 {
 	char *s;
 
-	if (!count || count >= MTR_CMD_MAX)
+	if (!count || count >= max)
 		return -EINVAL;
 	if (copy_from_user(buf, ubuf, count))
 		return -EFAULT;
@@ -74,6 +87,11 @@ static int mtr_get_cmd(const char __user *ubuf, size_t count, char *buf)
 		return -EINVAL;
 	memmove(buf, s, strlen(s) + 1);
 	return 0;
+}
+
+static int mtr_get_cmd(const char __user *ubuf, size_t count, char *buf)
+{
+	return mtr_get_cmd_max(ubuf, count, buf, MTR_CMD_MAX);
 }
 
 /* Parse a whole decimal unsigned int with no sign, as written to the files. */
@@ -176,16 +194,17 @@ static int mtr_pids_file_show(struct seq_file *m, void *v)
 }
 
 /*
- * What the pids and comms files share: copy the command into @buf (of
- * MTR_CMD_MAX bytes) and carry out "clear" (both filters emptied).
+ * What the pids, comms and cgroups files share: copy the command into @buf
+ * (of @max bytes) and carry out "clear" (every filter emptied).
  * Returns 1 when that was the command, 0 when @buf holds "+ARG" or "-ARG"
  * for the caller, or -EINVAL/-EFAULT.
  */
-static int mtr_filter_cmd(const char __user *ubuf, size_t count, char *buf)
+static int mtr_filter_cmd_max(const char __user *ubuf, size_t count,
+			      char *buf, size_t max)
 {
 	int err;
 
-	err = mtr_get_cmd(ubuf, count, buf);
+	err = mtr_get_cmd_max(ubuf, count, buf, max);
 	if (err)
 		return err;
 	if (!strcmp(buf, "clear")) {
@@ -195,6 +214,11 @@ static int mtr_filter_cmd(const char __user *ubuf, size_t count, char *buf)
 		return 1;
 	}
 	return buf[0] == '+' || buf[0] == '-' ? 0 : -EINVAL;
+}
+
+static int mtr_filter_cmd(const char __user *ubuf, size_t count, char *buf)
+{
+	return mtr_filter_cmd_max(ubuf, count, buf, MTR_CMD_MAX);
 }
 
 static ssize_t mtr_pids_write(struct file *file, const char __user *ubuf,
@@ -236,6 +260,37 @@ static ssize_t mtr_comms_write(struct file *file, const char __user *ubuf,
 			      mtr_pids_comm_del(buf + 1);
 	mtr_session_writes_unlock();
 	return err ? err : count;
+}
+
+static int mtr_cgroups_file_show(struct seq_file *m, void *v)
+{
+	mtr_pids_cgroup_show(m);
+	return 0;
+}
+
+static ssize_t mtr_cgroups_write(struct file *file, const char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	char *buf = kmalloc(MTR_CGROUP_PATH_MAX, GFP_KERNEL);
+	int err;
+
+	if (!buf)
+		return -ENOMEM;
+	err = mtr_filter_cmd_max(ubuf, count, buf, MTR_CGROUP_PATH_MAX);
+	if (err)
+		goto out_free;
+	/* no control character: the file prints one path per line */
+	if (!buf[1] || strpbrk(buf + 1, "\n\r\t")) {
+		err = -EINVAL;
+		goto out_free;
+	}
+	mtr_session_writes_lock();
+	err = buf[0] == '+' ? mtr_pids_cgroup_add(buf + 1) :
+			      mtr_pids_cgroup_del(buf + 1);
+	mtr_session_writes_unlock();
+out_free:
+	kfree(buf);
+	return err < 0 ? err : count;
 }
 
 /*
@@ -282,10 +337,11 @@ MTR_RW_FOPS(mtr_enable, mtr_enable_show, mtr_enable_write);
 MTR_RW_FOPS(mtr_interval, mtr_interval_show, mtr_interval_write);
 MTR_RW_FOPS(mtr_pids, mtr_pids_file_show, mtr_pids_write);
 MTR_RW_FOPS(mtr_comms, mtr_comms_file_show, mtr_comms_write);
+MTR_RW_FOPS(mtr_cgroups, mtr_cgroups_file_show, mtr_cgroups_write);
 MTR_RW_FOPS(mtr_wss_interval, mtr_wss_interval_show, mtr_wss_interval_write);
 MTR_RW_FOPS(mtr_stats, mtr_stats_show, NULL);
 
-static struct dentry *mtr_control_files[7];
+static struct dentry *mtr_control_files[8];
 
 /**
  * mtr_control_remove() - remove the control files, in reverse order.
@@ -326,6 +382,7 @@ int mtr_control_create(struct dentry *dir)
 		{ "wss_interval_ms", 0600, &mtr_wss_interval_fops },
 		{ "stats", 0400, &mtr_stats_fops },
 		{ "comms", 0600, &mtr_comms_fops },
+		{ "cgroups", 0600, &mtr_cgroups_fops },
 		{ "session", 0600, &mtr_session_fops },
 	};
 	struct dentry *d;

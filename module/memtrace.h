@@ -49,6 +49,10 @@ struct task_struct;
 #define MTR_MAX_PIDS 65536
 /* Most command names the filter holds at once (the comms file). */
 #define MTR_MAX_COMMS 16
+/* Most cgroups the filter holds at once (the cgroups file). */
+#define MTR_MAX_CGROUPS 16
+/* Longest cgroup path the cgroups file takes, bytes with its NUL. */
+#define MTR_CGROUP_PATH_MAX 256
 
 /* Valid range of a non-zero WSS window, in ms. */
 #define MTR_WSS_INTERVAL_MIN_MS 10
@@ -153,6 +157,9 @@ void mtr_pids_show(struct seq_file *m);
 int mtr_pids_comm_add(const char *name);
 int mtr_pids_comm_del(const char *name);
 void mtr_pids_comm_show(struct seq_file *m);
+int mtr_pids_cgroup_add(const char *path);
+int mtr_pids_cgroup_del(const char *path);
+void mtr_pids_cgroup_show(struct seq_file *m);
 int mtr_pids_push(void);
 void mtr_pids_pop(void);
 enum mtr_choose mtr_pids_iter_begin(void);

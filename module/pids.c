@@ -25,8 +25,10 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cgroup.h>
 #include <linux/ctype.h>
 #include <linux/lockdep.h>
+#include <linux/limits.h>
 #include <linux/mutex.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
@@ -50,6 +52,9 @@
  *          set of exited processes into "every process".
  * @ncomms: names in @comms.
  * @comms:  registered command names, NUL-padded.
+ * @ncgroups: cgroups in @cgroups.
+ * @cgroups: registered cgroup v2 directories (a reference each): every
+ *          process in one of them or below is chosen.
  */
 struct mtr_filter {
 	struct xarray pids;
@@ -57,6 +62,8 @@ struct mtr_filter {
 	bool pids_on;
 	unsigned int ncomms;
 	char comms[MTR_MAX_COMMS][TASK_COMM_LEN];
+	unsigned int ncgroups;
+	struct cgroup *cgroups[MTR_MAX_CGROUPS];
 };
 
 static DEFINE_MUTEX(mtr_pids_lock);
@@ -97,6 +104,8 @@ static void mtr_filter_empty(struct mtr_filter *f)
 	f->count = 0;
 	f->pids_on = false;
 	f->ncomms = 0;
+	while (f->ncgroups)
+		cgroup_put(f->cgroups[--f->ncgroups]);
 }
 
 /**
@@ -295,6 +304,104 @@ void mtr_pids_comm_show(struct seq_file *m)
 }
 
 /**
+ * mtr_pids_cgroup_add() - register a cgroup v2 directory: every process in
+ * it or in a cgroup below it is sampled, as it is at each tick (a process
+ * started or moved in later is caught).
+ * @path: the cgroup's path from the root of the writer's cgroup namespace
+ *        (cgroup_get_from_path()), e.g. "/system.slice/foo.service".
+ *
+ * Registering a cgroup that is already registered succeeds and changes
+ * nothing.  Turns the filter on.  The reference taken keeps the struct
+ * cgroup (not the directory) until it is unregistered.
+ * Context: process context, may sleep; takes mtr_pids_lock.
+ * Return: 0; -ENOENT when no cgroup has that path; -ENOTDIR when it names a
+ * file; -ENOSPC when MTR_MAX_CGROUPS are registered.  On error nothing
+ * changes.
+ */
+int mtr_pids_cgroup_add(const char *path)
+{
+	struct cgroup *cgrp = cgroup_get_from_path(path);
+	unsigned int i;
+	int err = 0;
+
+	if (IS_ERR(cgrp))
+		return PTR_ERR(cgrp);
+	mutex_lock(&mtr_pids_lock);
+	for (i = 0; i < mtr_f->ncgroups; i++)
+		if (mtr_f->cgroups[i] == cgrp)
+			break;
+	if (i < mtr_f->ncgroups) {
+		err = 1;	/* already there: drop the new reference */
+	} else if (mtr_f->ncgroups >= MTR_MAX_CGROUPS) {
+		err = -ENOSPC;
+	} else {
+		mtr_f->cgroups[mtr_f->ncgroups++] = cgrp;
+		cgrp = NULL;
+	}
+	mutex_unlock(&mtr_pids_lock);
+	if (cgrp)
+		cgroup_put(cgrp);
+	return err < 0 ? err : 0;
+}
+
+/**
+ * mtr_pids_cgroup_del() - unregister a cgroup.
+ * @path: as for mtr_pids_cgroup_add(); the cgroup must still exist ("clear"
+ *        drops one whose directory was removed).
+ *
+ * Context: process context, may sleep; takes mtr_pids_lock.
+ * Return: 0; -ENOENT when no cgroup has that path or it is not registered;
+ * -ENOTDIR as for mtr_pids_cgroup_add().  On error nothing changes.
+ */
+int mtr_pids_cgroup_del(const char *path)
+{
+	struct cgroup *cgrp = cgroup_get_from_path(path), *gone = NULL;
+	unsigned int i;
+
+	if (IS_ERR(cgrp))
+		return PTR_ERR(cgrp);
+	mutex_lock(&mtr_pids_lock);
+	for (i = 0; i < mtr_f->ncgroups; i++) {
+		if (mtr_f->cgroups[i] != cgrp)
+			continue;
+		gone = cgrp;
+		/* keep the list dense: the last one takes this slot */
+		mtr_f->cgroups[i] = mtr_f->cgroups[--mtr_f->ncgroups];
+		mtr_f->cgroups[mtr_f->ncgroups] = NULL;
+		break;
+	}
+	mutex_unlock(&mtr_pids_lock);
+	cgroup_put(cgrp);
+	if (!gone)
+		return -ENOENT;
+	cgroup_put(gone);
+	return 0;
+}
+
+/**
+ * mtr_pids_cgroup_show() - print the registered cgroups' paths from the
+ * hierarchy's root (cgroup_path()), one per line, in registration order
+ * (a deletion moves the last one into its slot).
+ * @m: the seq_file of the cgroups control file.
+ *
+ * Context: process context; takes mtr_pids_lock.
+ */
+void mtr_pids_cgroup_show(struct seq_file *m)
+{
+	char *buf = kmalloc(PATH_MAX, GFP_KERNEL);
+	unsigned int i;
+
+	if (!buf)
+		return;
+	mutex_lock(&mtr_pids_lock);
+	for (i = 0; i < mtr_f->ncgroups; i++)
+		if (cgroup_path(mtr_f->cgroups[i], buf, PATH_MAX) >= 0)
+			seq_printf(m, "%s\n", buf);
+	mutex_unlock(&mtr_pids_lock);
+	kfree(buf);
+}
+
+/**
  * mtr_pids_push() - give a session a copy of the filter to work on.
  *
  * The filter in force is set aside, unchanged, and a copy of it (the same
@@ -331,6 +438,10 @@ int mtr_pids_push(void)
 	f->pids_on = mtr_f->pids_on;
 	f->ncomms = mtr_f->ncomms;
 	memcpy(f->comms, mtr_f->comms, sizeof(f->comms));
+	for (f->ncgroups = 0; f->ncgroups < mtr_f->ncgroups; f->ncgroups++) {
+		f->cgroups[f->ncgroups] = mtr_f->cgroups[f->ncgroups];
+		cgroup_get(f->cgroups[f->ncgroups]);
+	}
 	mtr_f_saved = mtr_f;
 	mtr_f = f;
 	f = NULL;
@@ -380,14 +491,14 @@ void mtr_pids_pop(void)
  * returned, mtr_pids_lock is held until mtr_pids_iter_end().
  * Return: MTR_CHOOSE_ALL when the filter is off (every process is to be
  * sampled; nothing is held); MTR_CHOOSE_SET when only tgids are registered
- * (walk them with mtr_pids_iter_next()); MTR_CHOOSE_MATCH when names are
- * registered (walk every process and ask mtr_pids_match(), then call
- * mtr_pids_iter_sweep()).
+ * (walk them with mtr_pids_iter_next()); MTR_CHOOSE_MATCH when names or
+ * cgroups are registered (walk every process and ask mtr_pids_match(),
+ * then call mtr_pids_iter_sweep()).
  */
 enum mtr_choose mtr_pids_iter_begin(void)
 {
 	mutex_lock(&mtr_pids_lock);
-	if (mtr_f->ncomms)
+	if (mtr_f->ncomms || mtr_f->ncgroups)
 		return MTR_CHOOSE_MATCH;
 	if (mtr_f->pids_on)
 		return MTR_CHOOSE_SET;
@@ -403,7 +514,8 @@ enum mtr_choose mtr_pids_iter_begin(void)
  * Context: between mtr_pids_iter_begin() and mtr_pids_iter_end(), inside
  * rcu_read_lock() (which keeps @p alive).
  * Return: whether @pid is registered (the same struct pid, not only the
- * same number) or the leader's comm is a registered name.
+ * same number), the leader's comm is a registered name, or the leader's
+ * cgroup is a registered one or below one.
  */
 bool mtr_pids_match(struct pid *pid, struct task_struct *p)
 {
@@ -419,10 +531,20 @@ bool mtr_pids_match(struct pid *pid, struct task_struct *p)
 	 * at the same time cannot give a torn name.  A spinlock: allowed
 	 * under RCU (on PREEMPT_RT too, whose RCU readers may sleep on it).
 	 */
-	get_task_comm(comm, p);
-	for (i = 0; i < mtr_f->ncomms; i++)
-		if (!memcmp(comm, mtr_f->comms[i], TASK_COMM_LEN))
-			return true;
+	if (mtr_f->ncomms) {
+		get_task_comm(comm, p);
+		for (i = 0; i < mtr_f->ncomms; i++)
+			if (!memcmp(comm, mtr_f->comms[i], TASK_COMM_LEN))
+				return true;
+	}
+	if (mtr_f->ncgroups) {
+		/* the leader's cgroup, as for cgroup_id (RCU keeps it) */
+		struct cgroup *cg = task_dfl_cgroup(p);
+
+		for (i = 0; i < mtr_f->ncgroups; i++)
+			if (cgroup_is_descendant(cg, mtr_f->cgroups[i]))
+				return true;
+	}
 	return false;
 }
 

@@ -5,8 +5,8 @@
  * to the same CSV.
  *
  * Usage: memtrace-reader [-d SECONDS] [-o FILE] [-w FILE] [--system FILE]
- *                        [-p PID]... [-c COMM]... [-I MS] [-W MS] [-D DIR]
- *                        [-r] [-q]
+ *                        [-p PID]... [-c COMM]... [--cgroup PATH]...
+ *                        [-I MS] [-W MS] [-D DIR] [-r] [-q]
  *        memtrace-reader -i FILE [-o FILE] [--system FILE] [-r] [-q]
  *        memtrace-reader -V | -h
  *
@@ -49,6 +49,13 @@
  *	kernel compares the 15-byte comm.  A longer COMM is cut to its first
  *	15 bytes, as the kernel cuts names (with a warning).  With -p too, a
  *	process is sampled if either chooses it.
+ *   --cgroup=PATH
+ *	Sample every process in the cgroup v2 directory PATH or below it,
+ *	resolved by the module at each tick (DIR/cgroups), so processes
+ *	started or moved in later are caught; repeat for more (at most 16).
+ *	PATH is a directory under /sys/fs/cgroup (e.g. /sys/fs/cgroup/a/b)
+ *	or its path from there (/a/b).  With -p or -c too, a process is
+ *	sampled if any chooses it.
  *   -I MS | --interval=MS
  *	Sample every MS milliseconds, 1..60000 (DIR/interval_ms), for this
  *	session.
@@ -86,7 +93,7 @@
 
 static const char usage_str[] =
 	"Usage: " PROG " [-d SECONDS] [-o FILE] [-w FILE] [--system FILE] [-p PID]... [-c COMM]...\n"
-	"                      [-I MS] [-W MS] [-D DIR] [-r] [-q]\n"
+	"                      [--cgroup PATH]... [-I MS] [-W MS] [-D DIR] [-r] [-q]\n"
 	"       " PROG " -i FILE [-o FILE] [--system FILE] [-r] [-q]\n"
 	"\n"
 	"Record the memtrace module's per-process memory samples as CSV (with a\n"
@@ -104,6 +111,8 @@ static const char usage_str[] =
 	"                                    the session ends when every one has exited (unless -d)\n"
 	"  -c COMM    | --comm=COMM          sample every process named COMM (exactly, as /proc/PID/comm),\n"
 	"                                    including those started later; repeat for more\n"
+	"               --cgroup=PATH        sample every process in cgroup PATH (under " CGROUP_ROOT ")\n"
+	"                                    or below it, including those started later; repeat for more\n"
 	"  -I MS      | --interval=MS        sample every MS ms, 1..60000, for this session\n"
 	"  -W MS      | --wss=MS             measure working-set size over MS ms windows, 10..600000,\n"
 	"                                    for this session (columns wss_kb, wss_window_ms)\n"
@@ -118,13 +127,14 @@ static const char usage_str[] =
 	"Exit status: 0 success, 1 error, 2 bad usage.\n";
 
 /* long options without a short one */
-enum { OPT_SYSTEM = 256 };
+enum { OPT_SYSTEM = 256, OPT_CGROUP };
 
 static const struct option long_opts[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "write", required_argument, NULL, 'w' },
 	{ "system", required_argument, NULL, OPT_SYSTEM },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "input", required_argument, NULL, 'i' },
 	{ "pid", required_argument, NULL, 'p' },
 	{ "comm", required_argument, NULL, 'c' },
@@ -188,6 +198,31 @@ static unsigned int parse_ms(const char *arg, unsigned long lo,
 }
 
 /*
+ * --cgroup PATH as the module's cgroups file takes it: the path from the
+ * cgroup v2 root, "/" first; a path under CGROUP_ROOT loses that prefix.
+ */
+static void add_cgroup(const char *arg)
+{
+	size_t rl = strlen(CGROUP_ROOT);
+	const char *rel = arg;
+	char **n, *path;
+
+	if (!strncmp(arg, CGROUP_ROOT, rl) && (arg[rl] == '/' || !arg[rl]))
+		rel = arg + rl;
+	while (rel[0] == '/' && rel[1] == '/')
+		rel++;
+	if (strpbrk(rel, "\n\r\t") || strlen(rel) + 2 > CGROUP_PATH_MAX)
+		usage_error("invalid cgroup '%s'", arg);
+	n = realloc(g.cgroups, (g.ncgroups + 1) * sizeof(*n));
+	if (!n || asprintf(&path, "%s%s", rel[0] == '/' ? "" : "/", rel) < 0) {
+		msg("out of memory");
+		exit(1);
+	}
+	g.cgroups = n;
+	g.cgroups[g.ncgroups++] = path;
+}
+
+/*
  * No two outputs may be the same file, nor both standard output (-o's
  * default standard output counts, unless -w turns it off).
  */
@@ -244,6 +279,10 @@ void parse_args(int argc, char **argv)
 			break;
 		case OPT_SYSTEM:
 			g.sys_path = optarg;
+			break;
+		case OPT_CGROUP:
+			add_cgroup(optarg);
+			live_only = "--cgroup";
 			break;
 		case 'p': {
 			long v;

@@ -262,7 +262,7 @@ int open_dir(void)
 /*
  * Start the session: open DIR/session for writing.  Every setting the
  * reader changes from here on (enable, interval_ms, wss_interval_ms, pids,
- * comms) is the session's, and the module puts back the previous ones when
+ * comms, cgroups) is the session's, and the module puts back the previous ones when
  * the file is closed -- at the reader's exit, crash or SIGKILL alike.  A
  * second reader fails here, having changed nothing.  0, or -1 (reported).
  */
@@ -343,8 +343,8 @@ int set_intervals(void)
 }
 
 /*
- * Choose what the session samples: the -p PIDs and -c names, or (with
- * neither) every process -- never a filter set before the session, which
+ * Choose what the session samples: the -p PIDs, -c names and --cgroup
+ * cgroups, or (with none) every process -- never a filter set before the session, which
  * comes back when it ends.  0, or -1 (reported).
  */
 int set_filter(void)
@@ -388,6 +388,27 @@ int set_filter(void)
 			return -1;
 		}
 	}
+	for (size_t i = 0; i < g.ncgroups; i++) {
+		char cval[CGROUP_PATH_MAX + 1];
+
+		snprintf(cval, sizeof(cval), "+%s", g.cgroups[i]);
+		if (faccessat(g.dirfd, "cgroups", W_OK, 0)) {
+			msg("%s/cgroups: %s: the loaded memtrace module is older than this reader: load the module of this reader's version",
+			    g.dir, strerror(errno));
+			return -1;
+		}
+		err = ctl_write("cgroups", cval);
+		if (err == -ENOENT || err == -ENOTDIR) {
+			msg("--cgroup %s: no cgroup v2 directory %s%s (%s/cgroups: %s)",
+			    g.cgroups[i], CGROUP_ROOT, g.cgroups[i], g.dir,
+			    strerror(-err));
+			return -1;
+		}
+		if (err) {
+			ctl_error("cgroups", cval, err);
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -420,11 +441,12 @@ void check_pids(uint64_t now)
 		}
 		msg("process %d exited (%.1f s into the session); recording %s",
 		    (int)pid, (double)(now - g.t0_ns) / 1e9,
-		    kept + (g.nregistered - i - 1) || g.ncomms ? "the others" :
+		    kept + (g.nregistered - i - 1) || g.ncomms || g.ncgroups ?
+			    "the others" :
 		    g.duration > 0 ? "until -d ends, though no process is left" :
 		    "no process any more: ending the session");
 	}
 	g.nregistered = kept;
-	if (!kept && !g.ncomms && g.duration <= 0)
+	if (!kept && !g.ncomms && !g.ncgroups && g.duration <= 0)
 		g.none_left = true;
 }

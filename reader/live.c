@@ -343,6 +343,9 @@ static int live_stop(void)
 	for (size_t i = 0; i < g.ncomms; i++)
 		free(g.comms[i]);
 	free(g.comms);
+	for (size_t i = 0; i < g.ncgroups; i++)
+		free(g.cgroups[i]);
+	free(g.cgroups);
 	return ret;
 }
 

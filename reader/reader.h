@@ -54,6 +54,10 @@
 #define FINAL_DRAIN_MS 5000
 /* Longest command name the kernel keeps (TASK_COMM_LEN - 1). */
 #define COMM_MAX 15
+/* Where cgroup v2 is mounted (--cgroup paths below it lose this prefix). */
+#define CGROUP_ROOT "/sys/fs/cgroup"
+/* The module's longest cgroup path, NUL included (MTR_CGROUP_PATH_MAX). */
+#define CGROUP_PATH_MAX 256
 /* How often DIR is scanned for cpuN files of CPUs that came online. */
 #define RESCAN_MS 1000
 
@@ -105,6 +109,8 @@ struct mt_reader {
 	size_t npids;
 	char **comms;			/* -c */
 	size_t ncomms;
+	char **cgroups;			/* --cgroup, as the module takes them */
+	size_t ncgroups;
 	unsigned int interval_ms;	/* 0 = leave as is */
 	unsigned int wss_ms;		/* -W; 0 = off */
 	const char *dir;

@@ -988,6 +988,41 @@ static void test_live_system(void **state)
 	run_free(&run);
 }
 
+/* --cgroup: a path under /sys/fs/cgroup, or from there, goes to DIR/cgroups
+ * as the module takes it; a module without the file is named. */
+static void test_live_cgroup_arg(void **state)
+{
+	char dir[DIR_MAX];
+	const char *args[] = { "-D", dir, "-d", "0.1", "-o", "/dev/null",
+			       "--cgroup", "/sys/fs/cgroup/x/y", NULL };
+	const char *rel[] = { "-D", dir, "-d", "0.1", "-o", "/dev/null",
+			      "--cgroup", "x", NULL };
+	struct run run;
+	char *s;
+
+	(void)state;
+	fake_dir(dir, sizeof(dir), "cgarg");
+	add_sample(dir, 0, 0, 1000, 1, "a");
+	run_reader(args, "cgarg-old", &run);
+	check_status(&run, 1);
+	assert_non_null(strstr(run.err, "cgroups: No such file or directory: the loaded memtrace module is older"));
+	run_free(&run);
+	spit_str(dir, "cgroups", "");
+	run_reader(args, "cgarg", &run);
+	check_status(&run, 0);
+	run_free(&run);
+	s = read_in(dir, "cgroups");
+	assert_string_equal(s, "+/x/y");
+	free(s);
+	spit_str(dir, "cgroups", "");	/* a plain file keeps a longer write's tail */
+	run_reader(rel, "cgarg-rel", &run);
+	check_status(&run, 0);
+	run_free(&run);
+	s = read_in(dir, "cgroups");
+	assert_string_equal(s, "+/x");
+	free(s);
+}
+
 static void test_live_future_version(void **state)
 {
 	char dir[DIR_MAX], path[PATH_MAX];
@@ -1121,13 +1156,17 @@ static void test_usage(void **state)
 		{ "-i", "x.dat", "-D", "/tmp", NULL },
 		{ "-w", "-", "-o", "-", NULL },
 		{ "-w", "same", "-o", "same", NULL },
+		{ "-i", "x.dat", "--cgroup", "/a", NULL },
+		{ "--cgroup", "/a\nb", NULL },
+		{ "--system", "-", NULL },	/* and the CSV's default stdout */
+		{ "--system", "s.csv", "-o", "s.csv", NULL },
 	};
 	static const char *const opts[] = {
 		"-d SECONDS", "--duration=SECONDS", "-o FILE", "--output=FILE",
 		"-p PID", "--pid=PID", "-I MS", "--interval=MS", "-D DIR",
 		"--debugfs=DIR", "-q", "--quiet", "-V", "--version", "--help",
 		"-w FILE", "--write=FILE", "-i FILE", "--input=FILE", "-r",
-		"--realtime",
+		"--realtime", "--system=FILE", "--cgroup=PATH",
 	};
 	struct run run;
 
@@ -1223,6 +1262,7 @@ int main(void)
 		cmocka_unit_test(test_live_stats_drops),
 		cmocka_unit_test(test_live_bad_record),
 		cmocka_unit_test(test_live_system),
+		cmocka_unit_test(test_live_cgroup_arg),
 		cmocka_unit_test(test_live_future_version),
 		cmocka_unit_test(test_live_module_unloaded),
 		cmocka_unit_test(test_live_read_error),
