@@ -5,9 +5,11 @@
  * to the same CSV.
  *
  * Usage: memtrace-reader [-d SECONDS] [-o FILE] [-w FILE] [--system FILE]
- *                        [-p PID]... [-c COMM]... [--cgroup PATH]...
- *                        [-I MS] [-W MS] [-D DIR] [-r] [-q]
- *        memtrace-reader -i FILE [-o FILE] [--system FILE] [-r] [-q]
+ *                        [--cgroups FILE] [-p PID]... [-c COMM]...
+ *                        [--cgroup PATH]... [-I MS] [-W MS] [-D DIR]
+ *                        [-r] [-q]
+ *        memtrace-reader -i FILE [-o FILE] [--system FILE] [--cgroups FILE]
+ *                        [-r] [-q]
  *        memtrace-reader -V | -h
  *
  * Options (the usage text below says the same, one line each; the man page
@@ -31,6 +33,14 @@
  *	its order, then ticks_missed, cpu and seq (the record's, as in the
  *	process CSV), and time with -r; an empty cell is a
  *	figure that could not be read.  Live and with -i.
+ *   --cgroups=FILE
+ *	Write one CSV row per tick for each cgroup that holds a sampled
+ *	process (and, with --cgroup, every cgroup of those subtrees) to FILE
+ *	("-": standard output): ts_ns, tick, cgroup_id, path, then what its
+ *	memory.current, memory.swap.current, memory.stat, memory.events and
+ *	memory.pressure show (struct memtrace_cgroup), read from cgroupfs by
+ *	the reader when it reads the tick's system record; time with -r.
+ *	Live and with -i.
  *   -i FILE | --input=FILE
  *	Decode the raw trace file FILE ("-": standard input) instead of
  *	recording: the same CSV and summary as the live session that wrote it.
@@ -92,9 +102,9 @@
 #include "reader.h"
 
 static const char usage_str[] =
-	"Usage: " PROG " [-d SECONDS] [-o FILE] [-w FILE] [--system FILE] [-p PID]... [-c COMM]...\n"
-	"                      [--cgroup PATH]... [-I MS] [-W MS] [-D DIR] [-r] [-q]\n"
-	"       " PROG " -i FILE [-o FILE] [--system FILE] [-r] [-q]\n"
+	"Usage: " PROG " [-d SECONDS] [-o FILE] [-w FILE] [--system FILE] [--cgroups FILE]\n"
+	"                      [-p PID]... [-c COMM]... [--cgroup PATH]... [-I MS] [-W MS] [-D DIR] [-r] [-q]\n"
+	"       " PROG " -i FILE [-o FILE] [--system FILE] [--cgroups FILE] [-r] [-q]\n"
 	"\n"
 	"Record the memtrace module's per-process memory samples as CSV (with a\n"
 	"header line) and/or as a raw trace file; or decode a raw trace file to\n"
@@ -106,6 +116,8 @@ static const char usage_str[] =
 	"  -w FILE    | --write=FILE         write a raw trace file to FILE; '-' is standard output\n"
 	"               --system=FILE        write the system records (meminfo, vmstat, cpu times, PSI,\n"
 	"                                    buddyinfo: one row a tick) as CSV to FILE ('-': standard output)\n"
+	"               --cgroups=FILE       write each sampled cgroup's memory.* figures (one row a cgroup\n"
+	"                                    a tick) as CSV to FILE ('-': standard output)\n"
 	"  -i FILE    | --input=FILE         decode the raw trace file FILE ('-': standard input) to CSV\n"
 	"  -p PID     | --pid=PID            sample only process PID; repeat for more (default: all);\n"
 	"                                    the session ends when every one has exited (unless -d)\n"
@@ -127,7 +139,7 @@ static const char usage_str[] =
 	"Exit status: 0 success, 1 error, 2 bad usage.\n";
 
 /* long options without a short one */
-enum { OPT_SYSTEM = 256, OPT_CGROUP };
+enum { OPT_SYSTEM = 256, OPT_CGROUP, OPT_CGROUPS };
 
 static const struct option long_opts[] = {
 	{ "duration", required_argument, NULL, 'd' },
@@ -135,6 +147,7 @@ static const struct option long_opts[] = {
 	{ "write", required_argument, NULL, 'w' },
 	{ "system", required_argument, NULL, OPT_SYSTEM },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "cgroups", required_argument, NULL, OPT_CGROUPS },
 	{ "input", required_argument, NULL, 'i' },
 	{ "pid", required_argument, NULL, 'p' },
 	{ "comm", required_argument, NULL, 'c' },
@@ -232,10 +245,11 @@ static void check_outputs(void)
 			  (g.write_path ? NULL : "-");
 	const struct { const char *opt, *path; } o[] = {
 		{ "-o", csv }, { "-w", g.write_path }, { "--system", g.sys_path },
+		{ "--cgroups", g.cg_path },
 	};
 
-	for (size_t i = 0; i < 3; i++) {
-		for (size_t j = i + 1; j < 3; j++) {
+	for (size_t i = 0; i < 4; i++) {
+		for (size_t j = i + 1; j < 4; j++) {
 			if (!o[i].path || !o[j].path)
 				continue;
 			if (!strcmp(o[i].path, "-") && !strcmp(o[j].path, "-"))
@@ -279,6 +293,9 @@ void parse_args(int argc, char **argv)
 			break;
 		case OPT_SYSTEM:
 			g.sys_path = optarg;
+			break;
+		case OPT_CGROUPS:
+			g.cg_path = optarg;
 			break;
 		case OPT_CGROUP:
 			add_cgroup(optarg);

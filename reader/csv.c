@@ -340,8 +340,8 @@ size_t mt_csv_sys_row(char *dst, const struct mt_record *r)
 int mt_out_init(struct mt_out *o, int fd, const char *name, size_t cap)
 {
 	memset(o, 0, sizeof(*o));
-	if (cap < 2 * MT_CSV_SYS_ROW_MAX)
-		cap = 2 * MT_CSV_SYS_ROW_MAX;
+	if (cap < 2 * MT_CSV_CG_ROW_MAX)
+		cap = 2 * MT_CSV_CG_ROW_MAX;
 	o->buf = malloc(cap);
 	if (!o->buf)
 		return -1;
@@ -454,6 +454,18 @@ static void commit_time(struct mt_out *o, char *p, bool have_time,
 	o->recs++;
 }
 
+/* The row ending at @p: with the time column when @realtime; committed. */
+static void commit_row(struct mt_out *o, char *p, bool realtime,
+		       bool have_time, int64_t real_ns)
+{
+	if (realtime) {
+		commit_time(o, p, have_time, real_ns);
+		return;
+	}
+	o->len = (size_t)(p - o->buf);
+	o->recs++;
+}
+
 int mt_out_row_time(struct mt_out *o, const struct mt_record *r,
 		    bool have_time, int64_t real_ns)
 {
@@ -466,16 +478,21 @@ int mt_out_row_time(struct mt_out *o, const struct mt_record *r,
 	return 0;
 }
 
+/* ",NAME" for each of the @n @names.  0, or -1 (see mt_out_write()). */
+static int put_names(struct mt_out *o, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (mt_out_write(o, ",", 1) ||
+		    mt_out_write(o, names[i], strlen(names[i])))
+			return -1;
+	return 0;
+}
+
 int mt_out_sys_header(struct mt_out *o, bool realtime)
 {
-	if (mt_out_write(o, "ts_ns,tick", 10))
+	if (mt_out_write(o, "ts_ns,tick", 10) ||
+	    put_names(o, mt_system_names, MEMTRACE_SYSTEM_FIGURES))
 		return -1;
-	for (size_t i = 0; i < MEMTRACE_SYSTEM_FIGURES; i++) {
-		if (mt_out_write(o, ",", 1) ||
-		    mt_out_write(o, mt_system_names[i],
-				 strlen(mt_system_names[i])))
-			return -1;
-	}
 	if (realtime)
 		return mt_out_write(o, ",ticks_missed,cpu,seq,time\n", 27);
 	return mt_out_write(o, ",ticks_missed,cpu,seq\n", 22);
@@ -489,13 +506,48 @@ int mt_out_sys_row(struct mt_out *o, const struct mt_record *r, bool realtime,
 	if (row_room(o, MT_CSV_SYS_ROW_MAX))
 		return -1;
 	p = o->buf + o->len;
-	p += mt_csv_sys_row(p, r);
-	if (realtime) {
-		commit_time(o, p, have_time, real_ns);
-		return 0;
+	commit_row(o, p + mt_csv_sys_row(p, r), realtime, have_time, real_ns);
+	return 0;
+}
+
+int mt_out_cg_header(struct mt_out *o, bool realtime)
+{
+	if (mt_out_write(o, "ts_ns,tick,cgroup_id,path", 25) ||
+	    put_names(o, mt_cgroup_names, MEMTRACE_CGROUP_FIGURES))
+		return -1;
+	return realtime ? mt_out_write(o, ",time\n", 6) : mt_out_write(o, "\n", 1);
+}
+
+int mt_out_cg_row(struct mt_out *o, const struct mt_record *r, bool realtime,
+		  bool have_time, int64_t real_ns)
+{
+	const struct mt_cginfo *c = &r->cg;
+	size_t plen;
+	char *p;
+
+	if (row_room(o, MT_CSV_CG_ROW_MAX))
+		return -1;
+	p = o->buf + o->len;
+	PUT_U64(r->hdr.ts_ns);
+	PUT_U64(c->tick);
+	PUT_U64(c->cgroup_id);
+	plen = c->path_len > MEMTRACE_CGROUP_PATH_MAX ? MEMTRACE_CGROUP_PATH_MAX :
+							c->path_len;
+	/* quoted (libcsv, RFC 4180) only when it must be, like comm */
+	if (comm_plain(c->path, plen)) {
+		memcpy(p, c->path, plen);
+		p += plen;
+	} else {
+		p += csv_write(p, 2 + 2 * (size_t)MEMTRACE_CGROUP_PATH_MAX,
+			       c->path, plen);
 	}
-	o->len = (size_t)(p - o->buf);
-	o->recs++;
+	for (size_t i = 0; i < MEMTRACE_CGROUP_FIGURES; i++) {
+		*p++ = ',';
+		if (c->v[i] != MEMTRACE_UNKNOWN)
+			p = put_dec(p, c->v[i]);
+	}
+	*p++ = '\n';
+	commit_row(o, p, realtime, have_time, real_ns);
 	return 0;
 }
 

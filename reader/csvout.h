@@ -82,7 +82,7 @@ struct mt_out {
 	bool reported;
 };
 
-/* A @cap-byte buffer (>= 2 * MT_CSV_SYS_ROW_MAX) for @fd.  0, or -1/errno. */
+/* A @cap-byte buffer (>= 2 * MT_CSV_CG_ROW_MAX) for @fd.  0, or -1/errno. */
 int mt_out_init(struct mt_out *o, int fd, const char *name, size_t cap);
 void mt_out_free(struct mt_out *o);
 /* Append raw bytes / the header line / one row.  0, or -1 with errno
@@ -93,6 +93,19 @@ int mt_out_row(struct mt_out *o, const struct mt_record *r);
 /* One row with the time column (empty when !@have_time). */
 int mt_out_row_time(struct mt_out *o, const struct mt_record *r,
 		    bool have_time, int64_t real_ns);
+/*
+ * MT_CSV_CG_ROW_MAX - an upper bound of one cgroup row (--cgroups): ts_ns,
+ * tick, cgroup_id and MEMTRACE_CGROUP_FIGURES figures (20 digits and a
+ * comma each: 315 bytes), the path quoted (2 + 2 * MEMTRACE_CGROUP_PATH_MAX),
+ * the time (MT_CSV_TIME_LEN + 1) and a newline.
+ */
+#define MT_CSV_CG_ROW_MAX (512 + 2 * MEMTRACE_CGROUP_PATH_MAX)
+
+/* The cgroup CSV's header line and one row of it (see mt_out_sys_row()). */
+int mt_out_cg_header(struct mt_out *o, bool realtime);
+int mt_out_cg_row(struct mt_out *o, const struct mt_record *r, bool realtime,
+		  bool have_time, int64_t real_ns);
+
 /* The system CSV's header line (with the "time" column when @realtime),
  * and one row of it (the time cell empty when !@have_time). */
 int mt_out_sys_header(struct mt_out *o, bool realtime);

@@ -18,6 +18,14 @@
 #define HDR_SIZE ((uint32_t)sizeof(struct memtrace_rec_hdr))
 #define LOSS_SIZE ((uint32_t)sizeof(struct memtrace_loss))
 #define SYSTEM_SIZE ((uint32_t)sizeof(struct memtrace_system))
+#define CGROUP_SIZE ((uint32_t)sizeof(struct memtrace_cgroup))
+
+const char *const mt_cgroup_names[MEMTRACE_CGROUP_FIGURES] = {
+	"memory_current_kb", "memory_swap_current_kb", "anon_kb", "file_kb",
+	"shmem_kb", "workingset_refault_anon", "workingset_refault_file",
+	"memory_high_events", "memory_max_events", "oom_kill",
+	"psi_memory_some_us", "psi_memory_full_us",
+};
 
 const char *const mt_system_names[MEMTRACE_SYSTEM_FIGURES] = {
 	"memtotal_kb", "memfree_kb", "memavailable_kb", "buffers_kb",
@@ -158,6 +166,51 @@ static void decode_system(const unsigned char *p, struct mt_record *r)
 		y->v[i] = get64(p, off + 8 * i);
 }
 
+#define CG_GET(p, f, bits) \
+	get##bits(p, offsetof(struct memtrace_cgroup, f))
+
+static void decode_cgroup(const unsigned char *p, struct mt_record *r)
+{
+	struct mt_cginfo *c = &r->cg;
+	size_t off = offsetof(struct memtrace_cgroup, memory_current_kb);
+
+	c->tick = CG_GET(p, tick, 64);
+	c->cgroup_id = CG_GET(p, cgroup_id, 64);
+	c->flags = CG_GET(p, flags, 32);
+	c->path_len = CG_GET(p, path_len, 32);
+	for (size_t i = 0; i < MEMTRACE_CGROUP_FIGURES; i++)
+		c->v[i] = get64(p, off + 8 * i);
+	c->path = (const char *)p + CGROUP_SIZE;
+}
+
+size_t mt_encode_cgroup(void *dst, const struct mt_hdr *h,
+			const struct mt_cginfo *c)
+{
+	uint32_t plen = c->path_len > MEMTRACE_CGROUP_PATH_MAX ?
+				MEMTRACE_CGROUP_PATH_MAX : c->path_len;
+	uint32_t size = (CGROUP_SIZE + plen + 7) & ~7u;
+	size_t off = offsetof(struct memtrace_cgroup, memory_current_kb);
+	unsigned char *p = dst;
+
+	memset(p, 0, size);
+	put32(p, offsetof(struct memtrace_rec_hdr, magic), MEMTRACE_MAGIC);
+	put16(p, offsetof(struct memtrace_rec_hdr, version), MEMTRACE_VERSION);
+	put16(p, offsetof(struct memtrace_rec_hdr, type), MEMTRACE_REC_CGROUP);
+	put32(p, offsetof(struct memtrace_rec_hdr, size), size);
+	put32(p, offsetof(struct memtrace_rec_hdr, cpu), h->cpu);
+	put64(p, offsetof(struct memtrace_rec_hdr, seq), h->seq);
+	put64(p, offsetof(struct memtrace_rec_hdr, ts_ns), h->ts_ns);
+	put64(p, offsetof(struct memtrace_cgroup, tick), c->tick);
+	put64(p, offsetof(struct memtrace_cgroup, cgroup_id), c->cgroup_id);
+	put32(p, offsetof(struct memtrace_cgroup, flags),
+	      c->flags | (plen < c->path_len ? MEMTRACE_CGROUP_F_TRUNCATED : 0));
+	put32(p, offsetof(struct memtrace_cgroup, path_len), plen);
+	for (size_t i = 0; i < MEMTRACE_CGROUP_FIGURES; i++)
+		put64(p, off + 8 * i, c->v[i]);
+	memcpy(p + CGROUP_SIZE, c->path, plen);
+	return size;
+}
+
 static void decode_loss(const unsigned char *p, struct mt_record *r)
 {
 	struct mt_lossinfo *l = &r->loss;
@@ -219,6 +272,8 @@ void mt_decode_valid(const void *buf, enum mt_status st, struct mt_record *rec)
 		decode_loss(buf, rec);
 	else if (st == MT_SYSTEM)
 		decode_system(buf, rec);
+	else if (st == MT_CGROUP)
+		decode_cgroup(buf, rec);
 }
 
 static enum mt_status decode(const void *buf, size_t len,
@@ -250,6 +305,8 @@ static enum mt_status decode(const void *buf, size_t len,
 		return MT_BAD_SIZE;
 	if (h->type == MEMTRACE_REC_SYSTEM && h->size < SYSTEM_SIZE)
 		return MT_BAD_SIZE;
+	if (h->type == MEMTRACE_REC_CGROUP && h->size < CGROUP_SIZE)
+		return MT_BAD_SIZE;
 	*size = h->size;
 	if (len < h->size)
 		return MT_NEED_MORE;
@@ -266,6 +323,14 @@ static enum mt_status decode(const void *buf, size_t len,
 		if (body)
 			decode_system(p, rec);
 		return MT_SYSTEM;
+	case MEMTRACE_REC_CGROUP:
+		/* the path must lie within the record */
+		if (get32(p, offsetof(struct memtrace_cgroup, path_len)) >
+		    h->size - CGROUP_SIZE)
+			return MT_BAD_SIZE;
+		if (body)
+			decode_cgroup(p, rec);
+		return MT_CGROUP;
 	default:
 		return MT_SKIP;
 	}
@@ -282,6 +347,8 @@ const char *mt_status_str(enum mt_status st)
 		return "record of an unknown type";
 	case MT_SYSTEM:
 		return "system record";
+	case MT_CGROUP:
+		return "cgroup record";
 	case MT_NEED_MORE:
 		return "incomplete record";
 	case MT_BAD_MAGIC:
@@ -427,6 +494,8 @@ enum mt_status mt_stream_next(struct mt_stream *s, struct mt_record *rec,
 			s->losses++;
 		else if (st == MT_SYSTEM)
 			s->systems++;
+		else if (st == MT_CGROUP)
+			s->cgroups++;
 		else
 			s->skipped++;
 		return st;

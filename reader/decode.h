@@ -35,13 +35,14 @@ enum mt_status {
 	MT_BAD_SIZE,	 /* hdr.size impossible for the record's type */
 	MT_BAD_CPU,	 /* hdr.cpu is not the CPU whose stream holds it */
 	MT_SYSTEM,	 /* a system record was decoded into *rec (rec->sys) */
+	MT_CGROUP,	 /* a cgroup record was decoded into *rec (rec->cg) */
 };
 
 /* Whether @st is a valid record (consumed and counted by the stream). */
 static inline bool mt_status_is_record(int st)
 {
 	return st == 0 /* MT_OK */ || st == MT_LOSS || st == MT_SKIP ||
-	       st == MT_SYSTEM;
+	       st == MT_SYSTEM || st == MT_CGROUP;
 }
 
 /* The common header, host-endian. */
@@ -77,6 +78,24 @@ struct mt_sysinfo {
 	uint64_t ticks_missed;
 	uint64_t v[MEMTRACE_SYSTEM_FIGURES];
 };
+
+/*
+ * The body of a decoded MEMTRACE_REC_CGROUP, host-endian: v[] the
+ * MEMTRACE_CGROUP_FIGURES figures from memory_current_kb on
+ * (MEMTRACE_UNKNOWN: not read); path points into the record's bytes
+ * (valid as long as they are), path_len bytes, not NUL-terminated.
+ */
+struct mt_cginfo {
+	uint64_t tick;
+	uint64_t cgroup_id;
+	uint32_t flags;		/* MEMTRACE_CGROUP_F_* */
+	uint32_t path_len;
+	uint64_t v[MEMTRACE_CGROUP_FIGURES];
+	const char *path;
+};
+
+/* The CSV column names of struct mt_cginfo's v[] (memtrace-reader --cgroups). */
+extern const char *const mt_cgroup_names[MEMTRACE_CGROUP_FIGURES];
 
 /* The CSV column names of struct mt_sysinfo's v[] (memtrace-reader --system). */
 extern const char *const mt_system_names[MEMTRACE_SYSTEM_FIGURES];
@@ -126,6 +145,7 @@ struct mt_record {
 	uint64_t cgroup_id;
 	struct mt_lossinfo loss;
 	struct mt_sysinfo sys;
+	struct mt_cginfo cg;
 };
 
 /**
@@ -192,7 +212,7 @@ struct mt_stream {
 	const unsigned char *raw;
 	uint32_t raw_len;
 	bool hdr_only;
-	uint64_t records, losses, systems, skipped, bad, bad_bytes;
+	uint64_t records, losses, systems, cgroups, skipped, bad, bad_bytes;
 };
 
 /* What mt_stream_next() tells about a bad record. */
@@ -240,6 +260,15 @@ enum mt_status mt_stream_next(struct mt_stream *s, struct mt_record *rec,
  */
 void mt_encode_loss(void *dst, const struct mt_hdr *h,
 		    const struct mt_lossinfo *l);
+
+/*
+ * mt_encode_cgroup() - the bytes of a struct memtrace_cgroup (header @h's
+ * cpu, seq and ts_ns; body @c, its path cut to MEMTRACE_CGROUP_PATH_MAX)
+ * at @dst, which has room for sizeof(struct memtrace_cgroup) +
+ * MEMTRACE_CGROUP_PATH_MAX + 8 bytes.  Returns the record's size.
+ */
+size_t mt_encode_cgroup(void *dst, const struct mt_hdr *h,
+			const struct mt_cginfo *c);
 
 /* "bad magic 0x12345678", "record format version 2 is newer than ...". */
 int mt_bad_describe(const struct mt_bad *bad, char *buf, size_t len);

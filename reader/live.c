@@ -258,6 +258,7 @@ static void live_summary(void)
 	if (bad)
 		msg("%" PRIu64 " bad records, %" PRIu64 " bytes skipped",
 		    bad, bad_bytes);
+	cgrows_summary();
 }
 
 /*
@@ -296,11 +297,13 @@ static int live_start(void)
 		discard_stale();
 		procfill_note_delayacct();
 	}
-	if (set_intervals() || set_filter() || open_outputs())
+	if (set_intervals() || set_filter() || open_outputs() ||
+	    (g.cg_open && cgrows_start()))
 		return -1;
 	mt_sess_init(&g.sess, g.csv_open ? &g.csv : NULL,
 		     g.raw_open ? &g.raw : NULL, g.realtime);
 	mt_sess_set_system(&g.sess, g.sys_open ? &g.sys : NULL);
+	mt_sess_set_cgroups(&g.sess, g.cg_open ? &g.cg : NULL);
 	g.sess_init = true;
 	if (start_info(&info, running))
 		return -1;
@@ -346,6 +349,7 @@ static int live_stop(void)
 	for (size_t i = 0; i < g.ncgroups; i++)
 		free(g.cgroups[i]);
 	free(g.cgroups);
+	cgrows_free();
 	return ret;
 }
 

@@ -285,6 +285,24 @@ static int raw_take(struct cpu_in *c, const unsigned char *p, size_t n,
 	return -1;
 }
 
+int queue_made(struct cpu_in *c, const struct mt_hdr *h, const void *p,
+	       uint32_t n, enum mt_status st)
+{
+	struct qitem *q = queue_slot(c);
+
+	if (!q) {
+		msg("out of memory");
+		return -1;
+	}
+	q->ts_ns = h->ts_ns;
+	q->seq = h->seq;
+	q->status = (uint8_t)st;
+	q->flags = 0;
+	q->raw_len = n;
+	c->qtail++;
+	return raw_take(c, p, n, 1);
+}
+
 /* Validate what CPU @c has buffered into its queue.  0, or -1 (fatal). */
 static int parse_cpu(struct cpu_in *c)
 {
@@ -331,6 +349,21 @@ static int parse_cpu(struct cpu_in *c)
 			span_len += c->st.raw_len;
 			span_n++;
 			c->qtail++;
+			if (g.cg_open && st == MT_OK)
+				cgrows_note_sample(c->st.raw, c->st.raw_len);
+			if (g.cg_open && st == MT_SYSTEM) {
+				uint64_t tick;
+
+				/* the cgroup rows go right after the system record */
+				if (raw_take(c, span, span_len, span_n))
+					return -1;
+				span = NULL;
+				span_len = span_n = 0;
+				memcpy(&tick, c->st.raw +
+				       offsetof(struct memtrace_system, tick), 8);
+				if (cgrows_emit(c, &rec.hdr, le64toh(tick)))
+					return -1;
+			}
 			continue;
 		}
 		c->after_bad = true;

@@ -67,6 +67,23 @@ int open_sys_output(void)
 	return 0;
 }
 
+/* The cgroup CSV (--cgroups), if asked for.  0, or -1 (reported). */
+int open_cg_output(void)
+{
+	if (!g.cg_path)
+		return 0;
+	if (open_out(&g.cg, g.cg_path))
+		return -1;
+	g.cg_open = true;
+	if ((g.csv_open && same_open(&g.csv, &g.cg)) ||
+	    (g.raw_open && same_open(&g.raw, &g.cg)) ||
+	    (g.sys_open && same_open(&g.sys, &g.cg))) {
+		msg("--cgroups %s is the same file as another output", g.cg_path);
+		return -1;
+	}
+	return 0;
+}
+
 int open_outputs(void)
 {
 	if (want_csv()) {
@@ -88,7 +105,7 @@ int open_outputs(void)
 			return -1;
 		}
 	}
-	return open_sys_output();
+	return open_sys_output() || open_cg_output() ? -1 : 0;
 }
 
 /* Flush and close @o.  0, or -1 (reported). */
@@ -121,8 +138,9 @@ int close_outputs(void)
 	int a = close_out(&g.csv, &g.csv_open);
 	int b = close_out(&g.raw, &g.raw_open);
 	int c = close_out(&g.sys, &g.sys_open);
+	int d = close_out(&g.cg, &g.cg_open);
 
-	return blk || a || b || c ? -1 : 0;
+	return blk || a || b || c || d ? -1 : 0;
 }
 
 /* Flush every output.  0, or -1 (reported). */
@@ -130,6 +148,10 @@ int flush_outputs(void)
 {
 	if (g.sys_open && mt_out_flush(&g.sys)) {
 		mt_out_report(&g.sys);
+		return -1;
+	}
+	if (g.cg_open && mt_out_flush(&g.cg)) {
+		mt_out_report(&g.cg);
 		return -1;
 	}
 	if (g.raw_open && mt_sess_flush(&g.sess))

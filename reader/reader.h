@@ -104,6 +104,7 @@ struct mt_reader {
 	const char *out_path;		/* -o */
 	const char *write_path;		/* -w */
 	const char *sys_path;		/* --system */
+	const char *cg_path;		/* --cgroups */
 	const char *input_path;		/* -i */
 	pid_t *pids;
 	size_t npids;
@@ -124,8 +125,8 @@ struct mt_reader {
 	size_t ncpus, cpus_cap;
 	unsigned int wait_ms;		/* sleep between empty rounds */
 	struct cpu_in **heap;		/* merge_out()'s heap, ncpus entries */
-	struct mt_out csv, raw, sys;
-	bool csv_open, raw_open, sys_open;
+	struct mt_out csv, raw, sys, cg;
+	bool csv_open, raw_open, sys_open, cg_open;
 	pid_t *registered;		/* -p PIDs still in DIR/pids */
 	size_t nregistered;
 	bool none_left;			/* every -p process exited (no -c) */
@@ -186,7 +187,25 @@ int open_outputs(void);
 void procfill_system(unsigned char *rec, uint32_t len, uint64_t round);
 /* procfill.c: say once (unless -q) that delay accounting is off. */
 void procfill_note_delayacct(void);
+/*
+ * procfill.c, the cgroup rows (--cgroups): cgrows_start() learns the
+ * cgroup tree (0, or -1 reported); cgrows_note_sample() notes the cgroup of
+ * a sample just read (its bytes); cgrows_emit() queues on @c, right after
+ * the system record with header @h, one cgroup record per cgroup watched,
+ * read from cgroupfs now (0, or -1: out of memory, reported).
+ */
+struct cpu_in;
+int cgrows_start(void);
+void cgrows_note_sample(const unsigned char *rec, uint32_t len);
+int cgrows_emit(struct cpu_in *c, const struct mt_hdr *h, uint64_t tick);
+void cgrows_free(void);
+/* procfill.c: at the end, say how many ticks got no cgroup rows and why. */
+void cgrows_summary(void);
+/* livein.c: queue @n bytes of a record the reader made, with header @h. */
+int queue_made(struct cpu_in *c, const struct mt_hdr *h, const void *p,
+	       uint32_t n, enum mt_status st);
 int open_sys_output(void);
+int open_cg_output(void);
 int close_outputs(void);
 int flush_outputs(void);
 

@@ -85,6 +85,11 @@ void mt_sess_set_system(struct mt_sess *s, struct mt_out *sys)
 	s->sys = sys;
 }
 
+void mt_sess_set_cgroups(struct mt_sess *s, struct mt_out *cg)
+{
+	s->cg = cg;
+}
+
 void mt_sess_free(struct mt_sess *s)
 {
 	free(s->blk);
@@ -246,6 +251,10 @@ int mt_sess_begin(struct mt_sess *s, const struct mt_tfile_info *info)
 	}
 	if (s->sys && mt_out_sys_header(s->sys, s->realtime)) {
 		mt_out_report(s->sys);
+		return MT_SESS_EOUT;
+	}
+	if (s->cg && mt_out_cg_header(s->cg, s->realtime)) {
+		mt_out_report(s->cg);
 		return MT_SESS_EOUT;
 	}
 	if (s->raw) {
@@ -489,7 +498,7 @@ static void note_missed(struct mt_sess *s, const struct mt_record *rec)
 static bool out_failed(const struct mt_sess *s)
 {
 	return (s->csv && s->csv->err) || (s->raw && s->raw->err) ||
-	       (s->sys && s->sys->err);
+	       (s->sys && s->sys->err) || (s->cg && s->cg->err);
 }
 
 /* The system CSV row of @rec (with the time column under --realtime). */
@@ -512,13 +521,30 @@ int mt_sess_record(struct mt_sess *s, enum mt_status st,
 
 	/* An output that failed is reported once; the accounting goes on,
 	 * so that the summary stays right. */
-	/* counted as drained unless the reader wrote it (the end of a CPU) */
+	/* counted as drained unless the reader wrote it (the end of a CPU, a
+	 * cgroup row) */
 	if (s->raw &&
-	    blk_add(s, raw, len, !(st == MT_LOSS &&
-				   (rec->loss.flags & MEMTRACE_LOSS_F_READER))))
+	    blk_add(s, raw, len, !(st == MT_CGROUP ||
+				   (st == MT_LOSS &&
+				    (rec->loss.flags & MEMTRACE_LOSS_F_READER)))))
 		ret = MT_SESS_EOUT;
 	if (st == MT_SKIP)
 		s->skipped++;
+	if (st == MT_CGROUP) {
+		/* the reader's: it consumes no seq */
+		s->cgroups++;
+		if (s->cg) {
+			int64_t real = 0;
+			bool have = s->realtime &&
+				    real_of(s, rec->hdr.ts_ns, &real);
+
+			if (mt_out_cg_row(s->cg, rec, s->realtime, have, real)) {
+				mt_out_report(s->cg);
+				ret = MT_SESS_EOUT;
+			}
+		}
+		return ret;
+	}
 	/* before format version 2 only samples consumed a seq */
 	if (st == MT_SKIP && rec->hdr.version < 2)
 		return ret;
@@ -721,6 +747,8 @@ void mt_sess_summary(struct mt_sess *s, bool quiet)
 		       mt_u64set_count(&s->ticks), s->lost, dropped_s);
 	if (!quiet && s->systems)
 		mt_msg("%" PRIu64 " system records (one a tick)", s->systems);
+	if (!quiet && s->cgroups)
+		mt_msg("%" PRIu64 " cgroup records", s->cgroups);
 	if (!quiet && s->skipped)
 		mt_msg("%" PRIu64 " records of unknown types skipped", s->skipped);
 	if (s->late)

@@ -103,6 +103,7 @@ struct mt_u64set {
 struct mt_sess {
 	struct mt_out *csv;		/* NULL: no CSV */
 	struct mt_out *sys;		/* NULL: no system CSV (--system) */
+	struct mt_out *cg;		/* NULL: no cgroup CSV (--cgroups) */
 	struct mt_out *raw;		/* NULL: no raw trace (-w) */
 	bool realtime;			/* the time column */
 	bool begun;
@@ -117,6 +118,7 @@ struct mt_sess {
 
 	uint64_t emitted;		/* samples (CSV rows) */
 	uint64_t systems;		/* system records */
+	uint64_t cgroups;		/* cgroup records */
 	uint64_t late, last_ts;
 	uint64_t skipped, loss_records, reader_records;
 	uint64_t lost, mismatches;
@@ -162,6 +164,8 @@ void mt_sess_free(struct mt_sess *s);
 
 /* @sys: the system CSV (--system) or NULL (not owned); before begin. */
 void mt_sess_set_system(struct mt_sess *s, struct mt_out *sys);
+/* @cg: the cgroup CSV (--cgroups) or NULL (not owned); before begin. */
+void mt_sess_set_cgroups(struct mt_sess *s, struct mt_out *cg);
 
 /* The session's start (a live session's, or a trace file's header): sets
  * up the CPUs of @info's table, writes the CSV header line and (with a raw
@@ -170,8 +174,8 @@ int mt_sess_begin(struct mt_sess *s, const struct mt_tfile_info *info);
 
 /*
  * mt_sess_record() - one record, in the order records are emitted.
- * @st:    MT_OK (sample), MT_LOSS (loss record), MT_SYSTEM (system record)
- *         or MT_SKIP (unknown type).
+ * @st:    MT_OK (sample), MT_LOSS (loss record), MT_SYSTEM (system record),
+ *         MT_CGROUP (cgroup record) or MT_SKIP (unknown type).
  * @raw:   the record's bytes, @len of them, copied to the raw output.
  * @flags: MT_SESS_AFTER_BAD.
  */

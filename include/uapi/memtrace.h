@@ -15,7 +15,7 @@
  *  - hdr.seq counts records per CPU, starting at 0 when the module loads.
  *    It is consumed by every record the module tries to write (samples and,
  *    from version 2 on, system records and any type a reader does not
- *    know), including those dropped because the relay buffer was full, so a
+ *    know, except the reader's cgroup records), including those dropped because the relay buffer was full, so a
  *    gap in seq on one CPU's stream is exactly the number of records lost
  *    there.  Loss records (struct memtrace_loss) consume no seq: they carry
  *    the seq of the record that follows them and say which seqs were lost.
@@ -32,11 +32,12 @@
 /** MEMTRACE_MAGIC - hdr.magic of every record: the bytes "MTRC" on disk. */
 #define MEMTRACE_MAGIC		0x4352544dU
 /**
- * MEMTRACE_VERSION - format version written by this module and reader: 2
- * since the system record (whose seq rule an older reader would take for
- * losses); version 1 streams and trace files are still read.
+ * MEMTRACE_VERSION - format version written by this module and reader: 3
+ * since the reader's cgroup record (which, unlike other types, consumes no
+ * seq), 2 since the system record (whose seq an older reader would take
+ * for a loss); version 1 and 2 streams and trace files are still read.
  */
-#define MEMTRACE_VERSION	2
+#define MEMTRACE_VERSION	3
 /** MEMTRACE_COMM_LEN - bytes of comm, NUL-padded (the kernel's TASK_COMM_LEN). */
 #define MEMTRACE_COMM_LEN	16
 /**
@@ -52,6 +53,9 @@
  * @MEMTRACE_REC_LOSS:   struct memtrace_loss, records lost to a full buffer.
  * @MEMTRACE_REC_SYSTEM: struct memtrace_system, the machine, one per tick
  *                       (version 2).
+ * @MEMTRACE_REC_CGROUP: struct memtrace_cgroup, one cgroup at one tick,
+ *                       written by memtrace-reader into its trace files
+ *                       only, never by the module (version 3).
  *
  * Value 3 is reserved for a schema record; a reader skips any type it does
  * not know.
@@ -60,6 +64,7 @@ enum memtrace_rec_type {
 	MEMTRACE_REC_SAMPLE = 1,
 	MEMTRACE_REC_LOSS = 2,
 	MEMTRACE_REC_SYSTEM = 4,
+	MEMTRACE_REC_CGROUP = 5,
 };
 
 /**
@@ -338,6 +343,67 @@ struct memtrace_system {
 	__le64 free_order[MEMTRACE_SYSTEM_ORDERS];
 };
 
+/** MEMTRACE_CGROUP_FIGURES - the __le64 figures of struct memtrace_cgroup. */
+#define MEMTRACE_CGROUP_FIGURES	12
+/** MEMTRACE_CGROUP_PATH_MAX - most bytes of memtrace_cgroup.path. */
+#define MEMTRACE_CGROUP_PATH_MAX	2048
+/**
+ * MEMTRACE_CGROUP_F_TRUNCATED - memtrace_cgroup.flags: the path was longer
+ * than MEMTRACE_CGROUP_PATH_MAX and is cut there.
+ */
+#define MEMTRACE_CGROUP_F_TRUNCATED	(1U << 0)
+
+/**
+ * struct memtrace_cgroup - one cgroup v2 at one tick (152 bytes and the
+ * path), as its memory.* files showed it.  Written by memtrace-reader (not
+ * the module: it reads cgroupfs when it reads the tick's system record)
+ * into its trace files, right after that system record, whose hdr.cpu,
+ * hdr.seq and hdr.ts_ns it carries; it consumes no seq.  Figures it could
+ * not read (the root cgroup has no memory.current; no swap accounting; no
+ * PSI) are MEMTRACE_UNKNOWN.
+ *
+ * @hdr:       common header, type MEMTRACE_REC_CGROUP, version 3.
+ * @tick:      the tick of the system record it follows.
+ * @cgroup_id: the cgroup's id: its directory's inode number (the
+ *             cgroup_id of the samples of its processes).
+ * @flags:     MEMTRACE_CGROUP_F_* bits.
+ * @path_len:  bytes of @path (no NUL).
+ * @memory_current_kb:      memory.current / 1024.
+ * @memory_swap_current_kb: memory.swap.current / 1024.
+ * @anon_kb:                memory.stat "anon" / 1024.
+ * @file_kb:                memory.stat "file" / 1024.
+ * @shmem_kb:               memory.stat "shmem" / 1024.
+ * @workingset_refault_anon: memory.stat "workingset_refault_anon".
+ * @workingset_refault_file: memory.stat "workingset_refault_file".
+ * @memory_high_events:     memory.events "high".
+ * @memory_max_events:      memory.events "max".
+ * @oom_kill:               memory.events "oom_kill".
+ * @psi_memory_some_us:     memory.pressure "some" total=, µs.
+ * @psi_memory_full_us:     memory.pressure "full" total=, µs.
+ * @path:      the cgroup's path from the cgroup v2 root ("/a/b"), then
+ *             NUL padding to a multiple of 8 bytes (hdr.size covers it).
+ */
+struct memtrace_cgroup {
+	struct memtrace_rec_hdr hdr;
+	__le64 tick;
+	__le64 cgroup_id;
+	__le32 flags;
+	__le32 path_len;
+	__le64 memory_current_kb;
+	__le64 memory_swap_current_kb;
+	__le64 anon_kb;
+	__le64 file_kb;
+	__le64 shmem_kb;
+	__le64 workingset_refault_anon;
+	__le64 workingset_refault_file;
+	__le64 memory_high_events;
+	__le64 memory_max_events;
+	__le64 oom_kill;
+	__le64 psi_memory_some_us;
+	__le64 psi_memory_full_us;
+	char path[];
+};
+
 /**
  * MEMTRACE_LOSS_F_READER - memtrace_loss.flags: written by the reader, not
  * the kernel: drops after the last record the reader saw on that CPU, taken
@@ -516,6 +582,8 @@ struct memtrace_file_block {
 MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_rec_hdr) == 32, "header is 32 bytes");
 MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_sample) == 208, "sample is 208 bytes");
 MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_loss) == 80, "loss record is 80 bytes");
+MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_cgroup) ==
+		    56 + 8 * MEMTRACE_CGROUP_FIGURES, "cgroup record is 152 bytes");
 MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_system) ==
 		    56 + 8 * MEMTRACE_SYSTEM_FIGURES, "system record is 472 bytes");
 MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_file_hdr) == 264, "file header is 264 bytes");

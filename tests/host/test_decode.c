@@ -180,6 +180,42 @@ static void test_decode_system(void **state)
 	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_BAD_SIZE);
 }
 
+/* A cgroup record (the reader's): encoded, decoded, its CSV row with the
+ * path quoted only when it must be; a path_len past the record is corrupt. */
+static void test_decode_cgroup(void **state)
+{
+	unsigned char b[sizeof(struct memtrace_cgroup) + MEMTRACE_CGROUP_PATH_MAX + 8];
+	struct mt_hdr h = { .cpu = 1, .seq = 7, .ts_ns = 5000 };
+	struct mt_cginfo c = { .tick = 3, .cgroup_id = 4242, .path = "/a,b",
+			       .path_len = 4 };
+	struct mt_out o;
+	struct mt_record r;
+	uint32_t size;
+	size_t n;
+	char *csv;
+
+	(void)state;
+	for (int i = 0; i < MEMTRACE_CGROUP_FIGURES; i++)
+		c.v[i] = 100 + (uint64_t)i;
+	c.v[1] = UINT64_MAX;		/* not read: an empty cell */
+	n = mt_encode_cgroup(b, &h, &c);
+	assert_int_equal(n, 160);	/* 152 + 4, padded to 8 */
+	assert_int_equal(mt_decode(b, n, &r, &size), MT_CGROUP);
+	assert_int_equal(size, 160);
+	assert_int_equal(r.hdr.seq, 7);
+	assert_int_equal(r.cg.cgroup_id, 4242);
+	assert_int_equal(r.cg.path_len, 4);
+	assert_memory_equal(r.cg.path, "/a,b", 4);
+	assert_int_equal(mt_out_init(&o, -1, "mem", 1 << 16), 0);
+	assert_int_equal(mt_out_cg_row(&o, &r, false, false, 0), 0);
+	csv = strndup(o.buf, o.len);
+	assert_string_equal(csv, "5000,3,4242,\"/a,b\",100,,102,103,104,105,106,107,108,109,110,111\n");
+	free(csv);
+	mt_out_free(&o);
+	put_le(b, 52, 200, 4);	/* path_len (offset 52): 200 > the 8 bytes there */
+	assert_int_equal(mt_decode(b, n, &r, &size), MT_BAD_SIZE);
+}
+
 static void test_decode_truncated(void **state)
 {
 	unsigned char b[SAMPLE_BYTES];
@@ -1238,6 +1274,7 @@ int main(void)
 		cmocka_unit_test(test_decode_future_version),
 		cmocka_unit_test(test_decode_impossible_size),
 		cmocka_unit_test(test_decode_system),
+		cmocka_unit_test(test_decode_cgroup),
 		cmocka_unit_test(test_decode_truncated),
 		cmocka_unit_test(test_decode_unknown_type_skipped),
 		cmocka_unit_test(test_decode_longer_sample),
