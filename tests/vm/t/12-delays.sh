@@ -3,10 +3,11 @@
 # Scenario: per-process delay accounting and cgroup ids.  A workload whose
 # 40 MiB hot set is written round after round inside a cgroup whose
 # memory.max is 32 MiB swaps to zram all the time: the system rows' pswpout
-# must grow, and so must the process's swapin_delay_ns and
-# thrashing_delay_ns (kernel.task_delayacct=1).  Ground truth: the kernel's
-# own taskstats client, getdelays -d -t TGID (tools/accounting/), read while
-# the workload is stopped (SIGSTOP) so that nothing moves between it and
+# must grow, the cgroup's rows (--cgroups) must show its swap (over 4 MiB),
+# and the process's swapin_delay_ns and thrashing_delay_ns must grow
+# (kernel.task_delayacct=1).  Ground truth: the kernel's own taskstats
+# client, getdelays -d -t TGID (tools/accounting/), read while the workload
+# is stopped (SIGSTOP) so that nothing moves between it and
 # memtrace's record; each figure within 1% (and 1 ms).  cgroup_id must be
 # the cgroup directory's inode number.  A process started while delay
 # accounting was off has empty delay cells, never 0; a kernel without delay
@@ -45,7 +46,8 @@ i=0
 while ! grep -q ready /tmp/ml.out && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 check "workload ready in the cgroup" grep -q ready /tmp/ml.out
 
-memtrace-reader -p $pid -p $early -I 50 -o /tmp/d.csv --system /tmp/d.sys 2> /tmp/r.err &
+memtrace-reader -p $pid -p $early -I 50 -o /tmp/d.csv --system /tmp/d.sys \
+	--cgroups /tmp/d.cg 2> /tmp/r.err &
 rpid=$!
 reader_ready $rpid || fail "reader ready"
 sleep 3
@@ -67,6 +69,16 @@ sys_delta() { awk -F, -v c="$(csv_col /tmp/d.sys "$1")" 'NR == 2 { a = $c } NR >
 check "pswpout grows in the system rows ($(sys_delta pswpout))" [ "$(sys_delta pswpout)" -gt 0 ]
 check "pswpin grows in the system rows ($(sys_delta pswpin))" [ "$(sys_delta pswpin)" -gt 0 ]
 
+# the cgroup's swap grows too (its rows, from memory.swap.current)
+cgsw() { awk -F, -v c="$(csv_col /tmp/d.cg memory_swap_current_kb)" '$4 == "/mt" { print $c }' /tmp/d.cg; }
+sw_first=$(cgsw | head -n 1)
+sw_last=$(cgsw | tail -n 1)
+if [ -r $CG/mt/memory.swap.current ]; then
+	check "the cgroup's memory_swap_current_kb holds the overflow ($sw_first -> $sw_last kB)" \
+		[ "${sw_last:-0}" -gt 4096 ]
+else
+	skip "the cgroup's swap" "no memory.swap.current (swap accounting off)"
+fi
 cg=$(stat -c %i $CG/mt)
 check_eq "cgroup_id = inode number of $CG/mt" "$(csv_last /tmp/d.csv $pid cgroup_id)" "$cg"
 check_eq "cgroup_id of a process in the root cgroup = inode of $CG" \
