@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Guest side of tests/demo: set up zram swap and a ramfs, load memtrace,
-# start recording every process, start memload, and print the CSV and a
-# per-process summary between markers that tests/demo cuts apart.
+# start recording every process (and the machine: --system), start memload,
+# and print the CSV, a per-process summary and what the machine did, between
+# markers that tests/demo cuts apart.
 secs=${1:-4}
 set -e
 modprobe zram num_devices=1
@@ -15,7 +16,8 @@ modprobe memtrace
 set +e
 
 echo "memtrace demo: recording every process for $secs s at 250 ms ticks"
-memtrace-reader -I 250 -d "$secs" -o /tmp/demo.csv 2> /tmp/reader.err &
+memtrace-reader -I 250 -d "$secs" -o /tmp/demo.csv --system /tmp/system.csv \
+	2> /tmp/reader.err &
 reader=$!
 sleep 0.5
 # 96 MiB anonymous written over 1.5 s, 16 MiB shared, 16 MiB of a file;
@@ -58,4 +60,24 @@ END {
 	}
 	print "(minflt, majflt and cpu_ms: growth over the recording)"
 }' /tmp/demo.csv
+echo "--- the machine over the same ticks (--system, one row a tick)"
+awk -F, '
+NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+{
+	for (k in c) { if (NR == 2) f[k] = $c[k]; l[k] = $c[k] }
+	a = $c["memavailable_kb"]
+	if (NR == 2 || a < amin) amin = a
+}
+END {
+	printf "MemAvailable %d kB at the start, %d at its lowest, %d at the end\n",
+		f["memavailable_kb"], amin, l["memavailable_kb"]
+	printf "pswpout +%d  pswpin +%d  pgmajfault +%d  workingset_refault_anon +%d\n",
+		l["pswpout"] - f["pswpout"], l["pswpin"] - f["pswpin"],
+		l["pgmajfault"] - f["pgmajfault"],
+		l["workingset_refault_anon"] - f["workingset_refault_anon"]
+	printf "cpu user +%.0f ms  system +%.0f ms  (all CPUs);  PSI memory some +%d us\n",
+		(l["cpu_user_ns"] - f["cpu_user_ns"]) / 1e6,
+		(l["cpu_system_ns"] - f["cpu_system_ns"]) / 1e6,
+		l["psi_memory_some_us"] - f["psi_memory_some_us"]
+}' /tmp/system.csv
 exit $status
