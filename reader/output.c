@@ -51,37 +51,45 @@ static bool same_open(const struct mt_out *x, const struct mt_out *y)
 	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+/*
+ * Open @path (if given) as the extra output @o (--system, --cgroups: @opt)
+ * and refuse it when it is the same file as an output opened before it.
+ * 0, or -1 (reported).
+ */
+static int open_extra(struct mt_out *o, bool *open_flag, const char *path,
+		      const char *opt)
+{
+	const struct {
+		const struct mt_out *o;
+		bool open;
+	} before[] = {
+		{ &g.csv, g.csv_open }, { &g.raw, g.raw_open }, { &g.sys, g.sys_open },
+	};
+
+	if (!path)
+		return 0;
+	if (open_out(o, path))
+		return -1;
+	*open_flag = true;
+	for (size_t i = 0; i < sizeof(before) / sizeof(before[0]); i++) {
+		if (before[i].open && before[i].o != o && same_open(before[i].o, o)) {
+			msg("%s %s is the same file as another output", opt, path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* The system CSV (--system), if asked for.  0, or -1 (reported). */
 int open_sys_output(void)
 {
-	if (!g.sys_path)
-		return 0;
-	if (open_out(&g.sys, g.sys_path))
-		return -1;
-	g.sys_open = true;
-	if ((g.csv_open && same_open(&g.csv, &g.sys)) ||
-	    (g.raw_open && same_open(&g.raw, &g.sys))) {
-		msg("--system %s is the same file as another output", g.sys_path);
-		return -1;
-	}
-	return 0;
+	return open_extra(&g.sys, &g.sys_open, g.sys_path, "--system");
 }
 
 /* The cgroup CSV (--cgroups), if asked for.  0, or -1 (reported). */
 int open_cg_output(void)
 {
-	if (!g.cg_path)
-		return 0;
-	if (open_out(&g.cg, g.cg_path))
-		return -1;
-	g.cg_open = true;
-	if ((g.csv_open && same_open(&g.csv, &g.cg)) ||
-	    (g.raw_open && same_open(&g.raw, &g.cg)) ||
-	    (g.sys_open && same_open(&g.sys, &g.cg))) {
-		msg("--cgroups %s is the same file as another output", g.cg_path);
-		return -1;
-	}
-	return 0;
+	return open_extra(&g.cg, &g.cg_open, g.cg_path, "--cgroups");
 }
 
 int open_outputs(void)
@@ -92,14 +100,10 @@ int open_outputs(void)
 		g.csv_open = true;
 	}
 	if (g.write_path) {
-		struct stat a, b;
-
 		if (open_out(&g.raw, g.write_path))
 			return -1;
 		g.raw_open = true;
-		if (g.csv_open && !fstat(g.csv.fd, &a) && !fstat(g.raw.fd, &b) &&
-		    S_ISREG(a.st_mode) && a.st_dev == b.st_dev &&
-		    a.st_ino == b.st_ino) {
+		if (g.csv_open && same_open(&g.csv, &g.raw)) {
 			msg("-w %s and -o %s are the same file", g.write_path,
 			    g.out_path);
 			return -1;
