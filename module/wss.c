@@ -16,10 +16,11 @@
  * processes (a huge PMD, an empty PMD and an empty upper level count as one
  * entry each); a pass that does not finish resumes at its cursor next tick
  * and its window stretches.  mmap_lock is only ever try-locked: a contended
- * lock means "not measured this tick", never a wait.  It is held for at
- * most MTR_WSS_CHUNK entries (one PTE table) at a time, and the CPU is
- * yielded between chunks and between processes, so that a large budget
- * never means a long stall.
+ * lock means "not measured this tick" (after one retry at the end of the
+ * tick), never a wait.  It is handed over within MTR_WSS_CHUNK entries (one
+ * PTE table) when someone waits for it, and never held while yielding the
+ * CPU, which happens between chunks and between processes, so that a large
+ * budget never means a long stall.
  *
  * Page tables are walked under mmap_read_trylock(), which keeps every VMA we
  * find alive, and the page tables of the addresses they map (munmap
@@ -154,14 +155,21 @@ int mtr_wss_set_budget(unsigned int pages)
 }
 
 /*
- * Page-table entries scanned per hold of a process's mmap_lock (one PTE
- * table: 2 MiB of 4 KiB pages); between two, the lock is dropped and the
- * CPU yielded.  Dropping and retaking the lock and finding the VMA again
- * cost about 0.2 ns per entry; a chunk of 4096 held a CPU for 316 ms on the
- * debug kernel under TCG (KASAN, lockdep, a first pass that finds every
- * page young).
+ * Page-table entries scanned between two looks at whether a process's
+ * mmap_lock has a waiter or the CPU is needed (one PTE table: 2 MiB of
+ * 4 KiB pages); if so, the lock is dropped there.  Dropping and retaking
+ * the lock and finding the VMA again cost about 0.2 ns per entry; a chunk
+ * of 4096 held a CPU for 316 ms on the debug kernel under TCG (KASAN,
+ * lockdep, a first pass that finds every page young).
  */
 #define MTR_WSS_CHUNK 512UL
+
+/*
+ * Processes per tick that stopped at a contended mmap_lock and get a second
+ * try at the end of the tick's round; a bound, so that a tick of 50,000
+ * contended processes does not try each twice.
+ */
+#define MTR_WSS_RETRY 16
 
 static DEFINE_XARRAY(mtr_wss_states); /* tgid -> struct mtr_wss */
 static unsigned long mtr_wss_resume; /* tgid the next tick starts at */
@@ -317,21 +325,29 @@ static void mtr_wss_nop(void *unused)
 {
 }
 
+/* What mtr_wss_step() did with a process's share of the tick. */
+enum mtr_wss_step_ret {
+	MTR_WSS_GONE,		/* the process is gone: free its state */
+	MTR_WSS_STEPPED,	/* scanned (or nothing was due) */
+	MTR_WSS_CONTENDED,	/* stopped at a contended mmap_lock */
+};
+
 /*
  * One process's share of the tick: start a pass when due, continue it,
- * complete it.  Returns false when the state should be freed (process gone).
+ * complete it.
  */
-static bool mtr_wss_step(struct mtr_wss *st, u64 now, u64 interval_ns,
-			 unsigned long *budget, bool *cleared)
+static enum mtr_wss_step_ret mtr_wss_step(struct mtr_wss *st, u64 now, u64 interval_ns,
+					  unsigned long *budget, bool *cleared)
 {
+	enum mtr_wss_step_ret ret = MTR_WSS_STEPPED;
 	struct task_struct *p, *t;
 	struct mm_struct *mm;
 	u64 young_before;
-	bool done;
+	bool done, locked;
 
 	if (!st->scanning) {
 		if (now < st->next_pass_ns)
-			return true;
+			return MTR_WSS_STEPPED;
 		st->scanning = true;
 		st->cursor = 0;
 		st->young_pages = 0;
@@ -356,30 +372,46 @@ static bool mtr_wss_step(struct mtr_wss *st, u64 now, u64 interval_ns,
 		}
 	rcu_read_unlock();
 	if (!mm)
-		return false;
+		return MTR_WSS_GONE;
 	/*
-	 * In chunks of MTR_WSS_CHUNK entries, dropping mmap_lock and yielding
-	 * the CPU between them: a budget of up to 2^30 entries in one go
-	 * would hold the CPU for seconds on a kernel without preemption, and
-	 * mmap_lock against the process's own mmap()/munmap() (and, behind a
-	 * waiting writer, its page faults).  The pass resumes at its cursor,
-	 * as it does across ticks: VMAs may change between chunks, which a
-	 * pass stretched over ticks tolerates already.
+	 * In chunks of MTR_WSS_CHUNK entries.  Between two, mmap_lock is handed
+	 * over to whoever waits for it, as show_smaps_rollup() does: the rest
+	 * of the pass waits for the retry at the end of the tick (or the next
+	 * tick), so that the process's mmap()/munmap() (and, behind a waiting
+	 * writer, its page faults) never wait for more than one chunk.  The
+	 * lock is also dropped before yielding the CPU, never held across a
+	 * reschedule: a budget of up to 2^30 entries in one go would hold the
+	 * CPU for seconds on a kernel without preemption.  Held on while nobody
+	 * waits, a pass needs one successful trylock, not one a chunk: a
+	 * process whose mmap_lock is busy most of the time (threads mapping
+	 * in a loop) still completes passes.  The pass resumes at its cursor,
+	 * as it does across ticks: VMAs may change while the lock is dropped,
+	 * which a pass stretched over ticks tolerates already.
 	 */
 	done = false;
-	for (;;) {
+	locked = mmap_read_trylock(mm);
+	while (locked) {
 		unsigned long chunk = min(*budget, MTR_WSS_CHUNK), left = chunk;
 
-		if (!mmap_read_trylock(mm)) {
-			mtr_wss_scans_skipped++;
-			break;
-		}
 		done = mtr_wss_scan_mm(mm, st, &left);
-		mmap_read_unlock(mm);
 		*budget -= chunk - left;
 		if (done || !*budget)
 			break;
-		cond_resched();
+		if (mmap_lock_is_contended(mm)) {
+			ret = MTR_WSS_CONTENDED;
+			break;
+		}
+		if (need_resched()) {
+			mmap_read_unlock(mm);
+			cond_resched();
+			locked = mmap_read_trylock(mm);
+		}
+	}
+	if (locked) {
+		mmap_read_unlock(mm);
+	} else {
+		mtr_wss_scans_skipped++;
+		ret = MTR_WSS_CONTENDED;
 	}
 	if (st->young_pages != young_before) {
 		*cleared = true;
@@ -407,7 +439,7 @@ static bool mtr_wss_step(struct mtr_wss *st, u64 now, u64 interval_ns,
 		 */
 		st->next_pass_ns = now + interval_ns;
 	}
-	return true;
+	return ret;
 }
 
 /**
@@ -416,8 +448,11 @@ static bool mtr_wss_step(struct mtr_wss *st, u64 now, u64 interval_ns,
  *        tick are freed.
  *
  * Visits the known processes round robin, from where the previous tick's
- * budget ran out, then, if bits were cleared, flushes the TLB of the CPUs
- * that run one of the mms they were cleared in (one IPI round).
+ * budget ran out; then gives up to MTR_WSS_RETRY of those that stopped at a
+ * contended mmap_lock a second try, with what is left of the budget (by
+ * then the holder that made them stop has often let go); then, if bits
+ * were cleared, flushes the TLB of the CPUs that run one of the mms they
+ * were cleared in (one IPI round).
  * With wss_interval_ms at 0, frees every state.
  * Context: the sampler's work item, before its sampling; may sleep.
  */
@@ -428,7 +463,10 @@ void mtr_wss_tick(u64 tick)
 	unsigned long scanned;
 	u64 t0 = ktime_get_ns();
 	bool cleared = false, wrapped = false;
-	unsigned long tgid = mtr_wss_resume;
+	unsigned long tgid = mtr_wss_resume, retry[MTR_WSS_RETRY];
+	u64 interval_ns = (u64)interval_ms * NSEC_PER_MSEC;
+	unsigned int i, nr_retry = 0;
+	enum mtr_wss_step_ret ret;
 	struct mtr_wss *st;
 
 	if (!interval_ms) {
@@ -450,15 +488,27 @@ void mtr_wss_tick(u64 tick)
 			mtr_wss_resume = tgid;
 			goto out;
 		}
-		if (st->seen_tick + 1 < tick ||
-		    !mtr_wss_step(st, t0, (u64)interval_ms * NSEC_PER_MSEC,
-				  &budget, &cleared))
+		ret = st->seen_tick + 1 < tick ? MTR_WSS_GONE :
+			mtr_wss_step(st, t0, interval_ns, &budget, &cleared);
+		if (ret == MTR_WSS_GONE)
 			mtr_wss_free(tgid, st);
+		else if (ret == MTR_WSS_CONTENDED && nr_retry < MTR_WSS_RETRY)
+			retry[nr_retry++] = tgid;
 		tgid++;
 		cond_resched();
 	}
 	mtr_wss_resume = 0;
 out:
+	/* states of the retry list are alive: nothing else frees them */
+	for (i = 0; i < nr_retry && budget; i++) {
+		st = xa_load(&mtr_wss_states, retry[i]);
+		if (!st)
+			continue;
+		if (mtr_wss_step(st, t0, interval_ns, &budget, &cleared) ==
+		    MTR_WSS_GONE)
+			mtr_wss_free(retry[i], st);
+		cond_resched();
+	}
 	if (cleared && !cpumask_empty(&mtr_wss_flush_mask)) {
 		/*
 		 * Not waiting for the other CPUs: the tick goes on while they
