@@ -35,6 +35,10 @@
  *                    also the module parameter of that name.  A non-zero
  *                    window fails with -EOPNOTSUPP on an architecture
  *                    without a WSS scanner (wss_none.c).
+ *   pss_interval_ms rw how often each sampled process's PSS and USS are
+ *                    summed, in ms: 0 = off (default) or 10..600000; also
+ *                    the module parameter of that name.  While WSS is on
+ *                    the sum rides on its passes (wss.c).
  *   stats        r   "key: value" lines, see mtr_stats_show().
  *
  * A write's change happens under session.c's lock (after its input is
@@ -182,6 +186,28 @@ static ssize_t mtr_wss_interval_write(struct file *file,
 	if (!err) {
 		mtr_session_writes_lock();
 		err = mtr_wss_set_interval(val);
+		mtr_session_writes_unlock();
+	}
+	return err ? err : count;
+}
+
+static int mtr_pss_interval_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "%u\n", READ_ONCE(mtr_pss_interval_ms));
+	return 0;
+}
+
+static ssize_t mtr_pss_interval_write(struct file *file,
+				      const char __user *ubuf, size_t count,
+				      loff_t *ppos)
+{
+	unsigned int val;
+	int err;
+
+	err = mtr_get_uint(ubuf, count, 0, UINT_MAX, true, &val);
+	if (!err) {
+		mtr_session_writes_lock();
+		err = mtr_pss_set_interval(val);
 		mtr_session_writes_unlock();
 	}
 	return err ? err : count;
@@ -339,9 +365,10 @@ MTR_RW_FOPS(mtr_pids, mtr_pids_file_show, mtr_pids_write);
 MTR_RW_FOPS(mtr_comms, mtr_comms_file_show, mtr_comms_write);
 MTR_RW_FOPS(mtr_cgroups, mtr_cgroups_file_show, mtr_cgroups_write);
 MTR_RW_FOPS(mtr_wss_interval, mtr_wss_interval_show, mtr_wss_interval_write);
+MTR_RW_FOPS(mtr_pss_interval, mtr_pss_interval_show, mtr_pss_interval_write);
 MTR_RW_FOPS(mtr_stats, mtr_stats_show, NULL);
 
-static struct dentry *mtr_control_files[8];
+static struct dentry *mtr_control_files[9];
 
 /**
  * mtr_control_remove() - remove the control files, in reverse order.
@@ -384,6 +411,7 @@ int mtr_control_create(struct dentry *dir)
 		{ "comms", 0600, &mtr_comms_fops },
 		{ "cgroups", 0600, &mtr_cgroups_fops },
 		{ "session", 0600, &mtr_session_fops },
+		{ "pss_interval_ms", 0600, &mtr_pss_interval_fops },
 	};
 	struct dentry *d;
 	int i;

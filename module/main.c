@@ -82,6 +82,27 @@ MODULE_PARM_DESC(wss_interval_ms,
 		 "WSS window in ms: 0 = off (default), or 10..600000");
 
 /*
+ * pss_interval_ms: how often PSS and USS are summed, in ms: 0 (off, the
+ * default) or 10..600000; writable at run time.  Setter:
+ * mtr_pss_set_interval() (wss.c).
+ */
+static int mtr_pss_interval_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+
+	return mtr_param_uint(val, &v) ?: mtr_pss_set_interval(v);
+}
+
+static const struct kernel_param_ops mtr_pss_interval_ops = {
+	.set = mtr_pss_interval_set,
+	.get = param_get_uint,
+};
+module_param_cb(pss_interval_ms, &mtr_pss_interval_ops, &mtr_pss_interval_ms,
+		0644);
+MODULE_PARM_DESC(pss_interval_ms,
+		 "PSS/USS interval in ms: 0 = off (default), or 10..600000");
+
+/*
  * wss_budget_pages: page-table entries the WSS scanner visits per tick,
  * 1..1073741824, default 131072; writable at run time.  Setter:
  * mtr_wss_set_budget() (wss.c).

@@ -69,6 +69,8 @@ extern bool mtr_live;
 extern unsigned int mtr_interval_ms;
 /* wss.c: the WSS window in ms, 0 = off; mtr_wss_set_interval(). */
 extern unsigned int mtr_wss_interval_ms;
+/* wss.c: the PSS interval in ms, 0 = off; mtr_pss_set_interval(). */
+extern unsigned int mtr_pss_interval_ms;
 /* wss.c: page-table entries the WSS scanner may visit per tick. */
 extern unsigned int mtr_wss_budget_pages;
 /* wss.c: flush TLBs after a tick's scan cleared Accessed bits (a bool). */
@@ -109,6 +111,7 @@ extern const bool mtr_arch_tlb_flush;
 
 /* wss.c */
 int mtr_wss_set_interval(unsigned int ms);
+int mtr_pss_set_interval(unsigned int ms);
 int mtr_wss_set_budget(unsigned int pages);
 void mtr_wss_tick(u64 tick);
 void mtr_wss_note(struct task_struct *p, u64 tick, struct memtrace_sample *rec);

@@ -287,7 +287,8 @@ static void mtr_read_sig(struct task_struct *p, struct memtrace_sample *rec)
  * @tick: the current tick number.
  * @rec:  the caller's record: every field is set, the header's cpu, seq and
  *        ts_ns to 0 (the relay path stamps them), the WSS fields and flags
- *        to "not measured" (wss.c fills them in), ticks_missed to 0 (a
+ *        to "not measured" (wss.c fills them in, and the PSS fields),
+ *        swap_pss_kb to MEMTRACE_UNKNOWN, ticks_missed to 0 (a
  *        figure of the tick: sampler.c stamps it).
  *
  * Context: process context inside rcu_read_lock(), which keeps @p, its
@@ -302,11 +303,11 @@ bool mtr_proc_measure(struct task_struct *p, u64 tick,
 	/*
 	 * The caller's record is not zeroed first (neither by memset() nor by
 	 * the kernel's INIT_STACK_ALL_ZERO, see sampler.c): every field is
-	 * assigned here, which saves 208 bytes of stores per sample.  A new
+	 * assigned here, which saves 264 bytes of stores per sample.  A new
 	 * field must be set here too; the size check makes adding one fail to
 	 * build until this line is looked at again.
 	 */
-	BUILD_BUG_ON(sizeof(*rec) != 208);
+	BUILD_BUG_ON(sizeof(*rec) != 264);
 	if (!mtr_read_mm(p, rec))	/* vsz_kb .. hwm_kb */
 		return false;
 	mtr_read_sig(p, rec);		/* minflt .. stime_ns */
@@ -323,6 +324,14 @@ bool mtr_proc_measure(struct task_struct *p, u64 tick,
 	rec->wss_kb = 0;
 	rec->wss_window_ns = 0;
 	rec->ticks_missed = 0;
+	rec->pss_kb = 0;
+	rec->pss_anon_kb = 0;
+	rec->pss_file_kb = 0;
+	rec->pss_shmem_kb = 0;
+	rec->uss_kb = 0;
+	/* swp_swapcount() is not exported: see struct memtrace_sample */
+	rec->swap_pss_kb = cpu_to_le64(MEMTRACE_UNKNOWN);
+	rec->pss_window_ns = 0;
 	return true;
 }
 

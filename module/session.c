@@ -4,10 +4,10 @@
  *
  * A reader that opens /sys/kernel/debug/memtrace/session for writing starts
  * a session; the settings it then changes through the control files
- * (enable, interval_ms, wss_interval_ms, pids, comms) belong to the session,
- * and the last close of that open file -- at exit, crash or SIGKILL alike,
- * since the kernel closes a dying process's files -- puts back the settings
- * that were there when it started.  This is how perf event file descriptors
+ * (enable, interval_ms, wss_interval_ms, pss_interval_ms, pids, comms)
+ * belong to the session, and the last close of that open file -- at exit,
+ * crash or SIGKILL alike, since the kernel closes a dying process's files --
+ * puts back the settings that were there when it started.  This is how perf event file descriptors
  * and ftrace instances tie state to a handle: what a tool set cannot outlive
  * the tool.  A fork()ed child or a dup()ed descriptor shares the open file,
  * so the session ends when the last of them closes it.
@@ -49,6 +49,7 @@ static DEFINE_MUTEX(mtr_session_lock);
  * @enable:          the enable file's value at the start.
  * @interval_ms:     interval_ms at the start.
  * @wss_interval_ms: wss_interval_ms at the start.
+ * @pss_interval_ms: pss_interval_ms at the start.
  * The filter (pids, comms) is set aside by pids.c (mtr_pids_push()).
  */
 static struct mtr_session {
@@ -58,6 +59,7 @@ static struct mtr_session {
 	bool enable;
 	unsigned int interval_ms;
 	unsigned int wss_interval_ms;
+	unsigned int pss_interval_ms;
 } mtr_sess;
 
 static int mtr_session_show(struct seq_file *m, void *v)
@@ -89,6 +91,7 @@ static int mtr_session_start(struct file *file)
 	mtr_sess.enable = mtr_sampler_enabled();
 	mtr_sess.interval_ms = READ_ONCE(mtr_interval_ms);
 	mtr_sess.wss_interval_ms = READ_ONCE(mtr_wss_interval_ms);
+	mtr_sess.pss_interval_ms = READ_ONCE(mtr_pss_interval_ms);
 	mtr_sess.tgid = task_tgid_nr(current);
 	get_task_comm(mtr_sess.comm, current);
 	mtr_sess.file = file;
@@ -111,6 +114,7 @@ static void mtr_session_end(struct file *file)
 		mtr_sampler_set_enabled(false);
 		mtr_pids_pop();
 		mtr_wss_set_interval(mtr_sess.wss_interval_ms);
+		mtr_pss_set_interval(mtr_sess.pss_interval_ms);
 		mtr_sampler_set_interval(mtr_sess.interval_ms);
 		mtr_sampler_set_enabled(mtr_sess.enable);
 		mtr_sess.file = NULL;

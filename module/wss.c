@@ -64,9 +64,20 @@
 #include <linux/xarray.h>
 
 #include "memtrace.h"
+#include "wrapper/mapcount.h"
 #include "wrapper/page_ref.h"
 #include "wrapper/pgtable.h"
 #include "wss_arch.h"
+
+/* What a pass measures (struct mtr_wss.kinds). */
+#define MTR_PASS_WSS	BIT(0)	/* test-and-clear Accessed bits */
+#define MTR_PASS_PSS	BIT(1)	/* sum PSS and USS */
+
+/* Indexes of struct mtr_wss.pss_kb[], in the order of the record's fields. */
+enum { MTR_PSS_PSS, MTR_PSS_ANON, MTR_PSS_FILE, MTR_PSS_SHMEM, MTR_PSS_USS, MTR_PSS_NR };
+
+/* fs/proc/task_mmu.c's PSS_SHIFT: PSS is summed in 1/4096ths of a byte */
+#define MTR_PSS_SHIFT 12
 
 /**
  * struct mtr_wss - scan state of one process.
@@ -81,6 +92,16 @@
  * @result_ready:   a window completed; the next record carries it.
  * @result_kb:      working set of that window, KiB.
  * @result_window_ns: length of that window, ns.
+ * @kinds:          MTR_PASS_* bits: what the pass in progress measures.
+ * @next_pss_ns:    when the next PSS pass is due.
+ * @pss:            the pass's PSS so far, bytes << MTR_PSS_SHIFT, as
+ *                  smaps_rollup's mem_size_stats.pss; @pss_anon, @pss_file
+ *                  and @pss_shmem its parts.
+ * @uss:            the pass's Private_Clean + Private_Dirty so far, bytes.
+ * @pss_ready:      a PSS pass completed; the next record carries @pss_kb[].
+ * @pss_kb:         its figures, KiB: PSS, its anon, file and shmem parts,
+ *                  USS (MTR_PSS_* indexes).
+ * @pss_window_ns:  the time that pass took, first entry to last.
  */
 struct mtr_wss {
 	struct pid *pid;
@@ -94,6 +115,12 @@ struct mtr_wss {
 	bool result_ready;
 	u64 result_kb;
 	u64 result_window_ns;
+	unsigned int kinds;
+	u64 next_pss_ns;
+	u64 pss, pss_anon, pss_file, pss_shmem, uss;
+	bool pss_ready;
+	u64 pss_kb[MTR_PSS_NR];
+	u64 pss_window_ns;
 };
 
 /*
@@ -139,6 +166,31 @@ int mtr_wss_set_interval(unsigned int ms)
 	return 0;
 }
 
+/*
+ * pss_interval_ms: how often each monitored process's PSS and USS are
+ * summed, in ms: 0 (off, the default) or MTR_WSS_INTERVAL_MIN_MS..
+ * MTR_WSS_INTERVAL_MAX_MS.  The sum rides on the WSS passes while WSS is on
+ * (the first one due after pss_interval_ms), else makes passes of its own.
+ */
+unsigned int mtr_pss_interval_ms;
+
+/**
+ * mtr_pss_set_interval() - the one setter of pss_interval_ms.
+ * @ms: 0 (off) or MTR_WSS_INTERVAL_MIN_MS..MTR_WSS_INTERVAL_MAX_MS.
+ *
+ * Takes effect at the next tick.  Unlike WSS, any architecture can: the sum
+ * reads page-table entries, never clears their bits.
+ * Context: any process context.
+ * Return: 0, or -EINVAL out of range (nothing changes).
+ */
+int mtr_pss_set_interval(unsigned int ms)
+{
+	if (ms && (ms < MTR_WSS_INTERVAL_MIN_MS || ms > MTR_WSS_INTERVAL_MAX_MS))
+		return -EINVAL;
+	WRITE_ONCE(mtr_pss_interval_ms, ms);
+	return 0;
+}
+
 /**
  * mtr_wss_set_budget() - the one setter of wss_budget_pages.
  * @pages: 1..2^30 page-table entries per tick.
@@ -177,6 +229,7 @@ static unsigned long mtr_wss_resume; /* tgid the next tick starts at */
 static struct cpumask mtr_wss_flush_mask;
 
 /* Statistics, written by the work item only. */
+static u64 mtr_pss_scans_completed;
 static u64 mtr_wss_pages_scanned, mtr_wss_scans_completed,
 	mtr_wss_scans_skipped, mtr_wss_scan_ns, mtr_wss_flushes,
 	mtr_wss_tick_max_pages;
@@ -202,6 +255,73 @@ void mtr_wss_mark(unsigned long pfn)
 }
 
 /*
+ * Add @size bytes of @page, @pss of them proportional, to the pass's sums:
+ * smaps_page_accumulate() of fs/proc/task_mmu.c, for the figures we keep.
+ */
+static void mtr_pss_add(struct mtr_wss *st, struct page *page,
+			unsigned long size, unsigned long pss, bool private)
+{
+	st->pss += pss;
+	if (PageAnon(page))
+		st->pss_anon += pss;
+	else if (mtr_page_swapbacked(page))
+		st->pss_shmem += pss;
+	else
+		st->pss_file += pss;
+	if (private)
+		st->uss += size;
+}
+
+/*
+ * Account @nr pages from @page (a whole THP when mapped by a huge PMD, else
+ * one page) as smaps_account() does: a folio whose only reference is this
+ * mapping is the process's alone; otherwise each page counts 1/mapcount.
+ * Context: under the lock of the entry that maps @page.
+ */
+static void mtr_pss_account(struct mtr_wss *st, struct page *page,
+			    unsigned int nr)
+{
+	unsigned int i;
+
+	if (page_count(page) == 1) {
+		mtr_pss_add(st, page, nr * PAGE_SIZE,
+			    (nr * PAGE_SIZE) << MTR_PSS_SHIFT, true);
+		return;
+	}
+	for (i = 0; i < nr; i++, page++) {
+		int mapcount = mtr_page_mapcount(page);
+		unsigned long pss = PAGE_SIZE << MTR_PSS_SHIFT;
+
+		if (mapcount >= 2)
+			pss /= mapcount;
+		mtr_pss_add(st, page, PAGE_SIZE, pss, mapcount < 2);
+	}
+}
+
+/*
+ * Sum the present PTEs of one table.  The pages vm_normal_page() would not
+ * return (smaps_pte_entry() skips them) are skipped: special PTEs (the zero
+ * page, VM_MIXEDMAP and device pages on x86) and PFNs without a struct
+ * page; VM_PFNMAP and VM_IO areas are never walked.  Swap entries are not
+ * summed: swap_pss_kb needs swp_swapcount(), which no line exports.
+ */
+static void mtr_pss_ptes(pte_t *pte, unsigned long n, struct mtr_wss *st)
+{
+	unsigned long i, pfn;
+	pte_t ptent;
+
+	for (i = 0; i < n; i++) {
+		ptent = ptep_get(pte + i);
+		if (!pte_present(ptent) || pte_special(ptent))
+			continue;
+		pfn = pte_pfn(ptent);
+		if (!pfn_valid(pfn) || is_zero_pfn(pfn))
+			continue;
+		mtr_pss_account(st, pfn_to_page(pfn), 1);
+	}
+}
+
+/*
  * Scan the PTEs of one page table for [addr, addr + n pages), under its lock.
  * A table retracted meanwhile (6.5+, see wrapper/pgtable.h) is skipped: its
  * pages were just collapsed into a huge page, which the next pass ages.
@@ -216,7 +336,10 @@ static void mtr_wss_scan_ptes(struct mm_struct *mm, pmd_t *pmd,
 	pte = mtr_pte_offset_map_lock(mm, pmd, addr, &ptl);
 	if (!pte)
 		return;
-	st->young_pages += mtr_arch_age_ptes(pte, n);
+	if (st->kinds & MTR_PASS_PSS)
+		mtr_pss_ptes(pte, n, st);
+	if (st->kinds & MTR_PASS_WSS)
+		st->young_pages += mtr_arch_age_ptes(pte, n);
 	mtr_pte_unmap_unlock(ptl);
 }
 
@@ -228,9 +351,21 @@ static bool mtr_wss_scan_huge(struct mm_struct *mm, pmd_t *pmd,
 			      struct mtr_wss *st)
 {
 	spinlock_t *ptl = pmd_lock(mm, pmd);
-	bool huge = mtr_pmd_leaf(READ_ONCE(*pmd));
+	pmd_t pmdval = READ_ONCE(*pmd);
+	bool huge = mtr_pmd_leaf(pmdval);
+	struct page *page;
 
-	if (huge && mtr_arch_age_pmd(pmd))
+	if (huge && (st->kinds & MTR_PASS_PSS) && pmd_present(pmdval)) {
+		page = pmd_page(pmdval);
+		/*
+		 * The huge zero page has no mapping (anonymous pages have
+		 * their anon_vma there); smaps_pmd_entry() does not count it
+		 * (follow_trans_huge_pmd() with FOLL_DUMP refuses it).
+		 */
+		if (READ_ONCE(compound_head(page)->mapping))
+			mtr_pss_account(st, page, HPAGE_PMD_NR);
+	}
+	if (huge && (st->kinds & MTR_PASS_WSS) && mtr_arch_age_pmd(pmd))
 		st->young_pages += HPAGE_PMD_NR;
 	spin_unlock(ptl);
 	return huge;
@@ -336,21 +471,32 @@ enum mtr_wss_step_ret {
  * One process's share of the tick: start a pass when due, continue it,
  * complete it.
  */
-static enum mtr_wss_step_ret mtr_wss_step(struct mtr_wss *st, u64 now, u64 interval_ns,
+static enum mtr_wss_step_ret mtr_wss_step(struct mtr_wss *st, u64 now,
+					  u64 wss_ns, u64 pss_ns,
 					  unsigned long *budget, bool *cleared)
 {
 	enum mtr_wss_step_ret ret = MTR_WSS_STEPPED;
 	struct task_struct *p, *t;
 	struct mm_struct *mm;
+	unsigned int kinds;
 	u64 young_before;
 	bool done, locked;
 
 	if (!st->scanning) {
-		if (now < st->next_pass_ns)
+		kinds = 0;
+		if (wss_ns && now >= st->next_pass_ns)
+			kinds |= MTR_PASS_WSS;
+		/* while WSS is on, PSS rides on its next pass */
+		if (pss_ns && now >= st->next_pss_ns && (kinds || !wss_ns))
+			kinds |= MTR_PASS_PSS;
+		if (!kinds)
 			return MTR_WSS_STEPPED;
+		st->kinds = kinds;
 		st->scanning = true;
 		st->cursor = 0;
 		st->young_pages = 0;
+		st->pss = st->pss_anon = st->pss_file = st->pss_shmem = 0;
+		st->uss = 0;
 		st->pass_start_ns = now;
 	}
 
@@ -421,7 +567,22 @@ static enum mtr_wss_step_ret mtr_wss_step(struct mtr_wss *st, u64 now, u64 inter
 	/* the last reference may drop here: never tear an mm down in a tick */
 	mmput_async(mm);
 
-	if (done) {
+	if (done && (st->kinds & MTR_PASS_PSS)) {
+		st->pss_kb[MTR_PSS_PSS] = st->pss >> (MTR_PSS_SHIFT + 10);
+		st->pss_kb[MTR_PSS_ANON] = st->pss_anon >> (MTR_PSS_SHIFT + 10);
+		st->pss_kb[MTR_PSS_FILE] = st->pss_file >> (MTR_PSS_SHIFT + 10);
+		st->pss_kb[MTR_PSS_SHMEM] = st->pss_shmem >> (MTR_PSS_SHIFT + 10);
+		st->pss_kb[MTR_PSS_USS] = st->uss >> 10;
+		st->pss_window_ns = ktime_get_ns() - st->pass_start_ns;
+		st->pss_ready = true;
+		mtr_pss_scans_completed++;
+		st->next_pss_ns = now + pss_ns;
+	}
+	if (done && !(st->kinds & MTR_PASS_WSS)) {
+		/* WSS was off: its next pass primes again */
+		st->scanning = false;
+		st->prev_start_ns = 0;
+	} else if (done) {
 		st->scanning = false;
 		if (st->prev_start_ns) {
 			st->result_kb = st->young_pages << (PAGE_SHIFT - 10);
@@ -437,7 +598,7 @@ static enum mtr_wss_step_ret mtr_wss_step(struct mtr_wss *st, u64 now, u64 inter
 		 * window is at least an interval even when this pass was
 		 * stretched by the budget or by a contended mmap_lock.
 		 */
-		st->next_pass_ns = now + interval_ns;
+		st->next_pass_ns = now + wss_ns;
 	}
 	return ret;
 }
@@ -459,6 +620,7 @@ static enum mtr_wss_step_ret mtr_wss_step(struct mtr_wss *st, u64 now, u64 inter
 void mtr_wss_tick(u64 tick)
 {
 	unsigned int interval_ms = READ_ONCE(mtr_wss_interval_ms);
+	u64 pss_ns = (u64)READ_ONCE(mtr_pss_interval_ms) * NSEC_PER_MSEC;
 	unsigned long limit = READ_ONCE(mtr_wss_budget_pages), budget = limit;
 	unsigned long scanned;
 	u64 t0 = ktime_get_ns();
@@ -469,7 +631,7 @@ void mtr_wss_tick(u64 tick)
 	enum mtr_wss_step_ret ret;
 	struct mtr_wss *st;
 
-	if (!interval_ms) {
+	if (!interval_ms && !pss_ns) {
 		mtr_wss_exit();
 		return;
 	}
@@ -489,7 +651,8 @@ void mtr_wss_tick(u64 tick)
 			goto out;
 		}
 		ret = st->seen_tick + 1 < tick ? MTR_WSS_GONE :
-			mtr_wss_step(st, t0, interval_ns, &budget, &cleared);
+			mtr_wss_step(st, t0, interval_ns, pss_ns, &budget,
+				     &cleared);
 		if (ret == MTR_WSS_GONE)
 			mtr_wss_free(tgid, st);
 		else if (ret == MTR_WSS_CONTENDED && nr_retry < MTR_WSS_RETRY)
@@ -504,8 +667,8 @@ out:
 		st = xa_load(&mtr_wss_states, retry[i]);
 		if (!st)
 			continue;
-		if (mtr_wss_step(st, t0, interval_ns, &budget, &cleared) ==
-		    MTR_WSS_GONE)
+		if (mtr_wss_step(st, t0, interval_ns, pss_ns, &budget,
+				 &cleared) == MTR_WSS_GONE)
 			mtr_wss_free(retry[i], st);
 		cond_resched();
 	}
@@ -543,7 +706,7 @@ void mtr_wss_note(struct task_struct *p, u64 tick, struct memtrace_sample *rec)
 	struct pid *pid = task_tgid(p);
 	struct mtr_wss *st;
 
-	if (!READ_ONCE(mtr_wss_interval_ms))
+	if (!READ_ONCE(mtr_wss_interval_ms) && !READ_ONCE(mtr_pss_interval_ms))
 		return;
 	st = xa_load(&mtr_wss_states, tgid);
 	if (st && st->pid != pid) { /* PID number reused */
@@ -569,6 +732,16 @@ void mtr_wss_note(struct task_struct *p, u64 tick, struct memtrace_sample *rec)
 		rec->wss_kb = cpu_to_le64(st->result_kb);
 		rec->wss_window_ns = cpu_to_le64(st->result_window_ns);
 	}
+	if (st->pss_ready) {
+		st->pss_ready = false;
+		rec->flags |= cpu_to_le32(MEMTRACE_SAMPLE_PSS_VALID);
+		rec->pss_kb = cpu_to_le64(st->pss_kb[MTR_PSS_PSS]);
+		rec->pss_anon_kb = cpu_to_le64(st->pss_kb[MTR_PSS_ANON]);
+		rec->pss_file_kb = cpu_to_le64(st->pss_kb[MTR_PSS_FILE]);
+		rec->pss_shmem_kb = cpu_to_le64(st->pss_kb[MTR_PSS_SHMEM]);
+		rec->uss_kb = cpu_to_le64(st->pss_kb[MTR_PSS_USS]);
+		rec->pss_window_ns = cpu_to_le64(st->pss_window_ns);
+	}
 }
 
 /**
@@ -586,6 +759,8 @@ void mtr_wss_show_stats(struct seq_file *m)
 	seq_printf(m, "wss_scans_skipped: %llu\n",
 		   READ_ONCE(mtr_wss_scans_skipped));
 	seq_printf(m, "wss_scan_ns: %llu\n", READ_ONCE(mtr_wss_scan_ns));
+	seq_printf(m, "pss_scans_completed: %llu\n",
+		   READ_ONCE(mtr_pss_scans_completed));
 	seq_printf(m, "wss_tlb_flushes: %llu\n", READ_ONCE(mtr_wss_flushes));
 	seq_printf(m, "wss_tlb_flush_available: %d\n", mtr_arch_tlb_flush);
 }

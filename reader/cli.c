@@ -75,6 +75,13 @@
  *	session has no WSS scan).  The CSV's wss_kb and wss_window_ms are
  *	filled in the record of each tick in which a window completed
  *	(Documentation/memtrace-wss.rst).
+ *   --pss=MS
+ *	Sum each process's PSS and USS every MS milliseconds, 10..600000
+ *	(DIR/pss_interval_ms; without --pss the session sums none), in the
+ *	page-table walk WSS makes (riding on its passes with -W).  The CSV's
+ *	pss_kb, pss_anon_kb, pss_file_kb, pss_shmem_kb, uss_kb and
+ *	pss_window_ms are filled in the record of each tick in which a sum
+ *	completed; swap_pss_kb stays empty (Documentation/memtrace-wss.rst).
  *   -D DIR | --debugfs=DIR
  *	The module's debugfs directory (default /sys/kernel/debug/memtrace).
  *	Only for the default path is /sys/kernel/debug checked to be debugfs
@@ -128,6 +135,8 @@ static const char usage_str[] =
 	"  -I MS      | --interval=MS        sample every MS ms, 1..60000, for this session\n"
 	"  -W MS      | --wss=MS             measure working-set size over MS ms windows, 10..600000,\n"
 	"                                    for this session (columns wss_kb, wss_window_ms)\n"
+	"               --pss=MS             sum PSS and USS every MS ms, 10..600000, for this session\n"
+	"                                    (columns pss_kb .. uss_kb, pss_window_ms)\n"
 	"  -D DIR     | --debugfs=DIR        the module's directory (default " DEFAULT_DIR ");\n"
 	"                                    any other DIR is not checked to be on debugfs\n"
 	"  -r         | --realtime           add a last CSV column 'time': wall-clock time, ISO 8601 UTC, ns\n"
@@ -139,7 +148,7 @@ static const char usage_str[] =
 	"Exit status: 0 success, 1 error, 2 bad usage.\n";
 
 /* long options without a short one */
-enum { OPT_SYSTEM = 256, OPT_CGROUP, OPT_CGROUPS };
+enum { OPT_SYSTEM = 256, OPT_CGROUP, OPT_CGROUPS, OPT_PSS };
 
 static const struct option long_opts[] = {
 	{ "duration", required_argument, NULL, 'd' },
@@ -153,6 +162,7 @@ static const struct option long_opts[] = {
 	{ "comm", required_argument, NULL, 'c' },
 	{ "interval", required_argument, NULL, 'I' },
 	{ "wss", required_argument, NULL, 'W' },
+	{ "pss", required_argument, NULL, OPT_PSS },
 	{ "debugfs", required_argument, NULL, 'D' },
 	{ "realtime", no_argument, NULL, 'r' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -350,6 +360,10 @@ next:
 		case 'W':
 			g.wss_ms = parse_ms(optarg, 10, 600000, "WSS window");
 			live_only = "-W";
+			break;
+		case OPT_PSS:
+			g.pss_ms = parse_ms(optarg, 10, 600000, "PSS interval");
+			live_only = "--pss";
 			break;
 		case 'D':
 			g.dir = optarg;

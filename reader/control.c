@@ -336,6 +336,20 @@ int set_intervals(void)
 			ctl_error("wss_interval_ms", val, err);
 		return -1;
 	}
+	/*
+	 * without --pss the session sums no PSS; a module older than PSS
+	 * (no such file) is fine unless --pss asked for it
+	 */
+	snprintf(val, sizeof(val), "%u", g.pss_ms);
+	err = ctl_write("pss_interval_ms", val);
+	if (err && !(err == -ENOENT && !g.pss_ms)) {
+		if (err == -ENOENT)
+			msg("%s/pss_interval_ms: no such file: this memtrace module cannot sum PSS (it predates it)",
+			    g.dir);
+		else
+			ctl_error("pss_interval_ms", val, err);
+		return -1;
+	}
 	/* once per session: the figures are less exact without it */
 	if (g.wss_ms && g.stats0.wss_unflushed)
 		msg("warning: this kernel lets no module flush TLBs: WSS runs without the flush and can miss pages whose translations stay cached (Documentation/memtrace-wss.rst, \"Supported kernels\")");

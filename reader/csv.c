@@ -27,7 +27,8 @@
 	"ts_ns,cpu,seq,tick,pid,comm,vsz_kb,rss_kb,rss_anon_kb,rss_file_kb," \
 	"rss_shmem_kb,swap_kb,hwm_kb,minflt,majflt,utime_ns,stime_ns,wss_kb," \
 	"wss_window_ms,ticks_missed,thrashing_delay_ns,swapin_delay_ns," \
-	"reclaim_delay_ns,compact_delay_ns,cgroup_id"
+	"reclaim_delay_ns,compact_delay_ns,cgroup_id,pss_kb,pss_anon_kb," \
+	"pss_file_kb,pss_shmem_kb,uss_kb,swap_pss_kb,pss_window_ms"
 
 const char mt_csv_header[] = CSV_COLUMNS "\n";
 const char mt_csv_header_time[] = CSV_COLUMNS ",time\n";
@@ -314,6 +315,22 @@ size_t mt_csv_row(char *dst, const struct mt_record *r)
 	}
 	if (r->cgroup_id)
 		p = put_dec(p, r->cgroup_id);
+	*p++ = ',';
+	/* empty unless a PSS pass completed since the previous record */
+	if (r->flags & MEMTRACE_SAMPLE_PSS_VALID) {
+		PUT_U64(r->pss_kb);
+		PUT_U64(r->pss_anon_kb);
+		PUT_U64(r->pss_file_kb);
+		PUT_U64(r->pss_shmem_kb);
+		PUT_U64(r->uss_kb);
+		if (r->swap_pss_kb != MEMTRACE_UNKNOWN)
+			p = put_dec(p, r->swap_pss_kb);
+		*p++ = ',';
+		p = put_dec(p, r->pss_window_ns / 1000000);
+	} else {
+		memcpy(p, ",,,,,,", 6);
+		p += 6;
+	}
 	*p++ = '\n';
 	return (size_t)(p - dst);
 }

@@ -20,12 +20,12 @@ extern const char mt_csv_header[];
 extern const char mt_csv_header_time[];
 
 /*
- * MT_CSV_ROW_MAX - an upper bound of one row's length: 23 u64 fields of at
+ * MT_CSV_ROW_MAX - an upper bound of one row's length: 30 u64 fields of at
  * most 20 digits, rss_kb (a sum of three u64, at most 20 digits), a u32,
- * the quoted comm (at most 2 + 2 * 16 bytes), 24 commas and a newline (540
+ * the quoted comm (at most 2 + 2 * 16 bytes), 31 commas and a newline (707
  * bytes), plus a comma and the time (MT_CSV_TIME_LEN).
  */
-#define MT_CSV_ROW_MAX 640
+#define MT_CSV_ROW_MAX 768
 
 /* Format @r as one CSV row (newline included) at @dst, which has room for
  * MT_CSV_ROW_MAX bytes; returns the row's length.  Not NUL-terminated; the

@@ -151,6 +151,20 @@ static void decode_sample(const unsigned char *p, struct mt_record *r)
 		r->reclaim_delay_ns = r->compact_delay_ns = 0;
 		r->cgroup_id = 0;
 	}
+	if (r->hdr.size >= offsetof(struct memtrace_sample, pss_window_ns) + 8) {
+		r->pss_kb = SAMPLE_GET(p, pss_kb, 64);
+		r->pss_anon_kb = SAMPLE_GET(p, pss_anon_kb, 64);
+		r->pss_file_kb = SAMPLE_GET(p, pss_file_kb, 64);
+		r->pss_shmem_kb = SAMPLE_GET(p, pss_shmem_kb, 64);
+		r->uss_kb = SAMPLE_GET(p, uss_kb, 64);
+		r->swap_pss_kb = SAMPLE_GET(p, swap_pss_kb, 64);
+		r->pss_window_ns = SAMPLE_GET(p, pss_window_ns, 64);
+	} else {
+		r->flags &= ~MEMTRACE_SAMPLE_PSS_VALID;
+		r->pss_kb = r->pss_anon_kb = r->pss_file_kb = 0;
+		r->pss_shmem_kb = r->uss_kb = r->pss_window_ns = 0;
+		r->swap_pss_kb = MEMTRACE_UNKNOWN;
+	}
 }
 
 static void decode_system(const unsigned char *p, struct mt_record *r)

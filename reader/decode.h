@@ -143,6 +143,15 @@ struct mt_record {
 	uint64_t reclaim_delay_ns;
 	uint64_t compact_delay_ns;
 	uint64_t cgroup_id;
+	/* PSS (flags MEMTRACE_SAMPLE_PSS_VALID; else 0, as in records of 208
+	 * bytes or less); swap_pss_kb may be MEMTRACE_UNKNOWN */
+	uint64_t pss_kb;
+	uint64_t pss_anon_kb;
+	uint64_t pss_file_kb;
+	uint64_t pss_shmem_kb;
+	uint64_t uss_kb;
+	uint64_t swap_pss_kb;
+	uint64_t pss_window_ns;
 	struct mt_lossinfo loss;
 	struct mt_sysinfo sys;
 	struct mt_cginfo cg;

@@ -114,6 +114,7 @@ struct mt_reader {
 	size_t ncgroups;
 	unsigned int interval_ms;	/* 0 = leave as is */
 	unsigned int wss_ms;		/* -W; 0 = off */
+	unsigned int pss_ms;		/* --pss; 0 = off */
 	const char *dir;
 	bool realtime, quiet;
 

@@ -37,10 +37,18 @@
  *                            leader) exits with pthread_exit(): a new thread
  *                            does the rest (--hot, --hold-s), so the process
  *                            lives on with a zombie leader, whose mm is gone
+ *   -k N  | --fork=N         after the set-up, fork N children that read
+ *                            every page of --anon, --shmem and --file and then
+ *                            sleep like the parent: the anonymous pages are
+ *                            shared copy-on-write (each page mapped N + 1
+ *                            times), the shared mappings faulted in by each;
+ *                            their pids in the ready line (children=P,P,..);
+ *                            they end with the parent (SIGTERM at its exit,
+ *                            or at its death by PR_SET_PDEATHSIG)
  *   -h    | --help
  *
  * Output: "ready pid=PID anon_kb=.. shmem_kb=.. file_kb=.. pageout_kb=..
- * swapin_kb=.." on stdout once everything is in place.  Exit status 0, 1 on
+ * swapin_kb=..[ children=PID,PID..]" on stdout once everything is in place.  Exit status 0, 1 on
  * a system error (named on stderr), 2 on bad usage.
  */
 #include <errno.h>
@@ -52,6 +60,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23 /* <linux/mman.h>, 5.14 */
@@ -68,6 +78,20 @@
 static long page_size;
 static unsigned long thread_mb = 1;
 static volatile sig_atomic_t stop;
+/* --fork's children, ended at the parent's exit */
+static pid_t *children;
+static unsigned long nchildren;
+
+static void end_children(void)
+{
+	unsigned long i;
+
+	for (i = 0; i < nchildren; i++)
+		kill(children[i], SIGTERM);
+	for (i = 0; i < nchildren; i++)
+		waitpid(children[i], NULL, 0);
+	nchildren = 0;
+}
 
 /* 2 MiB-aligned anonymous mapping of @bytes (for THP). */
 static void *map_aligned(unsigned long bytes)
@@ -201,6 +225,7 @@ static void *run_tail(void *arg)
 			pause();
 	}
 	stop = 1;
+	end_children();
 	exit(0);
 }
 
@@ -223,6 +248,7 @@ static void usage(FILE *f)
 	      "  -P    | --thp              back --anon with transparent huge pages\n"
 	      "  -U MS | --unmap-ms=MS      with --hot: munmap --anon after MS ms\n"
 	      "  -X    | --leader-exit      the main thread exits after ready; another goes on\n"
+	      "  -k N  | --fork=N           N children that read --anon/--shmem/--file and stay\n"
 	      "  -h    | --help             this text\n", f);
 }
 
@@ -259,22 +285,23 @@ int main(int argc, char **argv)
 		{ "thp", no_argument, NULL, 'P' },
 		{ "unmap-ms", required_argument, NULL, 'U' },
 		{ "leader-exit", no_argument, NULL, 'X' },
+		{ "fork", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long anon = 0, shmem = 0, file = 0, pageout = 0, swapin = 0;
 	unsigned long threads = 0, live = 0, ramp = 0, hold = 0, hot = 0, i;
-	unsigned long unmap_ms = 0;
+	unsigned long unmap_ms = 0, nfork = 0;
 	int thp = 0, leader_exit = 0;
 	const char *path = NULL;
-	char *a = NULL, *s, *f;
+	char *a = NULL, *s = NULL, *f = NULL;
 	pthread_t *tids;
 	struct tail_args tail;
 	sigset_t mask;
 	int c, fd;
 
 	page_size = sysconf(_SC_PAGESIZE);
-	while ((c = getopt_long(argc, argv, "a:s:f:F:o:i:t:T:l:r:H:w:PU:Xh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:s:f:F:o:i:t:T:l:r:H:w:PU:Xk:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': anon = num_arg(optarg); break;
 		case 's': shmem = num_arg(optarg); break;
@@ -291,6 +318,7 @@ int main(int argc, char **argv)
 		case 'P': thp = 1; break;
 		case 'U': unmap_ms = num_arg(optarg); break;
 		case 'X': leader_exit = 1; break;
+		case 'k': nfork = num_arg(optarg); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -350,6 +378,27 @@ int main(int argc, char **argv)
 	if (swapin)
 		read_pages(a, swapin * MB);
 
+	children = calloc(nfork + 1, sizeof(*children));
+	if (!children)
+		die("calloc");
+	for (i = 0; i < nfork; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			die("fork");
+		if (!pid) {
+			prctl(PR_SET_PDEATHSIG, SIGTERM);
+			nchildren = 0;
+			read_pages(a, anon * MB);
+			read_pages(s, shmem * MB);
+			read_pages(f, file * MB);
+			while (!stop)
+				pause();
+			_exit(0);
+		}
+		children[nchildren++] = pid;
+	}
+
 	tids = calloc(threads + live + 1, sizeof(*tids));
 	if (!tids)
 		die("calloc");
@@ -366,9 +415,12 @@ int main(int argc, char **argv)
 	for (i = 0; i < threads; i++)
 		pthread_join(tids[i], NULL);
 
-	printf("ready pid=%d anon_kb=%lu shmem_kb=%lu file_kb=%lu pageout_kb=%lu swapin_kb=%lu\n",
+	printf("ready pid=%d anon_kb=%lu shmem_kb=%lu file_kb=%lu pageout_kb=%lu swapin_kb=%lu",
 	       (int)getpid(), anon * 1024, shmem * 1024, file * 1024, pageout * 1024,
 	       swapin * 1024);
+	for (i = 0; i < nchildren; i++)
+		printf("%s%d", i ? "," : " children=", (int)children[i]);
+	printf("\n");
 	fflush(stdout);
 
 	tail.a = a;

@@ -30,8 +30,12 @@ void mtr_trace_unreg(void);
  * wss_window_ms (the window wss_kb covers; 0: not measured), then
  * thrashing_delay_ns, swapin_delay_ns, reclaim_delay_ns, compact_delay_ns
  * (the thread group's delay accounting; -1: not read, delay accounting off
- * for its threads, or compaction delays before 5.19) and cgroup_id (cgroup
- * v2 id).
+ * for its threads, or compaction delays before 5.19), cgroup_id (cgroup
+ * v2 id), then pss_kb, pss_anon_kb, pss_file_kb, pss_shmem_kb, uss_kb
+ * (-1: no PSS pass completed since the process's previous sample) and
+ * pss_window_ms (the time that pass took; 0: none).  swap_pss_kb is not
+ * an event field: no kernel line lets a module read it (struct
+ * memtrace_sample).
  * Context: the sampler's work item (process context), in an RCU read section.
  */
 TRACE_EVENT_FN(memstat_sample,
@@ -62,6 +66,12 @@ TRACE_EVENT_FN(memstat_sample,
 		__field(s64, reclaim_delay_ns)
 		__field(s64, compact_delay_ns)
 		__field(u64, cgroup_id)
+		__field(s64, pss_kb)
+		__field(s64, pss_anon_kb)
+		__field(s64, pss_file_kb)
+		__field(s64, pss_shmem_kb)
+		__field(s64, uss_kb)
+		__field(u64, pss_window_ms)
 	),
 
 	TP_fast_assign(
@@ -101,9 +111,25 @@ TRACE_EVENT_FN(memstat_sample,
 			__entry->compact_delay_ns = -1;
 		}
 		__entry->cgroup_id = le64_to_cpu(rec->cgroup_id);
+		if (le32_to_cpu(rec->flags) & MEMTRACE_SAMPLE_PSS_VALID) {
+			__entry->pss_kb = (s64)le64_to_cpu(rec->pss_kb);
+			__entry->pss_anon_kb = (s64)le64_to_cpu(rec->pss_anon_kb);
+			__entry->pss_file_kb = (s64)le64_to_cpu(rec->pss_file_kb);
+			__entry->pss_shmem_kb =
+				(s64)le64_to_cpu(rec->pss_shmem_kb);
+			__entry->uss_kb = (s64)le64_to_cpu(rec->uss_kb);
+		} else {
+			__entry->pss_kb = -1;
+			__entry->pss_anon_kb = -1;
+			__entry->pss_file_kb = -1;
+			__entry->pss_shmem_kb = -1;
+			__entry->uss_kb = -1;
+		}
+		__entry->pss_window_ms = le64_to_cpu(rec->pss_window_ns) /
+					 NSEC_PER_MSEC;
 	),
 
-	TP_printk("pid=%d comm=%s vsz_kb=%llu rss_kb=%llu rss_anon_kb=%llu rss_file_kb=%llu rss_shmem_kb=%llu swap_kb=%llu hwm_kb=%llu minflt=%llu majflt=%llu utime_ns=%llu stime_ns=%llu wss_kb=%lld tick=%llu wss_window_ms=%llu thrashing_delay_ns=%lld swapin_delay_ns=%lld reclaim_delay_ns=%lld compact_delay_ns=%lld cgroup_id=%llu",
+	TP_printk("pid=%d comm=%s vsz_kb=%llu rss_kb=%llu rss_anon_kb=%llu rss_file_kb=%llu rss_shmem_kb=%llu swap_kb=%llu hwm_kb=%llu minflt=%llu majflt=%llu utime_ns=%llu stime_ns=%llu wss_kb=%lld tick=%llu wss_window_ms=%llu thrashing_delay_ns=%lld swapin_delay_ns=%lld reclaim_delay_ns=%lld compact_delay_ns=%lld cgroup_id=%llu pss_kb=%lld pss_anon_kb=%lld pss_file_kb=%lld pss_shmem_kb=%lld uss_kb=%lld pss_window_ms=%llu",
 		  __entry->pid, __entry->comm, __entry->vsz_kb, __entry->rss_kb,
 		  __entry->rss_anon_kb, __entry->rss_file_kb,
 		  __entry->rss_shmem_kb, __entry->swap_kb, __entry->hwm_kb,
@@ -111,7 +137,10 @@ TRACE_EVENT_FN(memstat_sample,
 		  __entry->stime_ns, __entry->wss_kb, __entry->tick,
 		  __entry->wss_window_ms, __entry->thrashing_delay_ns,
 		  __entry->swapin_delay_ns, __entry->reclaim_delay_ns,
-		  __entry->compact_delay_ns, __entry->cgroup_id),
+		  __entry->compact_delay_ns, __entry->cgroup_id,
+		  __entry->pss_kb, __entry->pss_anon_kb, __entry->pss_file_kb,
+		  __entry->pss_shmem_kb, __entry->uss_kb,
+		  __entry->pss_window_ms),
 
 	mtr_trace_reg, mtr_trace_unreg
 );

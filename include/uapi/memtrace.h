@@ -102,9 +102,14 @@ struct memtrace_rec_hdr {
  * delay accounting: kernel.task_delayacct was on when they started).
  */
 #define MEMTRACE_SAMPLE_DELAYS_VALID	(1U << 1)
+/**
+ * MEMTRACE_SAMPLE_PSS_VALID - memtrace_sample.flags: a PSS pass completed
+ * since the process's previous record: pss_kb .. pss_window_ns are set.
+ */
+#define MEMTRACE_SAMPLE_PSS_VALID	(1U << 2)
 
 /**
- * struct memtrace_sample - one process (thread group) at one tick (208 bytes).
+ * struct memtrace_sample - one process (thread group) at one tick (264 bytes).
  *
  * All memory figures are KiB (pages << (PAGE_SHIFT - 10)), as in
  * /proc/PID/status.  Each figure names the kernel source it is read from; the
@@ -167,6 +172,26 @@ struct memtrace_rec_hdr {
  *                 inode number, as bpf_get_current_cgroup_id() and
  *                 name_to_handle_at() give it): cgroup_id() of
  *                 task_dfl_cgroup().  0: unknown.
+ *
+ * Appended in 2026-12 (records of 208 bytes or less lack them: not
+ * measured).  PSS and USS as /proc/PID/smaps_rollup prints them, summed by
+ * the page-table walk (pss_interval_ms) the way smaps_account() in
+ * fs/proc/task_mmu.c sums them: a page mapped by N page-table entries
+ * counts 1/N, in 1/4096 byte units, a folio whose only reference is this
+ * mapping wholly; THP mapped by a huge PMD page by page; the zero page and
+ * special mappings not at all.  Valid only with MEMTRACE_SAMPLE_PSS_VALID,
+ * else 0:
+ * @pss_kb:        Pss.
+ * @pss_anon_kb:   Pss_Anon (pages with PageAnon()).
+ * @pss_file_kb:   Pss_File (neither anonymous nor swap-backed).
+ * @pss_shmem_kb:  Pss_Shmem (swap-backed, not anonymous: shmem, tmpfs).
+ * @uss_kb:        Private_Clean + Private_Dirty: pages mapped once.
+ * @swap_pss_kb:   SwapPss: always MEMTRACE_UNKNOWN, because the count of a
+ *                 swap entry's references (swp_swapcount()) is exported on
+ *                 no kernel line; swap_kb is VmSwap.
+ * @pss_window_ns: the time the pass took, from its first page-table entry
+ *                 to its last (a pass stretched over ticks by the budget or
+ *                 a contended mmap_lock covers that long).
  */
 struct memtrace_sample {
 	struct memtrace_rec_hdr hdr;
@@ -192,6 +217,13 @@ struct memtrace_sample {
 	__le64 reclaim_delay_ns;
 	__le64 compact_delay_ns;
 	__le64 cgroup_id;
+	__le64 pss_kb;
+	__le64 pss_anon_kb;
+	__le64 pss_file_kb;
+	__le64 pss_shmem_kb;
+	__le64 uss_kb;
+	__le64 swap_pss_kb;
+	__le64 pss_window_ns;
 };
 
 /**
@@ -580,7 +612,7 @@ struct memtrace_file_block {
 #endif
 
 MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_rec_hdr) == 32, "header is 32 bytes");
-MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_sample) == 208, "sample is 208 bytes");
+MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_sample) == 264, "sample is 264 bytes");
 MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_loss) == 80, "loss record is 80 bytes");
 MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_cgroup) ==
 		    56 + 8 * MEMTRACE_CGROUP_FIGURES, "cgroup record is 152 bytes");

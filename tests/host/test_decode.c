@@ -68,7 +68,8 @@ static void test_decode_valid_sample(void **state)
 	assert_true(r.hdr.ts_ns == f.ts);
 	assert_true(r.tick == f.tick);
 	assert_int_equal(r.tgid, f.tgid);
-	assert_int_equal(r.flags, f.flags);
+	/* a 168-byte record has no PSS fields: their flag is dropped */
+	assert_int_equal(r.flags, f.flags & ~MEMTRACE_SAMPLE_PSS_VALID);
 	assert_int_equal(r.comm_len, strlen("kworker/u8:2"));
 	assert_memory_equal(r.comm, "kworker/u8:2\0\0\0\0", 16);
 	assert_true(r.vsz_kb == f.vsz);
@@ -444,23 +445,23 @@ static void test_csv_row_exact(void **state)
 	row_of(&f, row);
 	assert_string_equal(row,
 		"1234567890123,3,72623859790382856,42,4242,bash,10000,330,100,200,"
-		"30,4,400,5000,6,7000000,800000,,,9,,,,,\n");
+		"30,4,400,5000,6,7000000,800000,,,9,,,,,,,,,,,,\n");
 	/* wss_kb and wss_window_ms filled in only when WSS_VALID; flags'
 	 * other bits ignored; the window is printed in whole ms. */
 	f.wss = 77;
 	f.wss_win = 1099999999;
 	f.flags = 0x6;
 	row_of(&f, row);
-	assert_non_null(strstr(row, ",7000000,800000,,,9,,,,,\n"));
+	assert_non_null(strstr(row, ",7000000,800000,,,9,,,,,,,,,,,,\n"));
 	f.flags = MEMTRACE_SAMPLE_WSS_VALID;
 	row_of(&f, row);
 	assert_string_equal(row,
 		"1234567890123,3,72623859790382856,42,4242,bash,10000,330,100,200,"
-		"30,4,400,5000,6,7000000,800000,77,1099,9,,,,,\n");
+		"30,4,400,5000,6,7000000,800000,77,1099,9,,,,,,,,,,,,\n");
 	/* WSS valid and measured as 0 is "0", not empty. */
 	f.wss = 0;
 	row_of(&f, row);
-	assert_non_null(strstr(row, ",800000,0,1099,9,,,,,\n"));
+	assert_non_null(strstr(row, ",800000,0,1099,9,,,,,,,,,,,,\n"));
 }
 
 /* A 208-byte sample: the delay figures only with DELAYS_VALID (else empty
@@ -486,17 +487,64 @@ static void test_csv_row_delays(void **state)
 	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_OK);
 	n = mt_csv_row(row, &r);
 	row[n] = '\0';
-	assert_non_null(strstr(row, ",800000,,,9,11,22,33,44,4097\n"));
+	assert_non_null(strstr(row, ",800000,,,9,11,22,33,44,4097,,,,,,,\n"));
 	put_le(b, 192, UINT64_MAX, 8);
 	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_OK);
 	n = mt_csv_row(row, &r);
 	row[n] = '\0';
-	assert_non_null(strstr(row, ",800000,,,9,11,22,33,,4097\n"));
+	assert_non_null(strstr(row, ",800000,,,9,11,22,33,,4097,,,,,,,\n"));
 	put_le(b, O_FLAGS, 0, 4);
 	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_OK);
 	n = mt_csv_row(row, &r);
 	row[n] = '\0';
-	assert_non_null(strstr(row, ",800000,,,9,,,,,4097\n"));
+	assert_non_null(strstr(row, ",800000,,,9,,,,,4097,,,,,,,\n"));
+}
+
+/* A 264-byte sample: the PSS figures only with PSS_VALID (else empty cells,
+ * never 0), swap_pss_kb empty when unknown, the window in ms; a 208-byte
+ * record with the flag set has none (its writer predates them). */
+static void test_csv_row_pss(void **state)
+{
+	unsigned char b[264];
+	struct mt_record r;
+	char row[MT_CSV_ROW_MAX + 1];
+	uint32_t size;
+	size_t n;
+
+	(void)state;
+	memset(b, 0, sizeof(b));
+	make_sample(b, &fig1);
+	put_le(b, O_SIZE, sizeof(b), 4);
+	put_le(b, O_FLAGS, MEMTRACE_SAMPLE_PSS_VALID, 4);
+	put_le(b, 200, 4097, 8);	/* cgroup_id */
+	put_le(b, 208, 1000, 8);	/* pss_kb */
+	put_le(b, 216, 600, 8);		/* pss_anon_kb */
+	put_le(b, 224, 300, 8);		/* pss_file_kb */
+	put_le(b, 232, 100, 8);		/* pss_shmem_kb */
+	put_le(b, 240, 512, 8);		/* uss_kb */
+	put_le(b, 248, UINT64_MAX, 8);	/* swap_pss_kb: unknown */
+	put_le(b, 256, 12999999, 8);	/* pss_window_ns */
+	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_OK);
+	n = mt_csv_row(row, &r);
+	row[n] = '\0';
+	assert_non_null(strstr(row, ",9,,,,,4097,1000,600,300,100,512,,12\n"));
+	put_le(b, 248, 7, 8);
+	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_OK);
+	n = mt_csv_row(row, &r);
+	row[n] = '\0';
+	assert_non_null(strstr(row, ",4097,1000,600,300,100,512,7,12\n"));
+	put_le(b, O_FLAGS, 0, 4);
+	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_OK);
+	n = mt_csv_row(row, &r);
+	row[n] = '\0';
+	assert_non_null(strstr(row, ",9,,,,,4097,,,,,,,\n"));
+	put_le(b, O_FLAGS, MEMTRACE_SAMPLE_PSS_VALID, 4);
+	put_le(b, O_SIZE, 208, 4);
+	assert_int_equal(mt_decode(b, 208, &r, &size), MT_OK);
+	assert_int_equal(r.flags & MEMTRACE_SAMPLE_PSS_VALID, 0);
+	n = mt_csv_row(row, &r);
+	row[n] = '\0';
+	assert_non_null(strstr(row, ",9,,,,,4097,,,,,,,\n"));
 }
 
 static void test_csv_comm_quoting(void **state)
@@ -525,7 +573,7 @@ static void test_csv_comm_quoting(void **state)
 		row_of(&f, row);
 		snprintf(want, sizeof(want),
 			 "1234567890123,3,72623859790382856,42,4242,%s,10000,330,100,200,"
-			 "30,4,400,5000,6,7000000,800000,,,9,,,,,\n", cases[i].field);
+			 "30,4,400,5000,6,7000000,800000,,,9,,,,,,,,,,,,\n", cases[i].field);
 		assert_string_equal(row, want);
 	}
 }
@@ -549,7 +597,7 @@ static void test_csv_comm_16_bytes(void **state)
 	row[n] = '\0';
 	assert_string_equal(row,
 		"1234567890123,3,72623859790382856,42,4242,0123456789abcdef,10000,"
-		"330,100,200,30,4,400,5000,6,7000000,800000,,,9,,,,,\n");
+		"330,100,200,30,4,400,5000,6,7000000,800000,,,9,,,,,,,,,,,,\n");
 	/* NUL in the middle: comm ends there. */
 	memcpy(b + O_COMM, "ab\0defghijklmnop", 16);
 	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_OK);
@@ -579,7 +627,7 @@ static void test_csv_u64_max(void **state)
 		"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"" ","
 		U64MAX ",55340232221128654845," U64MAX "," U64MAX "," U64MAX ","
 		U64MAX "," U64MAX "," U64MAX "," U64MAX "," U64MAX "," U64MAX ","
-		U64MAX ",18446744073709,18446744073709551614,,,,,\n");
+		U64MAX ",18446744073709,18446744073709551614,,,,,,,,,,,,\n");
 	assert_true(strlen(row) < MT_CSV_ROW_MAX);
 	/* One carry only: 2^64 exactly. */
 	f.anon = M;
@@ -1284,6 +1332,7 @@ int main(void)
 		cmocka_unit_test(test_csv_header),
 		cmocka_unit_test(test_csv_row_exact),
 		cmocka_unit_test(test_csv_row_delays),
+		cmocka_unit_test(test_csv_row_pss),
 		cmocka_unit_test(test_csv_comm_quoting),
 		cmocka_unit_test(test_csv_comm_16_bytes),
 		cmocka_unit_test(test_csv_u64_max),

@@ -615,10 +615,10 @@ static void test_sess_ticks_missed(void **state)
 	assert_int_equal(t.s.lost, 0);
 	assert_null(strstr(m, "subbuf_size"));
 	csv = file_text(t.csvf, &t.csv, NULL);
-	assert_non_null(strstr(csv, ",800000,,,100,,,,,\n"));
-	assert_non_null(strstr(csv, ",800000,,,105,,,,,\n"));
+	assert_non_null(strstr(csv, ",800000,,,100,,,,,,,,,,,,\n"));
+	assert_non_null(strstr(csv, ",800000,,,105,,,,,,,,,,,,\n"));
 	/* the older record: the column is empty, not 0 */
-	assert_non_null(strstr(csv, ",800000,,,,,,,,\n"));
+	assert_non_null(strstr(csv, ",800000,,,,,,,,,,,,,,,\n"));
 	free(csv);
 	ts_close(&t);
 	free(b.p);
@@ -820,10 +820,11 @@ static void test_sess_realtime_rows(void **state)
 	assert_string_equal(csv,
 		"ts_ns,cpu,seq,tick,pid,comm,vsz_kb,rss_kb,rss_anon_kb,rss_file_kb,"
 		"rss_shmem_kb,swap_kb,hwm_kb,minflt,majflt,utime_ns,stime_ns,wss_kb,wss_window_ms,ticks_missed,"
-		"thrashing_delay_ns,swapin_delay_ns,reclaim_delay_ns,compact_delay_ns,cgroup_id,time\n"
-		"5000000000,0,0,5000000,1,a,10000,330,100,200,30,4,400,5000,6,7000000,800000,,,9,,,,,,2026-11-22T17:20:00.123456789Z\n"
-		"6500000001,0,1,6500000,1,a,10000,330,100,200,30,4,400,5000,6,7000000,800000,,,9,,,,,,2026-11-22T17:20:01.623456790Z\n"
-		"4000000000,0,2,4000000,1,a,10000,330,100,200,30,4,400,5000,6,7000000,800000,,,9,,,,,,2026-11-22T17:19:59.123456789Z\n");
+		"thrashing_delay_ns,swapin_delay_ns,reclaim_delay_ns,compact_delay_ns,cgroup_id,"
+		"pss_kb,pss_anon_kb,pss_file_kb,pss_shmem_kb,uss_kb,swap_pss_kb,pss_window_ms,time\n"
+		"5000000000,0,0,5000000,1,a,10000,330,100,200,30,4,400,5000,6,7000000,800000,,,9,,,,,,,,,,,,,2026-11-22T17:20:00.123456789Z\n"
+		"6500000001,0,1,6500000,1,a,10000,330,100,200,30,4,400,5000,6,7000000,800000,,,9,,,,,,,,,,,,,2026-11-22T17:20:01.623456790Z\n"
+		"4000000000,0,2,4000000,1,a,10000,330,100,200,30,4,400,5000,6,7000000,800000,,,9,,,,,,,,,,,,,2026-11-22T17:19:59.123456789Z\n");
 	free(csv);
 	ts_close(&t);
 	free(b.p);
@@ -1195,7 +1196,7 @@ static void test_cli_write_decode_same(void **state)
 	b = slurp(csv2, &blen);
 	assert_int_equal(alen, blen);
 	assert_memory_equal(a, b, alen);
-	assert_non_null(strstr(a, ",compact_delay_ns,cgroup_id,time\n"));
+	assert_non_null(strstr(a, ",swap_pss_kb,pss_window_ms,time\n"));
 	assert_int_equal(strstr(a, "\n") - a + 1, (long)sizeof(header) - 1 + 5);
 	/* The same report: records, losses per CPU with their timestamps. */
 	sa = summary_lines(r1.err);

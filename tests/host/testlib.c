@@ -331,7 +331,7 @@ void want_row(char *dst, size_t len, unsigned int cpu, uint64_t seq,
 {
 	snprintf(dst, len,
 		 "%llu,%u,%llu,%llu,%u,%s,10000,330,100,200,30,4,400,5000,6,"
-		 "7000000,800000,,,9,,,,,\n",
+		 "7000000,800000,,,9,,,,,,,,,,,,\n",
 		 (unsigned long long)ts, cpu, (unsigned long long)seq,
 		 (unsigned long long)(ts / 1000), tgid, comm_field);
 }

@@ -49,7 +49,8 @@ extern const struct fig fig1;
 	"ts_ns,cpu,seq,tick,pid,comm,vsz_kb,rss_kb,rss_anon_kb,rss_file_kb,"  \
 	"rss_shmem_kb,swap_kb,hwm_kb,minflt,majflt,utime_ns,stime_ns,wss_kb,wss_window_ms," \
 	"ticks_missed,thrashing_delay_ns,swapin_delay_ns,reclaim_delay_ns," \
-	"compact_delay_ns,cgroup_id\n"
+	"compact_delay_ns,cgroup_id,pss_kb,pss_anon_kb,pss_file_kb,"        \
+	"pss_shmem_kb,uss_kb,swap_pss_kb,pss_window_ms\n"
 extern const char header[sizeof(CSV_HEADER)];
 
 void put_le(unsigned char *p, size_t off, uint64_t v, int bytes);
