@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * benchutil - small helpers for bench/guest.sh, which runs under busybox
- * (no date +%N, no CPU accounting of a child).  One static binary, four
+ * (no date +%N, no CPU accounting of a child).  One static binary, five
  * commands:
  *
  *   benchutil now
@@ -25,6 +25,12 @@
  *         "window I referenced_kb R rss_kb S clear_ns C rollup_ns U"
  *       C and U are this thread's CPU time (CLOCK_THREAD_CPUTIME_ID) in the
  *       write and in the read: the page-table walks run in the caller.
+ *
+ *   benchutil rollup PID COUNT
+ *       the /proc way to PSS: read /proc/PID/smaps_rollup COUNT times.  Per
+ *       read one line on stdout:
+ *         "read I pss_kb P rss_kb R rollup_ns U"
+ *       U is this thread's CPU time in the read, as for clearrefs.
  *
  * Exit status 0, 1 on a system error, 2 on bad usage.
  */
@@ -221,6 +227,41 @@ fail:
 	return 1;
 }
 
+static int cmd_rollup(int argc, char **argv)
+{
+	char rpath[64], buf[8192];
+	long count, i;
+	int fd;
+
+	if (argc != 4)
+		return usage();
+	count = strtol(argv[3], NULL, 10);
+	snprintf(rpath, sizeof(rpath), "/proc/%s/smaps_rollup", argv[2]);
+	for (i = 1; i <= count; i++) {
+		unsigned long long c0, c1;
+		ssize_t n, len = 0;
+
+		fd = open(rpath, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			goto fail;
+		c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+		while ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+			len += n;
+		c1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+		close(fd);
+		if (n < 0)
+			goto fail;
+		buf[len] = '\0';
+		printf("read %ld pss_kb %llu rss_kb %llu rollup_ns %llu\n", i,
+		       kb_of(buf, "\nPss:"), kb_of(buf, "\nRss:"), c1 - c0);
+		fflush(stdout);
+	}
+	return 0;
+fail:
+	fprintf(stderr, "benchutil: %s: %s\n", rpath, strerror(errno));
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -235,6 +276,8 @@ int main(int argc, char **argv)
 		return cmd_rusage(argc, argv);
 	if (!strcmp(argv[1], "clearrefs"))
 		return cmd_clearrefs(argc, argv);
+	if (!strcmp(argv[1], "rollup"))
+		return cmd_rollup(argc, argv);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage();
 		return 0;

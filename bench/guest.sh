@@ -126,6 +126,7 @@ stop_sleepers() {
 cleanup() {
 	stop_sleepers
 	[ -n "${WSS_PID:-}" ] && kill "$WSS_PID" 2> /dev/null
+	[ -n "${PSS_PID:-}" ] && kill "$PSS_PID" 2> /dev/null
 	[ -d $MT ] && echo 0 > $MT/enable 2> /dev/null
 	[ -d $MT ] && echo 0 > $MT/wss_interval_ms 2> /dev/null
 	for e in $TR/events/memstat/*/enable; do [ -f "$e" ] && echo 0 > "$e"; done
@@ -204,6 +205,26 @@ bench_idle() {
 	done
 }
 
+# start_memload OUT ARG...: memload with ARGs in the background, its output
+# to OUT; waits for its "ready" line.  MEMLOAD_PID is its pid (set even when
+# it fails, so that the caller's cleanup can kill it).  Status 1 (reported)
+# when it exits or is not ready within 60 s.
+start_memload() {
+	local out=$1 i=0
+	shift
+	"$BENCH_MEMLOAD" "$@" > "$out" &
+	MEMLOAD_PID=$!
+	while ! grep -q '^ready' "$out" 2> /dev/null; do
+		i=$((i + 1))
+		if [ $i -ge 600 ] || ! kill -0 $MEMLOAD_PID 2> /dev/null; then
+			fail "memload did not start"
+			kill $MEMLOAD_PID 2> /dev/null
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
 # ----------------------------------------------------------------- 3. wss ---
 # One process (memload) with RSS of 384 MiB, of which it keeps writing the
 # first 32 MiB.  memtrace scans it with 1 s windows (default budget: a whole
@@ -272,14 +293,8 @@ bench_wss() {
 	fi
 	unload && load || return
 	WSS_HOT=$((hot * 1024))
-	"$BENCH_MEMLOAD" -a $anon -w $hot > $W/memload.out &
-	WSS_PID=$!
-	i=0
-	while ! grep -q '^ready' $W/memload.out 2> /dev/null; do
-		i=$((i + 1))
-		[ $i -lt 600 ] && kill -0 $WSS_PID 2> /dev/null || { fail "memload did not start"; return; }
-		sleep 0.1
-	done
+	start_memload $W/memload.out -a $anon -w $hot || return
+	WSS_PID=$MEMLOAD_PID
 	WSS_RSS=$(awk '$1 == "VmRSS:" { print $2 }' /proc/$WSS_PID/status)
 	say "wss: memload -a $anon -w $hot, VmRSS $WSS_RSS KiB"
 	metric wss_rss_kb "$WSS_RSS"
@@ -305,6 +320,57 @@ bench_wss() {
 	kill $WSS_PID
 	wait $WSS_PID 2> /dev/null
 	WSS_PID=""
+	unload
+}
+
+# ----------------------------------------------------------------- 6. pss ---
+# PSS of one process (memload) with RSS of 384 MiB (64 MiB in a smoke run),
+# copy-on-write shared with one forked child: every page is mapped twice,
+# so both sides take the per-page mapcount path of smaps_account().
+# memtrace sums it every second (--pss 1000, WSS off, default budget: a
+# pass fits one tick); its cost per pass is the tick's scan time
+# (wss_scan_ns) over the passes completed (pss_scans_completed), the first
+# one included.  The peer reads /proc/PID/smaps_rollup (the same sum, in
+# the reader's own thread: its CPU time).  Both per GiB of RSS; accuracy:
+# memtrace's last pss_kb against smaps_rollup's Pss.
+bench_pss() {
+	local anon secs reads i s0 c0 ds dc rss mt ro col
+	if [ "$SMOKE" = 1 ]; then
+		anon=64 secs=3 reads=3
+	else
+		anon=384 secs=8 reads=9
+	fi
+	unload && load || return
+	start_memload $W/pss.out -a $anon -k 1 || return
+	PSS_PID=$MEMLOAD_PID
+	rss=$(awk '$1 == "VmRSS:" { print $2 }' /proc/$PSS_PID/status)
+	say "pss: memload -a $anon -k 1, VmRSS $rss KiB"
+	metric pss_rss_kb "$rss"
+	s0=$(stat_val wss_scan_ns) c0=$(stat_val pss_scans_completed)
+	if [ -z "$c0" ]; then
+		fail "this module has no pss_scans_completed in stats"
+		kill $PSS_PID
+		return
+	fi
+	"$READER" -p $PSS_PID -I 100 --pss 1000 -d $secs -o $W/pss.csv -q 2> $W/pss.err ||
+		{ fail "memtrace-reader (pss) failed: $(cat $W/pss.err)"; kill $PSS_PID; return; }
+	ds=$(($(stat_val wss_scan_ns) - s0))
+	dc=$(($(stat_val pss_scans_completed) - c0))
+	col=$(head -n 1 $W/pss.csv | tr ',' '\n' | grep -n -x pss_kb | cut -d: -f1)
+	mt=$(awk -F, -v c="$col" -v p=$PSS_PID 'NR > 1 && $5 == p && $c != "" { v = $c } END { print v }' $W/pss.csv)
+	say "pss memtrace: $dc sums in $ds ns, last pss_kb $mt"
+	$U rollup $PSS_PID $reads > $W/ro.out || { fail "benchutil rollup failed"; kill $PSS_PID; return; }
+	ro=$(awk '{ print $8 }' $W/ro.out | median)
+	say "pss smaps_rollup: $(awk '{ printf "%s ", $8 }' $W/ro.out)ns, Pss $(awk '{ print $4 }' $W/ro.out | median) KiB"
+	metric pss_memtrace_ns_per_page "$(calc "$ds / $dc / ($rss / 4)")"
+	metric pss_memtrace_ms_per_gib "$(calc "$ds / $dc / ($rss / 1048576) / 1e6")"
+	metric pss_rollup_ns_per_page "$(calc "$ro / ($rss / 4)")"
+	metric pss_rollup_ms_per_gib "$(calc "$ro / ($rss / 1048576) / 1e6")"
+	metric pss_ratio "$(div "$(calc "$ro / ($rss / 1048576) / 1e6")" "$(calc "$ds / $dc / ($rss / 1048576) / 1e6")")"
+	metric pss_memtrace_vs_rollup_pct "$(calc "$mt / $(awk '{ print $4 }' $W/ro.out | median) * 100")"
+	kill $PSS_PID
+	wait $PSS_PID 2> /dev/null
+	PSS_PID=""
 	unload
 }
 
@@ -608,6 +674,7 @@ for item in "$@"; do
 	case $item in
 	idle) bench_idle ;;
 	wss) bench_wss ;;
+	pss) bench_pss ;;
 	sampling)
 		if [ "$SMOKE" = 1 ]; then
 			bench_sampling 20

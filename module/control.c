@@ -322,8 +322,10 @@ out_free:
 /*
  * stats: the sampler's lines (ticks, ticks_missed, procs_last_tick,
  * tick_last_ns, tick_max_ns), the WSS scanner's (wss_pages_scanned,
- * wss_tick_max_pages, wss_scans_completed, wss_scans_skipped, wss_scan_ns,
- * wss_tlb_flushes), then the channel's (records_written, records_dropped,
+ * wss_tick_max_pages, wss_scans_completed, wss_scans_skipped: failed
+ * mmap_read_trylock()s, which a process retried in the same tick can count
+ * twice, wss_scan_ns, pss_scans_completed, wss_tlb_flushes,
+ * wss_tlb_flush_available), then the channel's (records_written, records_dropped,
  * cpuN_written, cpuN_dropped, cpuN_seq).  Counters run from module
  * load; lockless, so exact only while the sampler is stopped.
  */

@@ -102,6 +102,8 @@ enum { MTR_PSS_PSS, MTR_PSS_ANON, MTR_PSS_FILE, MTR_PSS_SHMEM, MTR_PSS_USS, MTR_
  * @pss_kb:         its figures, KiB: PSS, its anon, file and shmem parts,
  *                  USS (MTR_PSS_* indexes).
  * @pss_window_ns:  the time that pass took, first entry to last.
+ * @budget_debt:    entries of budget a huge PMD cost beyond its one entry
+ *                  (the page-by-page PSS of a shared THP), to be charged.
  */
 struct mtr_wss {
 	struct pid *pid;
@@ -121,6 +123,7 @@ struct mtr_wss {
 	bool pss_ready;
 	u64 pss_kb[MTR_PSS_NR];
 	u64 pss_window_ns;
+	unsigned long budget_debt;
 };
 
 /*
@@ -151,7 +154,8 @@ bool mtr_wss_tlb_flush = true;
  * mtr_wss_set_interval() - the one setter of wss_interval_ms.
  * @ms: 0 (off) or MTR_WSS_INTERVAL_MIN_MS..MTR_WSS_INTERVAL_MAX_MS.
  *
- * Takes effect at the next tick (off frees every process's state there).
+ * Takes effect at the next tick (off, with pss_interval_ms 0 too, frees
+ * every process's state there).
  * Context: any process context.
  * Return: 0; -EINVAL out of range; -EOPNOTSUPP for a non-zero window on an
  * architecture without a scanner (wss_none.c).  On error nothing changes.
@@ -288,6 +292,8 @@ static void mtr_pss_account(struct mtr_wss *st, struct page *page,
 			    (nr * PAGE_SIZE) << MTR_PSS_SHIFT, true);
 		return;
 	}
+	/* the budget counts a huge PMD as one entry: charge the 511 more reads */
+	st->budget_debt += nr - 1;
 	for (i = 0; i < nr; i++, page++) {
 		int mapcount = mtr_page_mapcount(page);
 		unsigned long pss = PAGE_SIZE << MTR_PSS_SHIFT;
@@ -355,14 +361,9 @@ static bool mtr_wss_scan_huge(struct mm_struct *mm, pmd_t *pmd,
 	bool huge = mtr_pmd_leaf(pmdval);
 	struct page *page;
 
-	if (huge && (st->kinds & MTR_PASS_PSS) && pmd_present(pmdval)) {
-		page = pmd_page(pmdval);
-		/*
-		 * The huge zero page has no mapping (anonymous pages have
-		 * their anon_vma there); smaps_pmd_entry() does not count it
-		 * (follow_trans_huge_pmd() with FOLL_DUMP refuses it).
-		 */
-		if (READ_ONCE(compound_head(page)->mapping))
+	if (huge && (st->kinds & MTR_PASS_PSS)) {
+		page = mtr_pmd_normal_page(pmdval);
+		if (page)
 			mtr_pss_account(st, page, HPAGE_PMD_NR);
 	}
 	if (huge && (st->kinds & MTR_PASS_WSS) && mtr_arch_age_pmd(pmd))
@@ -410,8 +411,12 @@ static unsigned long mtr_wss_scan_range(struct vm_area_struct *vma,
 		if (pmd_none(pmdval))
 			goto next_pmd;
 		if (mtr_pmd_leaf(pmdval)) {
-			if (mtr_wss_scan_huge(mm, pmd, st))
+			if (mtr_wss_scan_huge(mm, pmd, st)) {
+				n = min(st->budget_debt, *budget);
+				*budget -= n;
+				st->budget_debt = 0;
 				goto next_pmd;
+			}
 			pmdval = mtr_pmdp_get_lockless(pmd);
 		}
 		/* rechecked under the PTE lock by mtr_wss_scan_ptes() */
@@ -482,6 +487,24 @@ static enum mtr_wss_step_ret mtr_wss_step(struct mtr_wss *st, u64 now,
 	u64 young_before;
 	bool done, locked;
 
+	/*
+	 * Switched off mid-pass: stop doing it now (WSS clears no more bits
+	 * and its next pass primes again), and end a pass left with nothing
+	 * to do.
+	 */
+	if (!wss_ns) {
+		st->kinds &= ~MTR_PASS_WSS;
+		st->prev_start_ns = 0;
+	}
+	if (!pss_ns)
+		st->kinds &= ~MTR_PASS_PSS;
+	if (st->scanning && !st->kinds)
+		st->scanning = false;
+	/* an interval made shorter takes effect now, not after the old one */
+	if (st->next_pass_ns > now + wss_ns)
+		st->next_pass_ns = now + wss_ns;
+	if (st->next_pss_ns > now + pss_ns)
+		st->next_pss_ns = now + pss_ns;
 	if (!st->scanning) {
 		kinds = 0;
 		if (wss_ns && now >= st->next_pass_ns)
@@ -614,7 +637,7 @@ static enum mtr_wss_step_ret mtr_wss_step(struct mtr_wss *st, u64 now,
  * then the holder that made them stop has often let go); then, if bits
  * were cleared, flushes the TLB of the CPUs that run one of the mms they
  * were cleared in (one IPI round).
- * With wss_interval_ms at 0, frees every state.
+ * With wss_interval_ms and pss_interval_ms both 0, frees every state.
  * Context: the sampler's work item, before its sampling; may sleep.
  */
 void mtr_wss_tick(u64 tick)

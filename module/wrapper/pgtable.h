@@ -84,6 +84,41 @@ static inline bool mtr_pmd_leaf(pmd_t pmd)
 }
 
 /**
+ * mtr_pmd_normal_page() - the THP a huge PMD maps, as vm_normal_page_pmd()
+ * (not exported) would return it, for summing PSS.
+ * @pmd: a huge PMD (mtr_pmd_leaf()), read under its lock.
+ *
+ * NULL, as in smaps_pmd_entry(), for what is not a normal page: a PMD not
+ * present (migration), a devmap (DAX) one (5.10 .. 6.12), a special one
+ * (VM_MIXEDMAP/VM_PFNMAP huge PFN mappings, 6.12+: pmd_special(), tested
+ * with the Kbuild probe MTR_HAVE_PMD_SPECIAL), a PFN without a struct page,
+ * and the huge zero page, told apart by its NULL mapping (an anonymous THP
+ * has its anon_vma there before it is mapped, a file THP its file's
+ * mapping until it is unmapped; huge_zero_pfn is not exported).
+ */
+static inline struct page *mtr_pmd_normal_page(pmd_t pmd)
+{
+	struct page *page;
+
+	if (!pmd_present(pmd))
+		return NULL;
+#ifdef CONFIG_ARCH_HAS_PTE_DEVMAP
+	if (pmd_devmap(pmd))
+		return NULL;
+#endif
+#ifdef MTR_HAVE_PMD_SPECIAL
+	if (pmd_special(pmd))
+		return NULL;
+#endif
+	if (!pfn_valid(pmd_pfn(pmd)))
+		return NULL;
+	page = pmd_page(pmd);
+	if (!READ_ONCE(compound_head(page)->mapping))
+		return NULL;
+	return page;
+}
+
+/**
  * mtr_pte_offset_map_lock() - map and lock the PTE table under a PMD.
  * @mm:   the address space; the caller holds its mmap_read_lock.
  * @pmd:  the PMD entry (in @mm's tables).
