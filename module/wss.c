@@ -76,6 +76,13 @@
 /* Indexes of struct mtr_wss.pss_kb[], in the order of the record's fields. */
 enum { MTR_PSS_PSS, MTR_PSS_ANON, MTR_PSS_FILE, MTR_PSS_SHMEM, MTR_PSS_USS, MTR_PSS_NR };
 
+/* pfn_valid() holds for whole memory subsections (SPARSEMEM; x86-64) */
+#ifdef PFN_SUBSECTION_SHIFT
+#define MTR_PFN_VALID_SHIFT PFN_SUBSECTION_SHIFT
+#else
+#define MTR_PFN_VALID_SHIFT 0
+#endif
+
 /* fs/proc/task_mmu.c's PSS_SHIFT: PSS is summed in 1/4096ths of a byte */
 #define MTR_PSS_SHIFT 12
 
@@ -259,49 +266,48 @@ void mtr_wss_mark(unsigned long pfn)
 }
 
 /*
- * Add @size bytes of @page, @pss of them proportional, to the pass's sums:
- * smaps_page_accumulate() of fs/proc/task_mmu.c, for the figures we keep.
- */
-static void mtr_pss_add(struct mtr_wss *st, struct page *page,
-			unsigned long size, unsigned long pss, bool private)
-{
-	st->pss += pss;
-	if (PageAnon(page))
-		st->pss_anon += pss;
-	else if (mtr_page_swapbacked(page))
-		st->pss_shmem += pss;
-	else
-		st->pss_file += pss;
-	if (private)
-		st->uss += size;
-}
-
-/*
  * Account @nr pages from @page (a whole THP when mapped by a huge PMD, else
- * one page) as smaps_account() does: a folio whose only reference is this
- * mapping is the process's alone; otherwise each page counts 1/mapcount.
+ * one page) as smaps_account() and smaps_page_accumulate() do: a folio
+ * whose only reference is this mapping is the process's alone (PSS and
+ * USS); otherwise each page counts 1/mapcount, and to USS when mapped once.
+ * The folio's kind (anon, shmem, file) and reference count are read once,
+ * from its head page, which smaps reads them through too.
  * Context: under the lock of the entry that maps @page.
  */
 static void mtr_pss_account(struct mtr_wss *st, struct page *page,
 			    unsigned int nr)
 {
+	struct page *head = compound_head(page);
+	unsigned long pss = 0, uss = 0;
 	unsigned int i;
+	u64 *part;
 
-	if (page_count(page) == 1) {
-		mtr_pss_add(st, page, nr * PAGE_SIZE,
-			    (nr * PAGE_SIZE) << MTR_PSS_SHIFT, true);
-		return;
-	}
-	/* the budget counts a huge PMD as one entry: charge the 511 more reads */
-	st->budget_debt += nr - 1;
-	for (i = 0; i < nr; i++, page++) {
-		int mapcount = mtr_page_mapcount(page);
-		unsigned long pss = PAGE_SIZE << MTR_PSS_SHIFT;
+	if (PageAnon(head))
+		part = &st->pss_anon;
+	else if (mtr_page_swapbacked(head))
+		part = &st->pss_shmem;
+	else
+		part = &st->pss_file;
+	if (page_ref_count(head) == 1) {
+		uss = nr * PAGE_SIZE;
+		pss = uss << MTR_PSS_SHIFT;
+	} else {
+		/* the budget counts a huge PMD as one entry: charge the rest */
+		st->budget_debt += nr - 1;
+		for (i = 0; i < nr; i++, page++) {
+			int mapcount = mtr_page_mapcount(page);
 
-		if (mapcount >= 2)
-			pss /= mapcount;
-		mtr_pss_add(st, page, PAGE_SIZE, pss, mapcount < 2);
+			if (mapcount >= 2) {
+				pss += (PAGE_SIZE << MTR_PSS_SHIFT) / mapcount;
+			} else {
+				pss += PAGE_SIZE << MTR_PSS_SHIFT;
+				uss += PAGE_SIZE;
+			}
+		}
 	}
+	st->pss += pss;
+	*part += pss;
+	st->uss += uss;
 }
 
 /*
@@ -313,7 +319,7 @@ static void mtr_pss_account(struct mtr_wss *st, struct page *page,
  */
 static void mtr_pss_ptes(pte_t *pte, unsigned long n, struct mtr_wss *st)
 {
-	unsigned long i, pfn;
+	unsigned long i, pfn, valid = ULONG_MAX;
 	pte_t ptent;
 
 	for (i = 0; i < n; i++) {
@@ -321,8 +327,18 @@ static void mtr_pss_ptes(pte_t *pte, unsigned long n, struct mtr_wss *st)
 		if (!pte_present(ptent) || pte_special(ptent))
 			continue;
 		pfn = pte_pfn(ptent);
-		if (!pfn_valid(pfn) || is_zero_pfn(pfn))
+		if (is_zero_pfn(pfn))
 			continue;
+		/*
+		 * pfn_valid() (a few loads and a preemption toggle) once per
+		 * memory subsection (2 MiB, the unit memory hotplug adds and
+		 * removes, which cannot remove a page mapped here).
+		 */
+		if ((pfn >> MTR_PFN_VALID_SHIFT) != valid) {
+			if (!pfn_valid(pfn))
+				continue;
+			valid = pfn >> MTR_PFN_VALID_SHIFT;
+		}
 		mtr_pss_account(st, pfn_to_page(pfn), 1);
 	}
 }
