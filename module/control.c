@@ -39,6 +39,11 @@
  *                    summed, in ms: 0 = off (default) or 10..600000; also
  *                    the module parameter of that name.  While WSS is on
  *                    the sum rides on its passes (wss.c).
+ *   idle_ages_s  rw  idle-age thresholds in seconds: "T1[,T2[,T3[,T4]]]",
+ *                    each 1..65535 and above the one before, or 0 = off
+ *                    (default); also the module parameter of that name.
+ *                    Ages come from WSS passes: figures only while
+ *                    wss_interval_ms is on (wss.c).
  *   stats        r   "key: value" lines, see mtr_stats_show().
  *
  * A write's change happens under session.c's lock (after its input is
@@ -213,6 +218,33 @@ static ssize_t mtr_pss_interval_write(struct file *file,
 	return err ? err : count;
 }
 
+static int mtr_idle_ages_show(struct seq_file *m, void *v)
+{
+	char buf[32];
+
+	mtr_idle_show_ages(buf, sizeof(buf), READ_ONCE(mtr_idle_ages));
+	seq_printf(m, "%s\n", buf);
+	return 0;
+}
+
+static ssize_t mtr_idle_ages_write(struct file *file, const char __user *ubuf,
+				   size_t count, loff_t *ppos)
+{
+	char buf[MTR_CMD_MAX];
+	u64 packed;
+	int err;
+
+	err = mtr_get_cmd(ubuf, count, buf);
+	if (!err)
+		err = mtr_idle_parse(buf, &packed);
+	if (!err) {
+		mtr_session_writes_lock();
+		mtr_idle_set_ages(packed);
+		mtr_session_writes_unlock();
+	}
+	return err ? err : count;
+}
+
 static int mtr_pids_file_show(struct seq_file *m, void *v)
 {
 	mtr_pids_show(m);
@@ -368,9 +400,10 @@ MTR_RW_FOPS(mtr_comms, mtr_comms_file_show, mtr_comms_write);
 MTR_RW_FOPS(mtr_cgroups, mtr_cgroups_file_show, mtr_cgroups_write);
 MTR_RW_FOPS(mtr_wss_interval, mtr_wss_interval_show, mtr_wss_interval_write);
 MTR_RW_FOPS(mtr_pss_interval, mtr_pss_interval_show, mtr_pss_interval_write);
+MTR_RW_FOPS(mtr_idle_ages, mtr_idle_ages_show, mtr_idle_ages_write);
 MTR_RW_FOPS(mtr_stats, mtr_stats_show, NULL);
 
-static struct dentry *mtr_control_files[9];
+static struct dentry *mtr_control_files[10];
 
 /**
  * mtr_control_remove() - remove the control files, in reverse order.
@@ -414,6 +447,7 @@ int mtr_control_create(struct dentry *dir)
 		{ "cgroups", 0600, &mtr_cgroups_fops },
 		{ "session", 0600, &mtr_session_fops },
 		{ "pss_interval_ms", 0600, &mtr_pss_interval_fops },
+		{ "idle_ages_s", 0600, &mtr_idle_ages_fops },
 	};
 	struct dentry *d;
 	int i;

@@ -103,6 +103,42 @@ MODULE_PARM_DESC(pss_interval_ms,
 		 "PSS/USS interval in ms: 0 = off (default), or 10..600000");
 
 /*
+ * idle_ages_s: idle-age thresholds in seconds, "T1[,T2[,T3[,T4]]]" (each
+ * 1..65535, ascending) or 0 (off, the default); writable at run time.
+ * Parser and setter: mtr_idle_parse(), mtr_idle_set_ages() (wss.c).
+ */
+static int mtr_idle_ages_set(const char *val, const struct kernel_param *kp)
+{
+	char buf[32];
+	u64 packed;
+	int err;
+
+	/* as sysfs hands it over: one trailing newline allowed */
+	if (strscpy(buf, val, sizeof(buf)) < 0)
+		return -EINVAL;
+	strim(buf);
+	err = mtr_idle_parse(buf, &packed);
+	if (!err)
+		mtr_idle_set_ages(packed);
+	return err;
+}
+
+static int mtr_idle_ages_get(char *buffer, const struct kernel_param *kp)
+{
+	int n = mtr_idle_show_ages(buffer, PAGE_SIZE, READ_ONCE(mtr_idle_ages));
+
+	return n + scnprintf(buffer + n, PAGE_SIZE - n, "\n");
+}
+
+static const struct kernel_param_ops mtr_idle_ages_ops = {
+	.set = mtr_idle_ages_set,
+	.get = mtr_idle_ages_get,
+};
+module_param_cb(idle_ages_s, &mtr_idle_ages_ops, NULL, 0644);
+MODULE_PARM_DESC(idle_ages_s,
+		 "Idle-age thresholds in s, T1[,T2[,T3[,T4]]] ascending, 1..65535; 0 = off (default)");
+
+/*
  * wss_budget_pages: page-table entries the WSS scanner visits per tick,
  * 1..1073741824, default 131072; writable at run time.  Setter:
  * mtr_wss_set_budget() (wss.c).

@@ -71,6 +71,8 @@ extern unsigned int mtr_interval_ms;
 extern unsigned int mtr_wss_interval_ms;
 /* wss.c: the PSS interval in ms, 0 = off; mtr_pss_set_interval(). */
 extern unsigned int mtr_pss_interval_ms;
+/* wss.c: the idle-age thresholds, packed; 0 = off; mtr_idle_set_ages(). */
+extern u64 mtr_idle_ages;
 /* wss.c: page-table entries the WSS scanner may visit per tick. */
 extern unsigned int mtr_wss_budget_pages;
 /* wss.c: flush TLBs after a tick's scan cleared Accessed bits (a bool). */
@@ -112,6 +114,9 @@ extern const bool mtr_arch_tlb_flush;
 /* wss.c */
 int mtr_wss_set_interval(unsigned int ms);
 int mtr_pss_set_interval(unsigned int ms);
+int mtr_idle_parse(char *buf, u64 *packed);
+void mtr_idle_set_ages(u64 packed);
+int mtr_idle_show_ages(char *buf, size_t size, u64 packed);
 int mtr_wss_set_budget(unsigned int pages);
 void mtr_wss_tick(u64 tick);
 void mtr_wss_note(struct task_struct *p, u64 tick, struct memtrace_sample *rec);

@@ -4,8 +4,8 @@
  *
  * A reader that opens /sys/kernel/debug/memtrace/session for writing starts
  * a session; the settings it then changes through the control files
- * (enable, interval_ms, wss_interval_ms, pss_interval_ms, pids, comms)
- * belong to the session, and the last close of that open file -- at exit,
+ * (enable, interval_ms, wss_interval_ms, pss_interval_ms, idle_ages_s,
+ * pids, comms) belong to the session, and the last close of that open file -- at exit,
  * crash or SIGKILL alike, since the kernel closes a dying process's files --
  * puts back the settings that were there when it started.  This is how perf event file descriptors
  * and ftrace instances tie state to a handle: what a tool set cannot outlive
@@ -50,6 +50,7 @@ static DEFINE_MUTEX(mtr_session_lock);
  * @interval_ms:     interval_ms at the start.
  * @wss_interval_ms: wss_interval_ms at the start.
  * @pss_interval_ms: pss_interval_ms at the start.
+ * @idle_ages:       idle_ages_s at the start (packed).
  * The filter (pids, comms) is set aside by pids.c (mtr_pids_push()).
  */
 static struct mtr_session {
@@ -60,6 +61,7 @@ static struct mtr_session {
 	unsigned int interval_ms;
 	unsigned int wss_interval_ms;
 	unsigned int pss_interval_ms;
+	u64 idle_ages;
 } mtr_sess;
 
 static int mtr_session_show(struct seq_file *m, void *v)
@@ -92,6 +94,7 @@ static int mtr_session_start(struct file *file)
 	mtr_sess.interval_ms = READ_ONCE(mtr_interval_ms);
 	mtr_sess.wss_interval_ms = READ_ONCE(mtr_wss_interval_ms);
 	mtr_sess.pss_interval_ms = READ_ONCE(mtr_pss_interval_ms);
+	mtr_sess.idle_ages = READ_ONCE(mtr_idle_ages);
 	mtr_sess.tgid = task_tgid_nr(current);
 	get_task_comm(mtr_sess.comm, current);
 	mtr_sess.file = file;
@@ -115,6 +118,7 @@ static void mtr_session_end(struct file *file)
 		mtr_pids_pop();
 		mtr_wss_set_interval(mtr_sess.wss_interval_ms);
 		mtr_pss_set_interval(mtr_sess.pss_interval_ms);
+		mtr_idle_set_ages(mtr_sess.idle_ages);
 		mtr_sampler_set_interval(mtr_sess.interval_ms);
 		mtr_sampler_set_enabled(mtr_sess.enable);
 		mtr_sess.file = NULL;

@@ -72,6 +72,11 @@
 /* What a pass measures (struct mtr_wss.kinds). */
 #define MTR_PASS_WSS	BIT(0)	/* test-and-clear Accessed bits */
 #define MTR_PASS_PSS	BIT(1)	/* sum PSS and USS */
+#define MTR_PASS_IDLE	BIT(2)	/* age every resident page (with WSS) */
+
+/* An age byte: 0 = not resident (or not seen yet), else passes since the
+ * page was last found accessed, plus one; it stops at MTR_AGE_MAX. */
+#define MTR_AGE_MAX 255
 
 /* Indexes of struct mtr_wss.pss_kb[], in the order of the record's fields. */
 enum { MTR_PSS_PSS, MTR_PSS_ANON, MTR_PSS_FILE, MTR_PSS_SHMEM, MTR_PSS_USS, MTR_PSS_NR };
@@ -111,6 +116,22 @@ enum { MTR_PSS_PSS, MTR_PSS_ANON, MTR_PSS_FILE, MTR_PSS_SHMEM, MTR_PSS_USS, MTR_
  * @pss_window_ns:  the time that pass took, first entry to last.
  * @budget_debt:    entries of budget a huge PMD cost beyond its one entry
  *                  (the page-by-page PSS of a shared THP), to be charged.
+ * @idle_tbls:      idle ages: the age byte of each entry of each page
+ *                  table the passes saw, PTRS_PER_PTE bytes per table,
+ *                  indexed by address >> PMD_SHIFT (a huge PMD's age in its
+ *                  first byte); a table a pass did not visit is freed at
+ *                  its end (XA_MARK_0: visited).
+ * @idle_nr:        tables in @idle_tbls.
+ * @idle_mm:        the address space the ages are of (compared only): an
+ *                  exec() starts the ages anew.
+ * @idle_passes:    the pass's thresholds in passes (0: unused slot,
+ *                  UINT_MAX: beyond MTR_AGE_MAX - 1 passes).
+ * @idle_s:         the pass's thresholds in seconds.
+ * @idle_acc:       pages the pass found idle for each threshold so far.
+ * @idle_lost:      an age table could not be allocated: the pass's idle
+ *                  figures are unknown.
+ * @idle_ready:     a pass with ages completed; the next record carries
+ *                  @idle_kb (KiB, or MEMTRACE_UNKNOWN) and @idle_s.
  */
 struct mtr_wss {
 	struct pid *pid;
@@ -131,6 +152,15 @@ struct mtr_wss {
 	u64 pss_kb[MTR_PSS_NR];
 	u64 pss_window_ns;
 	unsigned long budget_debt;
+	struct xarray idle_tbls;
+	unsigned long idle_nr;
+	const struct mm_struct *idle_mm;
+	unsigned int idle_passes[MEMTRACE_IDLE_AGES];
+	u32 idle_s[MEMTRACE_IDLE_AGES];
+	u64 idle_acc[MEMTRACE_IDLE_AGES];
+	bool idle_lost;
+	bool idle_ready;
+	u64 idle_kb[MEMTRACE_IDLE_AGES];
 };
 
 /*
@@ -202,6 +232,80 @@ int mtr_pss_set_interval(unsigned int ms)
 	return 0;
 }
 
+/*
+ * idle_ages_s: up to MEMTRACE_IDLE_AGES thresholds in seconds, 1..65535,
+ * ascending, packed 16 bits each into one u64 (slot i in bits 16i..16i+15;
+ * 0: unused) so that the tick reads them in one load; 0 (the default): idle
+ * ages off.  Ages are kept only while WSS is on: they come from its passes.
+ */
+u64 mtr_idle_ages;
+
+/**
+ * mtr_idle_parse() - parse an idle_ages_s value.
+ * @buf:    "T1[,T2[,T3[,T4]]]" in seconds, each 1..65535 and above the one
+ *          before it, or "0" (off); NUL-terminated, white space stripped.
+ * @packed: out: the value as mtr_idle_ages holds it.
+ *
+ * Context: any.
+ * Return: 0, or -EINVAL (@packed untouched).
+ */
+int mtr_idle_parse(char *buf, u64 *packed)
+{
+	unsigned int i = 0, v, prev = 0;
+	u64 val = 0;
+	char *tok;
+
+	if (!strcmp(buf, "0")) {
+		*packed = 0;
+		return 0;
+	}
+	while ((tok = strsep(&buf, ",")) != NULL) {
+		if (i == MEMTRACE_IDLE_AGES || *tok < '0' || *tok > '9' ||
+		    kstrtouint(tok, 10, &v) || v <= prev || v > U16_MAX)
+			return -EINVAL;
+		val |= (u64)v << (16 * i++);
+		prev = v;
+	}
+	*packed = val;
+	return 0;
+}
+
+/**
+ * mtr_idle_set_ages() - the one setter of idle_ages_s.
+ * @packed: a value from mtr_idle_parse().
+ *
+ * Takes effect at the next WSS pass that starts; 0 frees every process's
+ * ages at the next tick.
+ * Context: any.
+ */
+void mtr_idle_set_ages(u64 packed)
+{
+	WRITE_ONCE(mtr_idle_ages, packed);
+}
+
+/**
+ * mtr_idle_show_ages() - format idle_ages_s as mtr_idle_parse() takes it.
+ * @buf:  at least 24 bytes.
+ * @size: its size.
+ * @packed: the value.
+ *
+ * Return: the length written (without the NUL), "0" when off.
+ */
+int mtr_idle_show_ages(char *buf, size_t size, u64 packed)
+{
+	int i, n = 0;
+
+	if (!packed)
+		return scnprintf(buf, size, "0");
+	for (i = 0; i < MEMTRACE_IDLE_AGES; i++) {
+		unsigned int v = (packed >> (16 * i)) & U16_MAX;
+
+		if (v)
+			n += scnprintf(buf + n, size - n, "%s%u", i ? "," : "", v);
+	}
+	return n;
+}
+
 /**
  * mtr_wss_set_budget() - the one setter of wss_budget_pages.
  * @pages: 1..2^30 page-table entries per tick.
@@ -241,12 +345,128 @@ static struct cpumask mtr_wss_flush_mask;
 
 /* Statistics, written by the work item only. */
 static u64 mtr_pss_scans_completed;
+/* idle-age tables allocated now, and allocations that failed */
+static unsigned long mtr_idle_tables;
+static u64 mtr_idle_alloc_failed;
 static u64 mtr_wss_pages_scanned, mtr_wss_scans_completed,
 	mtr_wss_scans_skipped, mtr_wss_scan_ns, mtr_wss_flushes,
 	mtr_wss_tick_max_pages;
 
+/* Free every age table of @st. */
+static void mtr_idle_free_all(struct mtr_wss *st)
+{
+	unsigned long idx;
+	u8 *tbl;
+
+	xa_for_each(&st->idle_tbls, idx, tbl) {
+		xa_erase(&st->idle_tbls, idx);
+		kfree(tbl);
+	}
+	WRITE_ONCE(mtr_idle_tables, mtr_idle_tables - st->idle_nr);
+	st->idle_nr = 0;
+}
+
+/* At the end of a pass: free the tables it did not visit, unmark the rest. */
+static void mtr_idle_sweep(struct mtr_wss *st)
+{
+	unsigned long idx;
+	u8 *tbl;
+
+	xa_for_each(&st->idle_tbls, idx, tbl) {
+		if (xa_get_mark(&st->idle_tbls, idx, XA_MARK_0)) {
+			xa_clear_mark(&st->idle_tbls, idx, XA_MARK_0);
+			continue;
+		}
+		xa_erase(&st->idle_tbls, idx);
+		kfree(tbl);
+		st->idle_nr--;
+		WRITE_ONCE(mtr_idle_tables, mtr_idle_tables - 1);
+	}
+}
+
+/*
+ * The age table of the page table that maps @addr, allocated on first use
+ * and marked visited; NULL when it cannot be allocated (the pass's idle
+ * figures are then unknown).  Not under a page-table lock: may allocate.
+ */
+static u8 *mtr_idle_tbl(struct mtr_wss *st, unsigned long addr)
+{
+	unsigned long idx = addr >> PMD_SHIFT;
+	u8 *tbl = xa_load(&st->idle_tbls, idx);
+
+	if (!tbl) {
+		tbl = kzalloc(PTRS_PER_PTE, GFP_NOWAIT | __GFP_NOWARN);
+		if (!tbl)
+			goto fail;
+		if (xa_err(xa_store(&st->idle_tbls, idx, tbl,
+				    GFP_NOWAIT | __GFP_NOWARN))) {
+			kfree(tbl);
+			goto fail;
+		}
+		st->idle_nr++;
+		WRITE_ONCE(mtr_idle_tables, mtr_idle_tables + 1);
+	}
+	xa_set_mark(&st->idle_tbls, idx, XA_MARK_0);
+	return tbl;
+fail:
+	mtr_idle_alloc_failed++;
+	st->idle_lost = true;
+	return NULL;
+}
+
+/* Forget the ages of the page table that mapped @addr (no table now). */
+static void mtr_idle_drop(struct mtr_wss *st, unsigned long addr)
+{
+	u8 *tbl = xa_erase(&st->idle_tbls, addr >> PMD_SHIFT);
+
+	if (tbl) {
+		kfree(tbl);
+		st->idle_nr--;
+		WRITE_ONCE(mtr_idle_tables, mtr_idle_tables - 1);
+	}
+}
+
+/*
+ * Age one entry: *age becomes 1 when @young or first seen (its history is
+ * unknown: counted from now), else one more, up to MTR_AGE_MAX; then
+ * @pages count for every threshold the age reaches.
+ */
+static void mtr_idle_age(struct mtr_wss *st, u8 *age, bool young,
+			 unsigned long pages)
+{
+	unsigned int a = (young || !*age) ? 1 : min(*age + 1, MTR_AGE_MAX);
+	int i;
+
+	*age = a;
+	for (i = 0; i < MEMTRACE_IDLE_AGES; i++)
+		if (st->idle_passes[i] && a - 1 >= st->idle_passes[i])
+			st->idle_acc[i] += pages;
+}
+
+/*
+ * After the Accessed bits of @n PTEs were tested (@young: which were),
+ * under the PTE lock: age each entry that maps a normal page, and mark the
+ * others not resident.  @age: the first entry's byte.
+ */
+static void mtr_idle_ptes(struct mtr_wss *st, u8 *age, pte_t *pte,
+			  unsigned long n, const unsigned long *young)
+{
+	unsigned long i;
+	pte_t ptent;
+
+	for (i = 0; i < n; i++) {
+		ptent = ptep_get(pte + i);
+		if (!pte_present(ptent) || pte_special(ptent)) {
+			age[i] = 0;
+			continue;
+		}
+		mtr_idle_age(st, &age[i], test_bit(i, young), 1);
+	}
+}
+
 static void mtr_wss_free(unsigned long tgid, struct mtr_wss *st)
 {
+	mtr_idle_free_all(st);
 	xa_erase(&mtr_wss_states, tgid);
 	put_pid(st->pid);
 	kfree(st);
@@ -352,16 +572,27 @@ static void mtr_wss_scan_ptes(struct mm_struct *mm, pmd_t *pmd,
 			      unsigned long addr, unsigned long n,
 			      struct mtr_wss *st)
 {
+	DECLARE_BITMAP(young, PTRS_PER_PTE);
 	spinlock_t *ptl;
+	u8 *age = NULL;
 	pte_t *pte;
 
+	if (st->kinds & MTR_PASS_IDLE) {
+		age = mtr_idle_tbl(st, addr);
+		if (age) {
+			age += (addr >> PAGE_SHIFT) & (PTRS_PER_PTE - 1);
+			bitmap_zero(young, n);
+		}
+	}
 	pte = mtr_pte_offset_map_lock(mm, pmd, addr, &ptl);
 	if (!pte)
 		return;
 	if (st->kinds & MTR_PASS_PSS)
 		mtr_pss_ptes(pte, n, st);
 	if (st->kinds & MTR_PASS_WSS)
-		st->young_pages += mtr_arch_age_ptes(pte, n);
+		st->young_pages += mtr_arch_age_ptes(pte, n, age ? young : NULL);
+	if (age)
+		mtr_idle_ptes(st, age, pte, n, young);
 	mtr_pte_unmap_unlock(ptl);
 }
 
@@ -370,20 +601,30 @@ static void mtr_wss_scan_ptes(struct mm_struct *mm, pmd_t *pmd,
  * longer huge (split meanwhile): the caller then scans its PTEs.
  */
 static bool mtr_wss_scan_huge(struct mm_struct *mm, pmd_t *pmd,
-			      struct mtr_wss *st)
+			      unsigned long addr, struct mtr_wss *st)
 {
+	u8 *age = (st->kinds & MTR_PASS_IDLE) ? mtr_idle_tbl(st, addr) : NULL;
 	spinlock_t *ptl = pmd_lock(mm, pmd);
 	pmd_t pmdval = READ_ONCE(*pmd);
-	bool huge = mtr_pmd_leaf(pmdval);
-	struct page *page;
+	bool huge = mtr_pmd_leaf(pmdval), young = false;
+	struct page *page = NULL;
 
-	if (huge && (st->kinds & MTR_PASS_PSS)) {
+	if (huge && (st->kinds & (MTR_PASS_PSS | MTR_PASS_IDLE)))
 		page = mtr_pmd_normal_page(pmdval);
-		if (page)
-			mtr_pss_account(st, page, HPAGE_PMD_NR);
-	}
-	if (huge && (st->kinds & MTR_PASS_WSS) && mtr_arch_age_pmd(pmd))
+	if (page && (st->kinds & MTR_PASS_PSS))
+		mtr_pss_account(st, page, HPAGE_PMD_NR);
+	if (huge && (st->kinds & MTR_PASS_WSS) && mtr_arch_age_pmd(pmd)) {
 		st->young_pages += HPAGE_PMD_NR;
+		young = true;
+	}
+	if (huge && age) {
+		/* the whole huge page ages in the table's first byte */
+		memset(age + 1, 0, PTRS_PER_PTE - 1);
+		if (page)
+			mtr_idle_age(st, age, young, HPAGE_PMD_NR);
+		else
+			age[0] = 0;
+	}
 	spin_unlock(ptl);
 	return huge;
 }
@@ -424,10 +665,14 @@ static unsigned long mtr_wss_scan_range(struct vm_area_struct *vma,
 		pmd = pmd_offset(pud, addr);
 		next = pmd_addr_end(addr, end);
 		pmdval = mtr_pmdp_get_lockless(pmd);
-		if (pmd_none(pmdval))
+		if (pmd_none(pmdval)) {
+			/* nothing mapped here now: no ages to keep */
+			if (st->kinds & MTR_PASS_IDLE)
+				mtr_idle_drop(st, addr);
 			goto next_pmd;
+		}
 		if (mtr_pmd_leaf(pmdval)) {
-			if (mtr_wss_scan_huge(mm, pmd, st)) {
+			if (mtr_wss_scan_huge(mm, pmd, addr, st)) {
 				n = min(st->budget_debt, *budget);
 				*budget -= n;
 				st->budget_debt = 0;
@@ -492,8 +737,40 @@ enum mtr_wss_step_ret {
  * One process's share of the tick: start a pass when due, continue it,
  * complete it.
  */
+/* A pass with idle ages starts: the thresholds in passes of @wss_ns. */
+static void mtr_idle_start(struct mtr_wss *st, u64 idle_ages, u64 wss_ns)
+{
+	int i;
+
+	for (i = 0; i < MEMTRACE_IDLE_AGES; i++) {
+		u64 ms = ((idle_ages >> (16 * i)) & U16_MAX) * MSEC_PER_SEC;
+		u64 passes = DIV64_U64_ROUND_UP(ms * NSEC_PER_MSEC, wss_ns);
+
+		st->idle_s[i] = ms / MSEC_PER_SEC;
+		st->idle_passes[i] = !ms ? 0 :
+			passes > MTR_AGE_MAX - 1 ? UINT_MAX : passes;
+		st->idle_acc[i] = 0;
+	}
+	st->idle_lost = false;
+}
+
+/* A pass with idle ages completed: its figures for the next record. */
+static void mtr_idle_done(struct mtr_wss *st)
+{
+	int i;
+
+	for (i = 0; i < MEMTRACE_IDLE_AGES; i++)
+		st->idle_kb[i] = !st->idle_passes[i] ? 0 :
+			(st->idle_lost || st->idle_passes[i] == UINT_MAX) ?
+			MEMTRACE_UNKNOWN :
+			st->idle_acc[i] << (PAGE_SHIFT - 10);
+	st->idle_ready = true;
+	mtr_idle_sweep(st);
+}
+
 static enum mtr_wss_step_ret mtr_wss_step(struct mtr_wss *st, u64 now,
 					  u64 wss_ns, u64 pss_ns,
+					  u64 idle_ages,
 					  unsigned long *budget, bool *cleared)
 {
 	enum mtr_wss_step_ret ret = MTR_WSS_STEPPED;
@@ -509,8 +786,14 @@ static enum mtr_wss_step_ret mtr_wss_step(struct mtr_wss *st, u64 now,
 	 * to do.
 	 */
 	if (!wss_ns) {
-		st->kinds &= ~MTR_PASS_WSS;
+		st->kinds &= ~(MTR_PASS_WSS | MTR_PASS_IDLE);
 		st->prev_start_ns = 0;
+	}
+	/* ages need every WSS pass: with either off they start anew */
+	if (!wss_ns || !idle_ages) {
+		st->kinds &= ~MTR_PASS_IDLE;
+		if (st->idle_nr)
+			mtr_idle_free_all(st);
 	}
 	if (!pss_ns)
 		st->kinds &= ~MTR_PASS_PSS;
@@ -530,6 +813,10 @@ static enum mtr_wss_step_ret mtr_wss_step(struct mtr_wss *st, u64 now,
 			kinds |= MTR_PASS_PSS;
 		if (!kinds)
 			return MTR_WSS_STEPPED;
+		if ((kinds & MTR_PASS_WSS) && idle_ages)
+			kinds |= MTR_PASS_IDLE;
+		if (kinds & MTR_PASS_IDLE)
+			mtr_idle_start(st, idle_ages, wss_ns);
 		st->kinds = kinds;
 		st->scanning = true;
 		st->cursor = 0;
@@ -558,6 +845,12 @@ static enum mtr_wss_step_ret mtr_wss_step(struct mtr_wss *st, u64 now,
 	rcu_read_unlock();
 	if (!mm)
 		return MTR_WSS_GONE;
+	/* exec() gave the process a new address space: its pages are new */
+	if (st->idle_mm != mm) {
+		if (st->idle_nr)
+			mtr_idle_free_all(st);
+		st->idle_mm = mm;
+	}
 	/*
 	 * In chunks of MTR_WSS_CHUNK entries.  Between two, mmap_lock is handed
 	 * over to whoever waits for it, as show_smaps_rollup() does: the rest
@@ -617,6 +910,8 @@ static enum mtr_wss_step_ret mtr_wss_step(struct mtr_wss *st, u64 now,
 		mtr_pss_scans_completed++;
 		st->next_pss_ns = now + pss_ns;
 	}
+	if (done && (st->kinds & MTR_PASS_IDLE))
+		mtr_idle_done(st);
 	if (done && !(st->kinds & MTR_PASS_WSS)) {
 		/* WSS was off: its next pass primes again */
 		st->scanning = false;
@@ -660,6 +955,7 @@ void mtr_wss_tick(u64 tick)
 {
 	unsigned int interval_ms = READ_ONCE(mtr_wss_interval_ms);
 	u64 pss_ns = (u64)READ_ONCE(mtr_pss_interval_ms) * NSEC_PER_MSEC;
+	u64 idle_ages = READ_ONCE(mtr_idle_ages);
 	unsigned long limit = READ_ONCE(mtr_wss_budget_pages), budget = limit;
 	unsigned long scanned;
 	u64 t0 = ktime_get_ns();
@@ -690,8 +986,8 @@ void mtr_wss_tick(u64 tick)
 			goto out;
 		}
 		ret = st->seen_tick + 1 < tick ? MTR_WSS_GONE :
-			mtr_wss_step(st, t0, interval_ns, pss_ns, &budget,
-				     &cleared);
+			mtr_wss_step(st, t0, interval_ns, pss_ns, idle_ages,
+				     &budget, &cleared);
 		if (ret == MTR_WSS_GONE)
 			mtr_wss_free(tgid, st);
 		else if (ret == MTR_WSS_CONTENDED && nr_retry < MTR_WSS_RETRY)
@@ -706,8 +1002,8 @@ out:
 		st = xa_load(&mtr_wss_states, retry[i]);
 		if (!st)
 			continue;
-		if (mtr_wss_step(st, t0, interval_ns, pss_ns, &budget,
-				 &cleared) == MTR_WSS_GONE)
+		if (mtr_wss_step(st, t0, interval_ns, pss_ns, idle_ages,
+				 &budget, &cleared) == MTR_WSS_GONE)
 			mtr_wss_free(retry[i], st);
 		cond_resched();
 	}
@@ -757,6 +1053,7 @@ void mtr_wss_note(struct task_struct *p, u64 tick, struct memtrace_sample *rec)
 		if (!st)
 			return;
 		st->pid = get_pid(pid);
+		xa_init(&st->idle_tbls);
 		if (xa_err(xa_store(&mtr_wss_states, tgid, st,
 				    GFP_NOWAIT | __GFP_NOWARN))) {
 			put_pid(st->pid);
@@ -781,6 +1078,16 @@ void mtr_wss_note(struct task_struct *p, u64 tick, struct memtrace_sample *rec)
 		rec->uss_kb = cpu_to_le64(st->pss_kb[MTR_PSS_USS]);
 		rec->pss_window_ns = cpu_to_le64(st->pss_window_ns);
 	}
+	if (st->idle_ready) {
+		int i;
+
+		st->idle_ready = false;
+		rec->flags |= cpu_to_le32(MEMTRACE_SAMPLE_IDLE_VALID);
+		for (i = 0; i < MEMTRACE_IDLE_AGES; i++) {
+			rec->idle_kb[i] = cpu_to_le64(st->idle_kb[i]);
+			rec->idle_s[i] = cpu_to_le32(st->idle_s[i]);
+		}
+	}
 }
 
 /**
@@ -800,6 +1107,11 @@ void mtr_wss_show_stats(struct seq_file *m)
 	seq_printf(m, "wss_scan_ns: %llu\n", READ_ONCE(mtr_wss_scan_ns));
 	seq_printf(m, "pss_scans_completed: %llu\n",
 		   READ_ONCE(mtr_pss_scans_completed));
+	seq_printf(m, "idle_tables: %lu\n", READ_ONCE(mtr_idle_tables));
+	seq_printf(m, "idle_bytes: %lu\n",
+		   READ_ONCE(mtr_idle_tables) * PTRS_PER_PTE);
+	seq_printf(m, "idle_alloc_failed: %llu\n",
+		   READ_ONCE(mtr_idle_alloc_failed));
 	seq_printf(m, "wss_tlb_flushes: %llu\n", READ_ONCE(mtr_wss_flushes));
 	seq_printf(m, "wss_tlb_flush_available: %d\n", mtr_arch_tlb_flush);
 }

@@ -19,12 +19,15 @@
  * mtr_arch_age_ptes() - test and clear the Accessed bits of @n PTEs.
  * @pte: the first entry, mapped by mtr_pte_offset_map_lock() (lock held).
  * @n:   entries, all in that one table.
+ * @young_map: NULL, or a bitmap of @n bits, cleared by the caller: bit i
+ *       is set when entry i was young (for idle ages).
  *
  * Calls mtr_wss_mark() with the pfn of each young normal page.
  * Context: the PTE lock held; does not sleep.
  * Return: how many entries were young.
  */
-unsigned long mtr_arch_age_ptes(pte_t *pte, unsigned long n);
+unsigned long mtr_arch_age_ptes(pte_t *pte, unsigned long n,
+				unsigned long *young_map);
 
 /**
  * mtr_arch_age_pmd() - test and clear the Accessed bit of a huge PMD.

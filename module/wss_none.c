@@ -12,7 +12,8 @@
 const bool mtr_arch_wss;
 const bool mtr_arch_tlb_flush;
 
-unsigned long mtr_arch_age_ptes(pte_t *pte, unsigned long n)
+unsigned long mtr_arch_age_ptes(pte_t *pte, unsigned long n,
+				unsigned long *young_map)
 {
 	return 0;
 }

@@ -58,7 +58,8 @@ static inline bool mtr_ptep_test_and_clear_young(pte_t *ptep)
  * reads the raw entry: pte_val()/__pte() are paravirt calls, and under Xen
  * PV __pte() of an OR of entries would translate a meaningless frame.
  */
-unsigned long mtr_arch_age_ptes(pte_t *pte, unsigned long n)
+unsigned long mtr_arch_age_ptes(pte_t *pte, unsigned long n,
+				unsigned long *young_map)
 {
 	unsigned long i, j, young = 0;
 	pteval_t any;
@@ -83,6 +84,8 @@ unsigned long mtr_arch_age_ptes(pte_t *pte, unsigned long n)
 		if (!mtr_ptep_test_and_clear_young(pte))
 			continue;
 		young++;
+		if (young_map)
+			__set_bit(i, young_map);
 		if (!pte_special(ptent))
 			mtr_wss_mark(pte_pfn(ptent));
 	}

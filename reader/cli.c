@@ -82,6 +82,16 @@
  *	pss_kb, pss_anon_kb, pss_file_kb, pss_shmem_kb, uss_kb and
  *	pss_window_ms are filled in the record of each tick in which a sum
  *	completed; swap_pss_kb stays empty (Documentation/memtrace-wss.rst).
+ *   --idle-ages=T1[,T2[,T3[,T4]]]
+ *	How much of each process's resident memory has not been accessed for
+ *	at least T1, T2 .. seconds (each 1..65535, ascending): columns
+ *	idle_T1s_kb .. after pss_window_ms, filled in the record of each tick
+ *	in which a WSS pass completed (DIR/idle_ages_s).  Ages come from the
+ *	Accessed bits that consecutive WSS passes find, so they need WSS:
+ *	without -W the window is 1 s, or the largest threshold / 254 if longer
+ *	(a page's age is one byte: at most 254 windows); their resolution is
+ *	the window.  With -i: the columns to write, from the trace's records
+ *	of the same thresholds.
  *   -D DIR | --debugfs=DIR
  *	The module's debugfs directory (default /sys/kernel/debug/memtrace).
  *	Only for the default path is /sys/kernel/debug checked to be debugfs
@@ -137,6 +147,8 @@ static const char usage_str[] =
 	"                                    for this session (columns wss_kb, wss_window_ms)\n"
 	"               --pss=MS             sum PSS and USS every MS ms, 10..600000, for this session\n"
 	"                                    (columns pss_kb .. uss_kb, pss_window_ms)\n"
+	"               --idle-ages=T[,T..]  memory not accessed for at least T s (up to 4, ascending,\n"
+	"                                    1..65535): columns idle_Ts_kb; implies -W (1 s default)\n"
 	"  -D DIR     | --debugfs=DIR        the module's directory (default " DEFAULT_DIR ");\n"
 	"                                    any other DIR is not checked to be on debugfs\n"
 	"  -r         | --realtime           add a last CSV column 'time': wall-clock time, ISO 8601 UTC, ns\n"
@@ -148,7 +160,7 @@ static const char usage_str[] =
 	"Exit status: 0 success, 1 error, 2 bad usage.\n";
 
 /* long options without a short one */
-enum { OPT_SYSTEM = 256, OPT_CGROUP, OPT_CGROUPS, OPT_PSS };
+enum { OPT_SYSTEM = 256, OPT_CGROUP, OPT_CGROUPS, OPT_PSS, OPT_IDLE };
 
 static const struct option long_opts[] = {
 	{ "duration", required_argument, NULL, 'd' },
@@ -163,6 +175,7 @@ static const struct option long_opts[] = {
 	{ "interval", required_argument, NULL, 'I' },
 	{ "wss", required_argument, NULL, 'W' },
 	{ "pss", required_argument, NULL, OPT_PSS },
+	{ "idle-ages", required_argument, NULL, OPT_IDLE },
 	{ "debugfs", required_argument, NULL, 'D' },
 	{ "realtime", no_argument, NULL, 'r' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -218,6 +231,30 @@ static unsigned int parse_ms(const char *arg, unsigned long lo,
 		usage_error("invalid %s '%s': give milliseconds, %lu..%lu", what,
 			    arg, lo, hi);
 	return (unsigned int)v;
+}
+
+/* --idle-ages T1[,T2..]: up to MEMTRACE_IDLE_AGES ascending 1..65535 s. */
+static void parse_idle(const char *arg)
+{
+	const char *p = arg;
+	unsigned long v, prev = 0;
+	char *end;
+
+	g.n_idle = 0;
+	for (;;) {
+		errno = 0;
+		v = strtoul(p, &end, 10);
+		if (errno || end == p || *p < '0' || *p > '9' || v <= prev ||
+		    v > 65535 || g.n_idle == MEMTRACE_IDLE_AGES ||
+		    (*end && *end != ','))
+			usage_error("invalid --idle-ages '%s': give up to %d thresholds in seconds, 1..65535, ascending, separated by commas",
+				    arg, MEMTRACE_IDLE_AGES);
+		g.idle_s[g.n_idle++] = (uint32_t)v;
+		prev = v;
+		if (!*end)
+			break;
+		p = end + 1;
+	}
 }
 
 /*
@@ -365,6 +402,9 @@ next:
 			g.pss_ms = parse_ms(optarg, 10, 600000, "PSS interval");
 			live_only = "--pss";
 			break;
+		case OPT_IDLE:
+			parse_idle(optarg);
+			break;
 		case 'D':
 			g.dir = optarg;
 			live_only = "-D";
@@ -390,5 +430,16 @@ next:
 		usage_error("unexpected argument '%s'", argv[optind]);
 	if (g.input_path && live_only)
 		usage_error("%s records live: it cannot be combined with -i", live_only);
+	if (g.n_idle) {
+		/* a page's age is one byte: the largest threshold in <= 254 windows */
+		unsigned long need = (g.idle_s[g.n_idle - 1] * 1000UL + 253) / 254;
+
+		if (!g.input_path && !g.wss_ms)
+			g.wss_ms = need > 1000 ? (unsigned int)need : 1000;
+		else if (!g.input_path && g.wss_ms < need)
+			usage_error("--idle-ages %u needs WSS windows of at least %lu ms (-W): a page's age counts up to 254 windows",
+				    (unsigned int)g.idle_s[g.n_idle - 1], need);
+		mt_csv_set_idle(g.idle_s, g.n_idle);
+	}
 	check_outputs();
 }

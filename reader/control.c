@@ -311,10 +311,10 @@ int session_end(void)
 	return -1;
 }
 
-/* Apply -I and -W for the session.  0, or -1 (reported). */
+/* Apply -I, -W, --pss and --idle-ages for the session.  0, or -1 (reported). */
 int set_intervals(void)
 {
-	char val[16];
+	char val[32];
 	int err;
 
 	if (g.interval_ms) {
@@ -348,6 +348,25 @@ int set_intervals(void)
 			    g.dir);
 		else
 			ctl_error("pss_interval_ms", val, err);
+		return -1;
+	}
+	/* without --idle-ages the session ages nothing */
+	if (g.n_idle) {
+		int n = 0;
+
+		for (size_t i = 0; i < g.n_idle; i++)
+			n += snprintf(val + n, sizeof(val) - n, "%s%u", i ? "," : "",
+				      (unsigned int)g.idle_s[i]);
+	} else {
+		snprintf(val, sizeof(val), "0");
+	}
+	err = ctl_write("idle_ages_s", val);
+	if (err && !(err == -ENOENT && !g.n_idle)) {
+		if (err == -ENOENT)
+			msg("%s/idle_ages_s: no such file: this memtrace module cannot age pages (it predates it)",
+			    g.dir);
+		else
+			ctl_error("idle_ages_s", val, err);
 		return -1;
 	}
 	/* once per session: the figures are less exact without it */

@@ -33,6 +33,34 @@
 const char mt_csv_header[] = CSV_COLUMNS "\n";
 const char mt_csv_header_time[] = CSV_COLUMNS ",time\n";
 
+/* --idle-ages: the thresholds of the columns after pss_window_ms */
+static uint32_t idle_cols[MEMTRACE_IDLE_AGES];
+static size_t n_idle_cols;
+/* the headers with those columns: 4 of ",idle_65535s_kb" at most */
+static char idle_head[2][sizeof(mt_csv_header_time) + MEMTRACE_IDLE_AGES * 16];
+
+void mt_csv_set_idle(const uint32_t *s, size_t n)
+{
+	for (int t = 0; t < 2; t++) {
+		char *p = idle_head[t];
+
+		memcpy(p, CSV_COLUMNS, sizeof(CSV_COLUMNS) - 1);
+		p += sizeof(CSV_COLUMNS) - 1;
+		for (size_t i = 0; i < n; i++)
+			p += sprintf(p, ",idle_%us_kb", (unsigned int)s[i]);
+		strcpy(p, t ? ",time\n" : "\n");
+	}
+	memcpy(idle_cols, s, n * sizeof(*s));
+	n_idle_cols = n;
+}
+
+const char *mt_csv_head(bool realtime)
+{
+	if (n_idle_cols)
+		return idle_head[realtime];
+	return realtime ? mt_csv_header_time : mt_csv_header;
+}
+
 static const char digits2[201] =
 	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
@@ -331,6 +359,18 @@ size_t mt_csv_row(char *dst, const struct mt_record *r)
 		memcpy(p, ",,,,,,", 6);
 		p += 6;
 	}
+	/* --idle-ages: the record's figure for each column's threshold */
+	for (size_t c = 0; c < n_idle_cols; c++) {
+		*p++ = ',';
+		if (!(r->flags & MEMTRACE_SAMPLE_IDLE_VALID))
+			continue;
+		for (size_t i = 0; i < MEMTRACE_IDLE_AGES; i++)
+			if (r->idle_s[i] == idle_cols[c] &&
+			    r->idle_kb[i] != MEMTRACE_UNKNOWN) {
+				p = put_dec(p, r->idle_kb[i]);
+				break;
+			}
+	}
 	*p++ = '\n';
 	return (size_t)(p - dst);
 }
@@ -430,7 +470,9 @@ int mt_out_write(struct mt_out *o, const void *src, size_t n)
 
 int mt_out_header(struct mt_out *o)
 {
-	return mt_out_write(o, mt_csv_header, sizeof(mt_csv_header) - 1);
+	const char *h = mt_csv_head(false);
+
+	return mt_out_write(o, h, strlen(h));
 }
 
 /* Make room for one row of at most @max bytes: 0, or -1 (the row is

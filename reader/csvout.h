@@ -15,17 +15,30 @@
 #include "decode.h"
 
 /* The header line, newline included; the column names are an interface.
- * mt_csv_header_time: the same with the --realtime column "time" last. */
+ * mt_csv_header_time: the same with the --realtime column "time" last.
+ * Without --idle-ages; mt_csv_head() gives the header in use. */
 extern const char mt_csv_header[];
 extern const char mt_csv_header_time[];
 
 /*
- * MT_CSV_ROW_MAX - an upper bound of one row's length: 30 u64 fields of at
- * most 20 digits, rss_kb (a sum of three u64, at most 20 digits), a u32,
- * the quoted comm (at most 2 + 2 * 16 bytes), 31 commas and a newline (707
- * bytes), plus a comma and the time (MT_CSV_TIME_LEN).
+ * mt_csv_set_idle() - --idle-ages: after pss_window_ms, one column
+ * idle_<T>s_kb per threshold T of @s (@n <= MEMTRACE_IDLE_AGES, each
+ * 1..65535), filled from records whose thresholds include T.  Call before
+ * any header or row is written.
  */
-#define MT_CSV_ROW_MAX 768
+void mt_csv_set_idle(const uint32_t *s, size_t n);
+/* The header line in use (with the --idle-ages columns), with "time" last
+ * when @realtime. */
+const char *mt_csv_head(bool realtime);
+
+/*
+ * MT_CSV_ROW_MAX - an upper bound of one row's length: 34 u64 fields of at
+ * most 20 digits (the last 4: --idle-ages), rss_kb (a sum of three u64, at
+ * most 20 digits), a u32, the quoted comm (at most 2 + 2 * 16 bytes), 35
+ * commas and a newline (791 bytes), plus a comma and the time
+ * (MT_CSV_TIME_LEN).
+ */
+#define MT_CSV_ROW_MAX 896
 
 /* Format @r as one CSV row (newline included) at @dst, which has room for
  * MT_CSV_ROW_MAX bytes; returns the row's length.  Not NUL-terminated; the

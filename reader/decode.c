@@ -165,6 +165,20 @@ static void decode_sample(const unsigned char *p, struct mt_record *r)
 		r->pss_shmem_kb = r->uss_kb = r->pss_window_ns = 0;
 		r->swap_pss_kb = MEMTRACE_UNKNOWN;
 	}
+	if (r->hdr.size >= offsetof(struct memtrace_sample, idle_s) +
+			   sizeof(((struct memtrace_sample *)0)->idle_s)) {
+		size_t kb = offsetof(struct memtrace_sample, idle_kb);
+		size_t s = offsetof(struct memtrace_sample, idle_s);
+
+		for (size_t i = 0; i < MEMTRACE_IDLE_AGES; i++) {
+			r->idle_kb[i] = get64(p, kb + 8 * i);
+			r->idle_s[i] = get32(p, s + 4 * i);
+		}
+	} else {
+		r->flags &= ~MEMTRACE_SAMPLE_IDLE_VALID;
+		memset(r->idle_kb, 0, sizeof(r->idle_kb));
+		memset(r->idle_s, 0, sizeof(r->idle_s));
+	}
 }
 
 static void decode_system(const unsigned char *p, struct mt_record *r)

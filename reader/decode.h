@@ -152,6 +152,11 @@ struct mt_record {
 	uint64_t uss_kb;
 	uint64_t swap_pss_kb;
 	uint64_t pss_window_ns;
+	/* idle ages (flags MEMTRACE_SAMPLE_IDLE_VALID; else 0, as in records
+	 * of 264 bytes or less); idle_kb[i] may be MEMTRACE_UNKNOWN; idle_s[i]
+	 * 0: unused slot */
+	uint64_t idle_kb[MEMTRACE_IDLE_AGES];
+	uint32_t idle_s[MEMTRACE_IDLE_AGES];
 	struct mt_lossinfo loss;
 	struct mt_sysinfo sys;
 	struct mt_cginfo cg;

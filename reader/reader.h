@@ -115,6 +115,8 @@ struct mt_reader {
 	unsigned int interval_ms;	/* 0 = leave as is */
 	unsigned int wss_ms;		/* -W; 0 = off */
 	unsigned int pss_ms;		/* --pss; 0 = off */
+	uint32_t idle_s[MEMTRACE_IDLE_AGES];	/* --idle-ages thresholds, s */
+	size_t n_idle;			/* how many; 0 = off */
 	const char *dir;
 	bool realtime, quiet;
 

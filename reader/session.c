@@ -242,7 +242,7 @@ int mt_sess_begin(struct mt_sess *s, const struct mt_tfile_info *info)
 		}
 	}
 	if (s->csv) {
-		const char *h = s->realtime ? mt_csv_header_time : mt_csv_header;
+		const char *h = mt_csv_head(s->realtime);
 
 		if (mt_out_write(s->csv, h, strlen(h))) {
 			mt_out_report(s->csv);

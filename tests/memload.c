@@ -33,6 +33,9 @@
  *                            forbidding them
  *   -U MS | --unmap-ms=MS    with --hot: after MS ms, munmap --anon and go
  *                            on sleeping
+ *   -C MS | --unmap-cold-ms=MS  with --hot: after MS ms, munmap the part of
+ *                            --anon past the hot set (the cold part) and go
+ *                            on writing the hot set
  *   -X    | --leader-exit    after "ready", the main thread (the thread group
  *                            leader) exits with pthread_exit(): a new thread
  *                            does the rest (--hot, --hold-s), so the process
@@ -196,7 +199,7 @@ static void *live_thread(void *arg)
 /* what is left to do after "ready": --hot, then --hold-s or a signal */
 struct tail_args {
 	char *a;
-	unsigned long anon, hot, hold, unmap_ms;
+	unsigned long anon, hot, hold, unmap_ms, unmap_cold_ms;
 };
 
 static void *run_tail(void *arg)
@@ -206,12 +209,17 @@ static void *run_tail(void *arg)
 
 	if (t->hot) {
 		long unmap_at = t->unmap_ms ? now_ms() + (long)t->unmap_ms : 0;
+		long cold_at = t->unmap_cold_ms ? now_ms() + (long)t->unmap_cold_ms : 0;
 		unsigned long off, round = 0;
 
 		while (!stop && (!end || now_ms() < end)) {
 			for (off = 0; off < t->hot * MB; off += page_size)
 				t->a[off] = (char)round;
 			round++;
+			if (cold_at && now_ms() >= cold_at) {
+				munmap(t->a + t->hot * MB, (t->anon - t->hot) * MB);
+				cold_at = 0;
+			}
 			if (unmap_at && now_ms() >= unmap_at) {
 				munmap(t->a, t->anon * MB);
 				break;
@@ -247,6 +255,7 @@ static void usage(FILE *f)
 	      "  -w MB | --hot=MB           keep writing the first MB of --anon (hot set)\n"
 	      "  -P    | --thp              back --anon with transparent huge pages\n"
 	      "  -U MS | --unmap-ms=MS      with --hot: munmap --anon after MS ms\n"
+	      "  -C MS | --unmap-cold-ms=MS with --hot: munmap --anon past the hot set after MS ms\n"
 	      "  -X    | --leader-exit      the main thread exits after ready; another goes on\n"
 	      "  -k N  | --fork=N           N children that read --anon/--shmem/--file and stay\n"
 	      "  -h    | --help             this text\n", f);
@@ -284,6 +293,7 @@ int main(int argc, char **argv)
 		{ "hot", required_argument, NULL, 'w' },
 		{ "thp", no_argument, NULL, 'P' },
 		{ "unmap-ms", required_argument, NULL, 'U' },
+		{ "unmap-cold-ms", required_argument, NULL, 'C' },
 		{ "leader-exit", no_argument, NULL, 'X' },
 		{ "fork", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
@@ -291,7 +301,7 @@ int main(int argc, char **argv)
 	};
 	unsigned long anon = 0, shmem = 0, file = 0, pageout = 0, swapin = 0;
 	unsigned long threads = 0, live = 0, ramp = 0, hold = 0, hot = 0, i;
-	unsigned long unmap_ms = 0, nfork = 0;
+	unsigned long unmap_ms = 0, unmap_cold_ms = 0, nfork = 0;
 	int thp = 0, leader_exit = 0;
 	const char *path = NULL;
 	char *a = NULL, *s = NULL, *f = NULL;
@@ -301,7 +311,7 @@ int main(int argc, char **argv)
 	int c, fd;
 
 	page_size = sysconf(_SC_PAGESIZE);
-	while ((c = getopt_long(argc, argv, "a:s:f:F:o:i:t:T:l:r:H:w:PU:Xk:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:s:f:F:o:i:t:T:l:r:H:w:PU:C:Xk:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': anon = num_arg(optarg); break;
 		case 's': shmem = num_arg(optarg); break;
@@ -317,6 +327,7 @@ int main(int argc, char **argv)
 		case 'w': hot = num_arg(optarg); break;
 		case 'P': thp = 1; break;
 		case 'U': unmap_ms = num_arg(optarg); break;
+		case 'C': unmap_cold_ms = num_arg(optarg); break;
 		case 'X': leader_exit = 1; break;
 		case 'k': nfork = num_arg(optarg); break;
 		case 'h': usage(stdout); return 0;
@@ -324,8 +335,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind != argc || (file && !path) || pageout > anon || swapin > pageout ||
-	    hot > anon || (unmap_ms && !hot)) {
-		fputs("memload: bad usage (-f needs -F; -i <= -o <= -a; -w <= -a; -U needs -w)\n",
+	    hot > anon || ((unmap_ms || unmap_cold_ms) && !hot)) {
+		fputs("memload: bad usage (-f needs -F; -i <= -o <= -a; -w <= -a; -U and -C need -w)\n",
 		      stderr);
 		usage(stderr);
 		return 2;
@@ -428,6 +439,7 @@ int main(int argc, char **argv)
 	tail.hot = hot;
 	tail.hold = hold;
 	tail.unmap_ms = unmap_ms;
+	tail.unmap_cold_ms = unmap_cold_ms;
 	if (leader_exit) {
 		pthread_t t;
 

@@ -33,7 +33,10 @@ void mtr_trace_unreg(void);
  * for its threads, or compaction delays before 5.19), cgroup_id (cgroup
  * v2 id), then pss_kb, pss_anon_kb, pss_file_kb, pss_shmem_kb, uss_kb
  * (-1: no PSS pass completed since the process's previous sample) and
- * pss_window_ms (the time that pass took; 0: none).  swap_pss_kb is not
+ * pss_window_ms (the time that pass took; 0: none), then idle0_kb ..
+ * idle3_kb (-1: no pass with idle ages completed since the previous
+ * sample, or the figure is unknown) with their thresholds idle0_s ..
+ * idle3_s (0: unused).  swap_pss_kb is not
  * an event field: no kernel line lets a module read it (struct
  * memtrace_sample).
  * Context: the sampler's work item (process context), in an RCU read section.
@@ -72,9 +75,13 @@ TRACE_EVENT_FN(memstat_sample,
 		__field(s64, pss_shmem_kb)
 		__field(s64, uss_kb)
 		__field(u64, pss_window_ms)
+		__array(s64, idle_kb, MEMTRACE_IDLE_AGES)
+		__array(u32, idle_s, MEMTRACE_IDLE_AGES)
 	),
 
 	TP_fast_assign(
+		int i;
+
 		__entry->pid = le32_to_cpu(rec->tgid);
 		memcpy(__entry->comm, rec->comm, MEMTRACE_COMM_LEN);
 		__entry->vsz_kb = le64_to_cpu(rec->vsz_kb);
@@ -127,9 +134,17 @@ TRACE_EVENT_FN(memstat_sample,
 		}
 		__entry->pss_window_ms = le64_to_cpu(rec->pss_window_ns) /
 					 NSEC_PER_MSEC;
+		for (i = 0; i < MEMTRACE_IDLE_AGES; i++) {
+			u64 kb = le64_to_cpu(rec->idle_kb[i]);
+
+			__entry->idle_kb[i] = (le32_to_cpu(rec->flags) &
+					       MEMTRACE_SAMPLE_IDLE_VALID) &&
+					      kb != MEMTRACE_UNKNOWN ? (s64)kb : -1;
+			__entry->idle_s[i] = le32_to_cpu(rec->idle_s[i]);
+		}
 	),
 
-	TP_printk("pid=%d comm=%s vsz_kb=%llu rss_kb=%llu rss_anon_kb=%llu rss_file_kb=%llu rss_shmem_kb=%llu swap_kb=%llu hwm_kb=%llu minflt=%llu majflt=%llu utime_ns=%llu stime_ns=%llu wss_kb=%lld tick=%llu wss_window_ms=%llu thrashing_delay_ns=%lld swapin_delay_ns=%lld reclaim_delay_ns=%lld compact_delay_ns=%lld cgroup_id=%llu pss_kb=%lld pss_anon_kb=%lld pss_file_kb=%lld pss_shmem_kb=%lld uss_kb=%lld pss_window_ms=%llu",
+	TP_printk("pid=%d comm=%s vsz_kb=%llu rss_kb=%llu rss_anon_kb=%llu rss_file_kb=%llu rss_shmem_kb=%llu swap_kb=%llu hwm_kb=%llu minflt=%llu majflt=%llu utime_ns=%llu stime_ns=%llu wss_kb=%lld tick=%llu wss_window_ms=%llu thrashing_delay_ns=%lld swapin_delay_ns=%lld reclaim_delay_ns=%lld compact_delay_ns=%lld cgroup_id=%llu pss_kb=%lld pss_anon_kb=%lld pss_file_kb=%lld pss_shmem_kb=%lld uss_kb=%lld pss_window_ms=%llu idle0_kb=%lld idle0_s=%u idle1_kb=%lld idle1_s=%u idle2_kb=%lld idle2_s=%u idle3_kb=%lld idle3_s=%u",
 		  __entry->pid, __entry->comm, __entry->vsz_kb, __entry->rss_kb,
 		  __entry->rss_anon_kb, __entry->rss_file_kb,
 		  __entry->rss_shmem_kb, __entry->swap_kb, __entry->hwm_kb,
@@ -140,7 +155,11 @@ TRACE_EVENT_FN(memstat_sample,
 		  __entry->compact_delay_ns, __entry->cgroup_id,
 		  __entry->pss_kb, __entry->pss_anon_kb, __entry->pss_file_kb,
 		  __entry->pss_shmem_kb, __entry->uss_kb,
-		  __entry->pss_window_ms),
+		  __entry->pss_window_ms,
+		  __entry->idle_kb[0], __entry->idle_s[0],
+		  __entry->idle_kb[1], __entry->idle_s[1],
+		  __entry->idle_kb[2], __entry->idle_s[2],
+		  __entry->idle_kb[3], __entry->idle_s[3]),
 
 	mtr_trace_reg, mtr_trace_unreg
 );

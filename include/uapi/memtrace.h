@@ -107,9 +107,17 @@ struct memtrace_rec_hdr {
  * since the process's previous record: pss_kb .. pss_window_ns are set.
  */
 #define MEMTRACE_SAMPLE_PSS_VALID	(1U << 2)
+/**
+ * MEMTRACE_SAMPLE_IDLE_VALID - memtrace_sample.flags: a WSS pass with idle
+ * ages on completed since the process's previous record: idle_kb[] and
+ * idle_s[] are set.
+ */
+#define MEMTRACE_SAMPLE_IDLE_VALID	(1U << 3)
+/** MEMTRACE_IDLE_AGES - entries of memtrace_sample.idle_kb and idle_s. */
+#define MEMTRACE_IDLE_AGES	4
 
 /**
- * struct memtrace_sample - one process (thread group) at one tick (264 bytes).
+ * struct memtrace_sample - one process (thread group) at one tick (312 bytes).
  *
  * All memory figures are KiB (pages << (PAGE_SHIFT - 10)), as in
  * /proc/PID/status.  Each figure names the kernel source it is read from; the
@@ -192,6 +200,19 @@ struct memtrace_rec_hdr {
  * @pss_window_ns: the time the pass took, from its first page-table entry
  *                 to its last (a pass stretched over ticks by the budget or
  *                 a contended mmap_lock covers that long).
+ *
+ * Appended in 2026-12 (records of 264 bytes or less lack them: not
+ * measured).  Idle ages (idle_ages_s), from the Accessed bits that
+ * consecutive WSS passes find: a resident page counts as idle for T
+ * seconds when the passes that found it not accessed span at least T
+ * seconds' worth of windows (ceil(T * 1000 / wss_interval_ms) passes).
+ * Valid only with MEMTRACE_SAMPLE_IDLE_VALID, else 0:
+ * @idle_kb:       KiB of resident memory (present PTEs and huge PMDs
+ *                 mapping normal pages) idle for at least idle_s[i]
+ *                 seconds, as of the pass that completed; MEMTRACE_UNKNOWN
+ *                 when idle_s[i] needs more than 254 windows (the per-page
+ *                 age is one byte), 0 for an unused slot.
+ * @idle_s:        the thresholds, seconds, ascending; 0: unused slot.
  */
 struct memtrace_sample {
 	struct memtrace_rec_hdr hdr;
@@ -224,6 +245,8 @@ struct memtrace_sample {
 	__le64 uss_kb;
 	__le64 swap_pss_kb;
 	__le64 pss_window_ns;
+	__le64 idle_kb[MEMTRACE_IDLE_AGES];
+	__le32 idle_s[MEMTRACE_IDLE_AGES];
 };
 
 /**
@@ -612,7 +635,7 @@ struct memtrace_file_block {
 #endif
 
 MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_rec_hdr) == 32, "header is 32 bytes");
-MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_sample) == 264, "sample is 264 bytes");
+MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_sample) == 312, "sample is 312 bytes");
 MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_loss) == 80, "loss record is 80 bytes");
 MEMTRACE_ABI_ASSERT(sizeof(struct memtrace_cgroup) ==
 		    56 + 8 * MEMTRACE_CGROUP_FIGURES, "cgroup record is 152 bytes");

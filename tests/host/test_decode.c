@@ -547,6 +547,64 @@ static void test_csv_row_pss(void **state)
 	assert_non_null(strstr(row, ",9,,,,,4097,,,,,,,\n"));
 }
 
+/* A 312-byte sample and --idle-ages 10,60,600: each column takes the
+ * record's figure for its threshold (empty when the record has none, or it
+ * is unknown, or the flag is off); the header names the columns. */
+static void test_csv_row_idle(void **state)
+{
+	static const uint32_t cols[] = { 10, 60, 600 };
+	unsigned char b[312];
+	struct mt_record r;
+	char row[MT_CSV_ROW_MAX + 1];
+	uint32_t size;
+	size_t n;
+
+	(void)state;
+	memset(b, 0, sizeof(b));
+	make_sample(b, &fig1);
+	put_le(b, O_SIZE, sizeof(b), 4);
+	put_le(b, O_FLAGS, MEMTRACE_SAMPLE_IDLE_VALID, 4);
+	put_le(b, 200, 4097, 8);	/* cgroup_id */
+	put_le(b, 264, 9000, 8);	/* idle_kb[0] */
+	put_le(b, 272, 7000, 8);	/* idle_kb[1] */
+	put_le(b, 280, UINT64_MAX, 8);	/* idle_kb[2]: unknown */
+	put_le(b, 296, 10, 4);		/* idle_s[0] */
+	put_le(b, 300, 60, 4);		/* idle_s[1] */
+	put_le(b, 304, 3600, 4);	/* idle_s[2] */
+	mt_csv_set_idle(cols, 3);
+	assert_non_null(strstr(mt_csv_head(false),
+			       ",pss_window_ms,idle_10s_kb,idle_60s_kb,idle_600s_kb\n"));
+	assert_non_null(strstr(mt_csv_head(true), ",idle_600s_kb,time\n"));
+	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_OK);
+	n = mt_csv_row(row, &r);
+	row[n] = '\0';
+	/* 600 s is not among the record's thresholds: empty */
+	assert_non_null(strstr(row, ",4097,,,,,,,,9000,7000,\n"));
+	put_le(b, 304, 600, 4);
+	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_OK);
+	n = mt_csv_row(row, &r);
+	row[n] = '\0';
+	/* its figure is unknown: empty, never 0 */
+	assert_non_null(strstr(row, ",4097,,,,,,,,9000,7000,\n"));
+	put_le(b, 280, 5, 8);
+	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_OK);
+	n = mt_csv_row(row, &r);
+	row[n] = '\0';
+	assert_non_null(strstr(row, ",4097,,,,,,,,9000,7000,5\n"));
+	put_le(b, O_FLAGS, 0, 4);
+	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_OK);
+	n = mt_csv_row(row, &r);
+	row[n] = '\0';
+	assert_non_null(strstr(row, ",4097,,,,,,,,,,\n"));
+	/* a 264-byte record has no ages, whatever its flags say */
+	put_le(b, O_FLAGS, MEMTRACE_SAMPLE_IDLE_VALID, 4);
+	put_le(b, O_SIZE, 264, 4);
+	assert_int_equal(mt_decode(b, 264, &r, &size), MT_OK);
+	assert_int_equal(r.flags & MEMTRACE_SAMPLE_IDLE_VALID, 0);
+	mt_csv_set_idle(cols, 0);
+	assert_string_equal(mt_csv_head(false), mt_csv_header);
+}
+
 static void test_csv_comm_quoting(void **state)
 {
 	static const struct {
@@ -1333,6 +1391,7 @@ int main(void)
 		cmocka_unit_test(test_csv_row_exact),
 		cmocka_unit_test(test_csv_row_delays),
 		cmocka_unit_test(test_csv_row_pss),
+		cmocka_unit_test(test_csv_row_idle),
 		cmocka_unit_test(test_csv_comm_quoting),
 		cmocka_unit_test(test_csv_comm_16_bytes),
 		cmocka_unit_test(test_csv_u64_max),
