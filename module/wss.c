@@ -124,6 +124,8 @@ enum { MTR_PSS_PSS, MTR_PSS_ANON, MTR_PSS_FILE, MTR_PSS_SHMEM, MTR_PSS_USS, MTR_
  * @idle_nr:        tables in @idle_tbls.
  * @idle_mm:        the address space the ages are of (compared only): an
  *                  exec() starts the ages anew.
+ * @idle_wss_ns:    the WSS window the ages count: another window starts
+ *                  them anew (an age is a count of windows).
  * @idle_passes:    the pass's thresholds in passes (0: unused slot,
  *                  UINT_MAX: beyond MTR_AGE_MAX - 1 passes).
  * @idle_s:         the pass's thresholds in seconds.
@@ -155,6 +157,7 @@ struct mtr_wss {
 	struct xarray idle_tbls;
 	unsigned long idle_nr;
 	const struct mm_struct *idle_mm;
+	u64 idle_wss_ns;
 	unsigned int idle_passes[MEMTRACE_IDLE_AGES];
 	u32 idle_s[MEMTRACE_IDLE_AGES];
 	u64 idle_acc[MEMTRACE_IDLE_AGES];
@@ -742,6 +745,11 @@ static void mtr_idle_start(struct mtr_wss *st, u64 idle_ages, u64 wss_ns)
 {
 	int i;
 
+	if (st->idle_wss_ns != wss_ns) {
+		if (st->idle_nr)
+			mtr_idle_free_all(st);
+		st->idle_wss_ns = wss_ns;
+	}
 	for (i = 0; i < MEMTRACE_IDLE_AGES; i++) {
 		u64 ms = ((idle_ages >> (16 * i)) & U16_MAX) * MSEC_PER_SEC;
 		u64 passes = DIV64_U64_ROUND_UP(ms * NSEC_PER_MSEC, wss_ns);
