@@ -74,8 +74,10 @@
 #define MTR_PASS_PSS	BIT(1)	/* sum PSS and USS */
 #define MTR_PASS_IDLE	BIT(2)	/* age every resident page (with WSS) */
 
-/* An age byte: 0 = not resident (or not seen yet), else passes since the
- * page was last found accessed, plus one; it stops at MTR_AGE_MAX. */
+/*
+ * An age byte: 0 = not resident (or not seen yet), else passes since the
+ * page was last found accessed, plus one; it stops at MTR_AGE_MAX.
+ */
 #define MTR_AGE_MAX 255
 
 /* Indexes of struct mtr_wss.pss_kb[], in the order of the record's fields. */
@@ -417,6 +419,34 @@ fail:
 	return NULL;
 }
 
+/*
+ * Forget the ages of [@start, @end), which no walked VMA covers (a hole,
+ * or an area not aged): what an mremap() or mmap() may put there later is
+ * new.  Only the tables at its two ends can hold entries of walked VMAs
+ * too; a table wholly inside is not visited by this pass and is freed at
+ * its end (mtr_idle_sweep()).
+ */
+static void mtr_idle_clear(struct mtr_wss *st, unsigned long start,
+			   unsigned long end)
+{
+	unsigned long off = (start >> PAGE_SHIFT) & (PTRS_PER_PTE - 1);
+	unsigned long first_end = ALIGN(start + 1, PMD_SIZE), last_start;
+	u8 *tbl;
+
+	if (first_end < start)	/* wrapped at the top of the address space */
+		first_end = ULONG_MAX;
+	tbl = xa_load(&st->idle_tbls, start >> PMD_SHIFT);
+	if (tbl)
+		memset(tbl + off, 0, min((min(end, first_end) - start) >> PAGE_SHIFT,
+					 PTRS_PER_PTE - off));
+	if (end <= first_end || end == ULONG_MAX)
+		return;
+	last_start = end & PMD_MASK;
+	tbl = xa_load(&st->idle_tbls, last_start >> PMD_SHIFT);
+	if (tbl)
+		memset(tbl, 0, (end - last_start) >> PAGE_SHIFT);
+}
+
 /* Forget the ages of the page table that mapped @addr (no table now). */
 static void mtr_idle_drop(struct mtr_wss *st, unsigned long addr)
 {
@@ -708,14 +738,22 @@ static bool mtr_wss_scan_mm(struct mm_struct *mm, struct mtr_wss *st,
 {
 	unsigned long addr = st->cursor;
 	struct vm_area_struct *vma;
+	bool idle = st->kinds & MTR_PASS_IDLE;
 
 	while (*budget) {
 		vma = find_vma(mm, addr);
-		if (!vma)
+		if (!vma) {
+			if (idle)
+				mtr_idle_clear(st, addr, ULONG_MAX);
 			return true;
+		}
+		if (idle && vma->vm_start > addr)
+			mtr_idle_clear(st, addr, vma->vm_start);
 		addr = max(addr, vma->vm_start);
 		if ((vma->vm_flags & (VM_IO | VM_PFNMAP)) ||
 		    is_vm_hugetlb_page(vma)) {
+			if (idle)
+				mtr_idle_clear(st, addr, vma->vm_end);
 			addr = vma->vm_end;
 			continue;
 		}
@@ -829,7 +867,10 @@ static enum mtr_wss_step_ret mtr_wss_step(struct mtr_wss *st, u64 now,
 		st->scanning = true;
 		st->cursor = 0;
 		st->young_pages = 0;
-		st->pss = st->pss_anon = st->pss_file = st->pss_shmem = 0;
+		st->pss = 0;
+		st->pss_anon = 0;
+		st->pss_file = 0;
+		st->pss_shmem = 0;
 		st->uss = 0;
 		st->pass_start_ns = now;
 	}
