@@ -323,7 +323,7 @@ bench_wss() {
 	unload
 }
 
-# ----------------------------------------------------------------- 6. pss ---
+# ---------------------------------------------------------------- 3b. pss ---
 # PSS of one process (memload) with RSS of 384 MiB (64 MiB in a smoke run),
 # copy-on-write shared with one forked child: every page is mapped twice,
 # so both sides take the per-page mapcount path of smaps_account().
