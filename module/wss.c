@@ -94,6 +94,42 @@ enum { MTR_PSS_PSS, MTR_PSS_ANON, MTR_PSS_FILE, MTR_PSS_SHMEM, MTR_PSS_USS, MTR_
 #define MTR_PSS_SHIFT 12
 
 /**
+ * struct mtr_idle - idle-age state of one process, allocated at its first
+ * pass with ages on and freed when ages or WSS go off (a separate object,
+ * so that processes not aged do not carry it).
+ * @tbls:    the age byte of each entry of each page table the passes saw,
+ *           PTRS_PER_PTE bytes per table, indexed by address >> PMD_SHIFT
+ *           (a huge PMD's age in its first byte); a table a pass did not
+ *           visit is freed at its end (XA_MARK_0: visited).
+ * @nr:      tables in @tbls.
+ * @mm:      the address space the ages are of (compared only): an exec()
+ *           starts the ages anew.
+ * @wss_ns:  the WSS window the ages count: another window starts them
+ *           anew (an age is a count of windows).
+ * @passes:  the pass's thresholds in passes (0: unused slot, UINT_MAX:
+ *           beyond MTR_AGE_MAX - 1 passes).
+ * @s:       the pass's thresholds in seconds.
+ * @acc:     pages the pass found idle for each threshold so far.
+ * @lost:    an age table could not be allocated: the pass's figures are
+ *           unknown.
+ * @ready:   a pass with ages completed; the next record carries @kb (KiB,
+ *           or MEMTRACE_UNKNOWN) and @s.
+ * @kb:      that pass's figures.
+ */
+struct mtr_idle {
+	struct xarray tbls;
+	unsigned long nr;
+	const struct mm_struct *mm;
+	u64 wss_ns;
+	unsigned int passes[MEMTRACE_IDLE_AGES];
+	u32 s[MEMTRACE_IDLE_AGES];
+	u64 acc[MEMTRACE_IDLE_AGES];
+	bool lost;
+	bool ready;
+	u64 kb[MEMTRACE_IDLE_AGES];
+};
+
+/**
  * struct mtr_wss - scan state of one process.
  * @pid:            the thread group's struct pid (a reference).
  * @seen_tick:      last tick the process was sampled.
@@ -118,24 +154,8 @@ enum { MTR_PSS_PSS, MTR_PSS_ANON, MTR_PSS_FILE, MTR_PSS_SHMEM, MTR_PSS_USS, MTR_
  * @pss_window_ns:  the time that pass took, first entry to last.
  * @budget_debt:    entries of budget a huge PMD cost beyond its one entry
  *                  (the page-by-page PSS of a shared THP), to be charged.
- * @idle_tbls:      idle ages: the age byte of each entry of each page
- *                  table the passes saw, PTRS_PER_PTE bytes per table,
- *                  indexed by address >> PMD_SHIFT (a huge PMD's age in its
- *                  first byte); a table a pass did not visit is freed at
- *                  its end (XA_MARK_0: visited).
- * @idle_nr:        tables in @idle_tbls.
- * @idle_mm:        the address space the ages are of (compared only): an
- *                  exec() starts the ages anew.
- * @idle_wss_ns:    the WSS window the ages count: another window starts
- *                  them anew (an age is a count of windows).
- * @idle_passes:    the pass's thresholds in passes (0: unused slot,
- *                  UINT_MAX: beyond MTR_AGE_MAX - 1 passes).
- * @idle_s:         the pass's thresholds in seconds.
- * @idle_acc:       pages the pass found idle for each threshold so far.
- * @idle_lost:      an age table could not be allocated: the pass's idle
- *                  figures are unknown.
- * @idle_ready:     a pass with ages completed; the next record carries
- *                  @idle_kb (KiB, or MEMTRACE_UNKNOWN) and @idle_s.
+ * @idle:           idle-age state, only while idle ages are on (struct
+ *                  mtr_idle), else NULL.
  */
 struct mtr_wss {
 	struct pid *pid;
@@ -156,16 +176,7 @@ struct mtr_wss {
 	u64 pss_kb[MTR_PSS_NR];
 	u64 pss_window_ns;
 	unsigned long budget_debt;
-	struct xarray idle_tbls;
-	unsigned long idle_nr;
-	const struct mm_struct *idle_mm;
-	u64 idle_wss_ns;
-	unsigned int idle_passes[MEMTRACE_IDLE_AGES];
-	u32 idle_s[MEMTRACE_IDLE_AGES];
-	u64 idle_acc[MEMTRACE_IDLE_AGES];
-	bool idle_lost;
-	bool idle_ready;
-	u64 idle_kb[MEMTRACE_IDLE_AGES];
+	struct mtr_idle *idle;
 };
 
 /*
@@ -357,18 +368,28 @@ static u64 mtr_wss_pages_scanned, mtr_wss_scans_completed,
 	mtr_wss_scans_skipped, mtr_wss_scan_ns, mtr_wss_flushes,
 	mtr_wss_tick_max_pages;
 
-/* Free every age table of @st. */
-static void mtr_idle_free_all(struct mtr_wss *st)
+/* Free every age table of @st (its ages start anew). */
+static void mtr_idle_free_tables(struct mtr_wss *st)
 {
 	unsigned long idx;
 	u8 *tbl;
 
-	xa_for_each(&st->idle_tbls, idx, tbl) {
-		xa_erase(&st->idle_tbls, idx);
+	xa_for_each(&st->idle->tbls, idx, tbl) {
+		xa_erase(&st->idle->tbls, idx);
 		kfree(tbl);
 	}
-	WRITE_ONCE(mtr_idle_tables, mtr_idle_tables - st->idle_nr);
-	st->idle_nr = 0;
+	WRITE_ONCE(mtr_idle_tables, mtr_idle_tables - st->idle->nr);
+	st->idle->nr = 0;
+}
+
+/* Free @st's idle-age state, if any. */
+static void mtr_idle_free(struct mtr_wss *st)
+{
+	if (!st->idle)
+		return;
+	mtr_idle_free_tables(st);
+	kfree(st->idle);
+	st->idle = NULL;
 }
 
 /* At the end of a pass: free the tables it did not visit, unmark the rest. */
@@ -377,14 +398,14 @@ static void mtr_idle_sweep(struct mtr_wss *st)
 	unsigned long idx;
 	u8 *tbl;
 
-	xa_for_each(&st->idle_tbls, idx, tbl) {
-		if (xa_get_mark(&st->idle_tbls, idx, XA_MARK_0)) {
-			xa_clear_mark(&st->idle_tbls, idx, XA_MARK_0);
+	xa_for_each(&st->idle->tbls, idx, tbl) {
+		if (xa_get_mark(&st->idle->tbls, idx, XA_MARK_0)) {
+			xa_clear_mark(&st->idle->tbls, idx, XA_MARK_0);
 			continue;
 		}
-		xa_erase(&st->idle_tbls, idx);
+		xa_erase(&st->idle->tbls, idx);
 		kfree(tbl);
-		st->idle_nr--;
+		st->idle->nr--;
 		WRITE_ONCE(mtr_idle_tables, mtr_idle_tables - 1);
 	}
 }
@@ -397,25 +418,25 @@ static void mtr_idle_sweep(struct mtr_wss *st)
 static u8 *mtr_idle_tbl(struct mtr_wss *st, unsigned long addr)
 {
 	unsigned long idx = addr >> PMD_SHIFT;
-	u8 *tbl = xa_load(&st->idle_tbls, idx);
+	u8 *tbl = xa_load(&st->idle->tbls, idx);
 
 	if (!tbl) {
 		tbl = kzalloc(PTRS_PER_PTE, GFP_NOWAIT | __GFP_NOWARN);
 		if (!tbl)
 			goto fail;
-		if (xa_err(xa_store(&st->idle_tbls, idx, tbl,
+		if (xa_err(xa_store(&st->idle->tbls, idx, tbl,
 				    GFP_NOWAIT | __GFP_NOWARN))) {
 			kfree(tbl);
 			goto fail;
 		}
-		st->idle_nr++;
+		st->idle->nr++;
 		WRITE_ONCE(mtr_idle_tables, mtr_idle_tables + 1);
 	}
-	xa_set_mark(&st->idle_tbls, idx, XA_MARK_0);
+	xa_set_mark(&st->idle->tbls, idx, XA_MARK_0);
 	return tbl;
 fail:
 	mtr_idle_alloc_failed++;
-	st->idle_lost = true;
+	st->idle->lost = true;
 	return NULL;
 }
 
@@ -435,14 +456,14 @@ static void mtr_idle_clear(struct mtr_wss *st, unsigned long start,
 
 	if (first_end < start)	/* wrapped at the top of the address space */
 		first_end = ULONG_MAX;
-	tbl = xa_load(&st->idle_tbls, start >> PMD_SHIFT);
+	tbl = xa_load(&st->idle->tbls, start >> PMD_SHIFT);
 	if (tbl)
 		memset(tbl + off, 0, min((min(end, first_end) - start) >> PAGE_SHIFT,
 					 PTRS_PER_PTE - off));
 	if (end <= first_end || end == ULONG_MAX)
 		return;
 	last_start = end & PMD_MASK;
-	tbl = xa_load(&st->idle_tbls, last_start >> PMD_SHIFT);
+	tbl = xa_load(&st->idle->tbls, last_start >> PMD_SHIFT);
 	if (tbl)
 		memset(tbl, 0, (end - last_start) >> PAGE_SHIFT);
 }
@@ -450,11 +471,11 @@ static void mtr_idle_clear(struct mtr_wss *st, unsigned long start,
 /* Forget the ages of the page table that mapped @addr (no table now). */
 static void mtr_idle_drop(struct mtr_wss *st, unsigned long addr)
 {
-	u8 *tbl = xa_erase(&st->idle_tbls, addr >> PMD_SHIFT);
+	u8 *tbl = xa_erase(&st->idle->tbls, addr >> PMD_SHIFT);
 
 	if (tbl) {
 		kfree(tbl);
-		st->idle_nr--;
+		st->idle->nr--;
 		WRITE_ONCE(mtr_idle_tables, mtr_idle_tables - 1);
 	}
 }
@@ -472,8 +493,8 @@ static void mtr_idle_age(struct mtr_wss *st, u8 *age, bool young,
 
 	*age = a;
 	for (i = 0; i < MEMTRACE_IDLE_AGES; i++)
-		if (st->idle_passes[i] && a - 1 >= st->idle_passes[i])
-			st->idle_acc[i] += pages;
+		if (st->idle->passes[i] && a - 1 >= st->idle->passes[i])
+			st->idle->acc[i] += pages;
 }
 
 /*
@@ -499,7 +520,7 @@ static void mtr_idle_ptes(struct mtr_wss *st, u8 *age, pte_t *pte,
 
 static void mtr_wss_free(unsigned long tgid, struct mtr_wss *st)
 {
-	mtr_idle_free_all(st);
+	mtr_idle_free(st);
 	xa_erase(&mtr_wss_states, tgid);
 	put_pid(st->pid);
 	kfree(st);
@@ -778,26 +799,38 @@ enum mtr_wss_step_ret {
  * One process's share of the tick: start a pass when due, continue it,
  * complete it.
  */
-/* A pass with idle ages starts: the thresholds in passes of @wss_ns. */
-static void mtr_idle_start(struct mtr_wss *st, u64 idle_ages, u64 wss_ns)
+/*
+ * A pass with idle ages starts: the thresholds in passes of @wss_ns.
+ * Returns false when the state cannot be allocated (counted; the pass runs
+ * without ages).
+ */
+static bool mtr_idle_start(struct mtr_wss *st, u64 idle_ages, u64 wss_ns)
 {
 	int i;
 
-	if (st->idle_wss_ns != wss_ns) {
-		if (st->idle_nr)
-			mtr_idle_free_all(st);
-		st->idle_wss_ns = wss_ns;
+	if (!st->idle) {
+		st->idle = kzalloc(sizeof(*st->idle), GFP_NOWAIT | __GFP_NOWARN);
+		if (!st->idle) {
+			mtr_idle_alloc_failed++;
+			return false;
+		}
+		xa_init(&st->idle->tbls);
+	}
+	if (st->idle->wss_ns != wss_ns) {
+		mtr_idle_free_tables(st);
+		st->idle->wss_ns = wss_ns;
 	}
 	for (i = 0; i < MEMTRACE_IDLE_AGES; i++) {
 		u64 ms = ((idle_ages >> (16 * i)) & U16_MAX) * MSEC_PER_SEC;
 		u64 passes = DIV64_U64_ROUND_UP(ms * NSEC_PER_MSEC, wss_ns);
 
-		st->idle_s[i] = ms / MSEC_PER_SEC;
-		st->idle_passes[i] = !ms ? 0 :
+		st->idle->s[i] = ms / MSEC_PER_SEC;
+		st->idle->passes[i] = !ms ? 0 :
 			passes > MTR_AGE_MAX - 1 ? UINT_MAX : passes;
-		st->idle_acc[i] = 0;
+		st->idle->acc[i] = 0;
 	}
-	st->idle_lost = false;
+	st->idle->lost = false;
+	return true;
 }
 
 /* A pass with idle ages completed: its figures for the next record. */
@@ -806,11 +839,11 @@ static void mtr_idle_done(struct mtr_wss *st)
 	int i;
 
 	for (i = 0; i < MEMTRACE_IDLE_AGES; i++)
-		st->idle_kb[i] = !st->idle_passes[i] ? 0 :
-			(st->idle_lost || st->idle_passes[i] == UINT_MAX) ?
+		st->idle->kb[i] = !st->idle->passes[i] ? 0 :
+			(st->idle->lost || st->idle->passes[i] == UINT_MAX) ?
 			MEMTRACE_UNKNOWN :
-			st->idle_acc[i] << (PAGE_SHIFT - 10);
-	st->idle_ready = true;
+			st->idle->acc[i] << (PAGE_SHIFT - 10);
+	st->idle->ready = true;
 	mtr_idle_sweep(st);
 }
 
@@ -838,8 +871,7 @@ static enum mtr_wss_step_ret mtr_wss_step(struct mtr_wss *st, u64 now,
 	/* ages need every WSS pass: with either off they start anew */
 	if (!wss_ns || !idle_ages) {
 		st->kinds &= ~MTR_PASS_IDLE;
-		if (st->idle_nr)
-			mtr_idle_free_all(st);
+		mtr_idle_free(st);
 	}
 	if (!pss_ns)
 		st->kinds &= ~MTR_PASS_PSS;
@@ -859,10 +891,9 @@ static enum mtr_wss_step_ret mtr_wss_step(struct mtr_wss *st, u64 now,
 			kinds |= MTR_PASS_PSS;
 		if (!kinds)
 			return MTR_WSS_STEPPED;
-		if ((kinds & MTR_PASS_WSS) && idle_ages)
+		if ((kinds & MTR_PASS_WSS) && idle_ages &&
+		    mtr_idle_start(st, idle_ages, wss_ns))
 			kinds |= MTR_PASS_IDLE;
-		if (kinds & MTR_PASS_IDLE)
-			mtr_idle_start(st, idle_ages, wss_ns);
 		st->kinds = kinds;
 		st->scanning = true;
 		st->cursor = 0;
@@ -895,10 +926,9 @@ static enum mtr_wss_step_ret mtr_wss_step(struct mtr_wss *st, u64 now,
 	if (!mm)
 		return MTR_WSS_GONE;
 	/* exec() gave the process a new address space: its pages are new */
-	if (st->idle_mm != mm) {
-		if (st->idle_nr)
-			mtr_idle_free_all(st);
-		st->idle_mm = mm;
+	if (st->idle && st->idle->mm != mm) {
+		mtr_idle_free_tables(st);
+		st->idle->mm = mm;
 	}
 	/*
 	 * In chunks of MTR_WSS_CHUNK entries.  Between two, mmap_lock is handed
@@ -1102,7 +1132,6 @@ void mtr_wss_note(struct task_struct *p, u64 tick, struct memtrace_sample *rec)
 		if (!st)
 			return;
 		st->pid = get_pid(pid);
-		xa_init(&st->idle_tbls);
 		if (xa_err(xa_store(&mtr_wss_states, tgid, st,
 				    GFP_NOWAIT | __GFP_NOWARN))) {
 			put_pid(st->pid);
@@ -1127,14 +1156,14 @@ void mtr_wss_note(struct task_struct *p, u64 tick, struct memtrace_sample *rec)
 		rec->uss_kb = cpu_to_le64(st->pss_kb[MTR_PSS_USS]);
 		rec->pss_window_ns = cpu_to_le64(st->pss_window_ns);
 	}
-	if (st->idle_ready) {
+	if (st->idle && st->idle->ready) {
 		int i;
 
-		st->idle_ready = false;
+		st->idle->ready = false;
 		rec->flags |= cpu_to_le32(MEMTRACE_SAMPLE_IDLE_VALID);
 		for (i = 0; i < MEMTRACE_IDLE_AGES; i++) {
-			rec->idle_kb[i] = cpu_to_le64(st->idle_kb[i]);
-			rec->idle_s[i] = cpu_to_le32(st->idle_s[i]);
+			rec->idle_kb[i] = cpu_to_le64(st->idle->kb[i]);
+			rec->idle_s[i] = cpu_to_le32(st->idle->s[i]);
 		}
 	}
 }
