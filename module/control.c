@@ -180,9 +180,12 @@ static int mtr_wss_interval_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-static ssize_t mtr_wss_interval_write(struct file *file,
-				      const char __user *ubuf, size_t count,
-				      loff_t *ppos)
+/*
+ * A write of one interval (0 or a number the setter checks) to a setting
+ * @set owns, under the sessions' lock: the write handler of every such file.
+ */
+static ssize_t mtr_interval_file_write(const char __user *ubuf, size_t count,
+				       int (*set)(unsigned int ms))
 {
 	unsigned int val;
 	int err;
@@ -190,10 +193,17 @@ static ssize_t mtr_wss_interval_write(struct file *file,
 	err = mtr_get_uint(ubuf, count, 0, UINT_MAX, true, &val);
 	if (!err) {
 		mtr_session_writes_lock();
-		err = mtr_wss_set_interval(val);
+		err = set(val);
 		mtr_session_writes_unlock();
 	}
 	return err ? err : count;
+}
+
+static ssize_t mtr_wss_interval_write(struct file *file,
+				      const char __user *ubuf, size_t count,
+				      loff_t *ppos)
+{
+	return mtr_interval_file_write(ubuf, count, mtr_wss_set_interval);
 }
 
 static int mtr_pss_interval_show(struct seq_file *m, void *v)
@@ -206,16 +216,7 @@ static ssize_t mtr_pss_interval_write(struct file *file,
 				      const char __user *ubuf, size_t count,
 				      loff_t *ppos)
 {
-	unsigned int val;
-	int err;
-
-	err = mtr_get_uint(ubuf, count, 0, UINT_MAX, true, &val);
-	if (!err) {
-		mtr_session_writes_lock();
-		err = mtr_pss_set_interval(val);
-		mtr_session_writes_unlock();
-	}
-	return err ? err : count;
+	return mtr_interval_file_write(ubuf, count, mtr_pss_set_interval);
 }
 
 static int mtr_idle_ages_show(struct seq_file *m, void *v)

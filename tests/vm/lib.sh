@@ -88,7 +88,7 @@ status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 stat_field() { sed 's/.*) //' "/proc/$1/stat" | awk -v n="$2" '{ print $(n - 2) }'; }
 
 # start_memload OUTFILE ARGS...: run memload in the background, wait until it
-# is ready, and set MEMLOAD_PID.
+# is ready (at most MEMLOAD_READY_S seconds, default 60), and set MEMLOAD_PID.
 start_memload() {
 	out=$1
 	shift
@@ -98,8 +98,8 @@ start_memload() {
 	i=0
 	while ! grep -q '^ready' "$out" 2>/dev/null; do
 		i=$((i + 1))
-		if [ $i -gt 600 ] || ! kill -0 "$MEMLOAD_PID" 2>/dev/null; then
-			diag "memload $* did not become ready"
+		if [ $i -gt $((${MEMLOAD_READY_S:-60} * 10)) ] || ! kill -0 "$MEMLOAD_PID" 2>/dev/null; then
+			diag "memload $* did not become ready in ${MEMLOAD_READY_S:-60} s"
 			return 1
 		fi
 		sleep 0.1

@@ -83,7 +83,9 @@ echo clear > $MT/pids
 sleep 60 &
 sp=$!
 echo "+$sp" > $MT/pids
-kill $sp
+# SIGKILL: a TERM that arrives before the forked shell has reset the trap
+# it inherited from lib.sh is lost, and the wait then took the full 60 s
+kill -KILL $sp
 wait $sp 2> /dev/null
 echo 20 > $MT/interval_ms
 echo 1 > $MT/enable
