@@ -11,7 +11,9 @@
 #  - the age tables are bounded (stats idle_tables: one per page table,
 #    idle_bytes 512 each) and freed with the cold part's page tables;
 #  - idle_ages_s refuses malformed thresholds and changes nothing; the
-#    reader refuses thresholds its windows cannot reach.
+#    reader refuses thresholds its windows cannot reach;
+#  - with PSS and ages on together and wss_budget_pages 4096, both complete
+#    and no tick visits more than the budget (stats wss_tick_max_pages).
 . /extra/vm/lib.sh
 
 modprobe memtrace || { fail "modprobe memtrace"; finish; }
@@ -78,6 +80,23 @@ check "one age table per page table: 56 to 80 for 112 MiB ($t_mid)" \
 check_eq "idle_bytes = 512 per table" "$b_mid" "$((t_mid * 512))"
 check "the cold part's tables freed ($t_end <= 24)" [ "${t_end:-999}" -le 24 ]
 check_eq "no age table allocation failed" "$(awk '$1 == "idle_alloc_failed:" { print $2 }' /tmp/s.end)" 0
+kill $p
+wait $p 2> /dev/null
+
+# --- PSS and ages on together: one walk, within one budget -----------------
+rmmod memtrace
+modprobe memtrace wss_budget_pages=4096 || { fail "modprobe wss_budget_pages=4096"; finish; }
+start_memload /tmp/b.out -a 64 -w 8 || fail "memload budget"
+memtrace-reader -p $MEMLOAD_PID --pss 1000 --idle-ages 5 -W 1000 -d 8 -o /tmp/b.csv 2> /dev/null
+check_eq "reader --pss 1000 --idle-ages 5 under budget 4096 exits 0" "$?" 0
+c_pss=$(csv_col /tmp/b.csv pss_kb)
+c_i5=$(csv_col /tmp/b.csv idle_5s_kb)
+np=$(awk -F, -v c="${c_pss:-1}" 'NR > 1 && $c != "" { n++ } END { print n + 0 }' /tmp/b.csv)
+ni=$(awk -F, -v c="${c_i5:-1}" 'NR > 1 && $c != "" { n++ } END { print n + 0 }' /tmp/b.csv)
+check "PSS sums and ages completed under the budget ($np and $ni rows)" \
+	sh -c "[ -n '$c_pss' ] && [ -n '$c_i5' ] && [ $np -ge 2 ] && [ $ni -ge 2 ]"
+check "no tick scanned more than wss_budget_pages ($(stat_val wss_tick_max_pages) <= 4096)" \
+	[ "$(stat_val wss_tick_max_pages)" -le 4096 ]
 rmmod memtrace
 check "rmmod" [ ! -d /sys/module/memtrace ]
 finish
