@@ -52,10 +52,10 @@ modprobe memtrace || { fail "modprobe"; finish; }
 # (the debug kernel: 4 and 32 MiB, in processes of 256 MiB rather than 512,
 # save for the budget's, whose windows must stretch: 80-wss took 5 min of
 # make check's time there, and the walk is the same for smaller sets)
-hots="4 32 128" big=512
-[ -e /sys/kernel/debug/kmemleak ] && hots="4 32" big=256
+hots="4 32 128" load_mb=512
+[ -e /sys/kernel/debug/kmemleak ] && hots="4 32" load_mb=256
 for h in $hots; do
-	start_memload /tmp/m$h.out -a $big -w $h || { fail "memload -w $h"; continue; }
+	start_memload /tmp/m$h.out -a $load_mb -w $h || { fail "memload -w $h"; continue; }
 	p=$MEMLOAD_PID
 	# 14 s: at least 3 windows after the first even where a pass takes
 	# several seconds (the debug kernel: windows of 1.2-2 s, up to 3.7 s
@@ -128,9 +128,9 @@ wait $p 2> /dev/null
 # --- unmap and exit mid-scan, rmmod mid-scan ------------------------------
 echo 4096 > /sys/module/memtrace/parameters/wss_budget_pages
 echo 100 > $MT/wss_interval_ms
-start_memload /tmp/u.out -a $big -w 8 -U 1500 || fail "memload unmap"
+start_memload /tmp/u.out -a $load_mb -w 8 -U 1500 || fail "memload unmap"
 u=$MEMLOAD_PID
-start_memload /tmp/x.out -a $big -w 8 || fail "memload exit"
+start_memload /tmp/x.out -a $load_mb -w 8 || fail "memload exit"
 x=$MEMLOAD_PID
 echo 1 > $MT/enable
 sleep 1
