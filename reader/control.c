@@ -311,6 +311,27 @@ int session_end(void)
 	return -1;
 }
 
+/*
+ * Write @val to the control file @name, which modules older than its
+ * feature lack: without the file (ENOENT) a session that does not ask for
+ * the feature (!@wanted) goes on; one that does is told the module "cannot
+ * @cannot".  0, or -1 (reported).
+ */
+static int ctl_write_newer(const char *name, const char *val, bool wanted,
+			   const char *cannot)
+{
+	int err = ctl_write(name, val);
+
+	if (!err || (err == -ENOENT && !wanted))
+		return 0;
+	if (err == -ENOENT)
+		msg("%s/%s: no such file: this memtrace module cannot %s (it predates it)",
+		    g.dir, name, cannot);
+	else
+		ctl_error(name, val, err);
+	return -1;
+}
+
 /* Apply -I, -W, --pss and --idle-ages for the session.  0, or -1 (reported). */
 int set_intervals(void)
 {
@@ -341,15 +362,8 @@ int set_intervals(void)
 	 * (no such file) is fine unless --pss asked for it
 	 */
 	snprintf(val, sizeof(val), "%u", g.pss_ms);
-	err = ctl_write("pss_interval_ms", val);
-	if (err && !(err == -ENOENT && !g.pss_ms)) {
-		if (err == -ENOENT)
-			msg("%s/pss_interval_ms: no such file: this memtrace module cannot sum PSS (it predates it)",
-			    g.dir);
-		else
-			ctl_error("pss_interval_ms", val, err);
+	if (ctl_write_newer("pss_interval_ms", val, g.pss_ms, "sum PSS"))
 		return -1;
-	}
 	/* without --idle-ages the session ages nothing */
 	if (g.n_idle) {
 		int n = 0;
@@ -360,15 +374,8 @@ int set_intervals(void)
 	} else {
 		snprintf(val, sizeof(val), "0");
 	}
-	err = ctl_write("idle_ages_s", val);
-	if (err && !(err == -ENOENT && !g.n_idle)) {
-		if (err == -ENOENT)
-			msg("%s/idle_ages_s: no such file: this memtrace module cannot age pages (it predates it)",
-			    g.dir);
-		else
-			ctl_error("idle_ages_s", val, err);
+	if (ctl_write_newer("idle_ages_s", val, g.n_idle, "age pages"))
 		return -1;
-	}
 	/* once per session: the figures are less exact without it */
 	if (g.wss_ms && g.stats0.wss_unflushed)
 		msg("warning: this kernel lets no module flush TLBs: WSS runs without the flush and can miss pages whose translations stay cached (Documentation/memtrace-wss.rst, \"Supported kernels\")");
