@@ -464,15 +464,27 @@ static void test_csv_row_exact(void **state)
 	assert_non_null(strstr(row, ",800000,0,1099,9,,,,,,,,,,,,\n"));
 }
 
+/* Decode the @len-byte record @b into @r (it must decode) and assert that
+ * its CSV row contains @want. */
+static void assert_row_has(const unsigned char *b, size_t len, struct mt_record *r,
+			   const char *want)
+{
+	char row[MT_CSV_ROW_MAX + 1];
+	uint32_t size;
+	size_t n;
+
+	assert_int_equal(mt_decode(b, len, r, &size), MT_OK);
+	n = mt_csv_row(row, r);
+	row[n] = '\0';
+	assert_non_null(strstr(row, want));
+}
+
 /* A 208-byte sample: the delay figures only with DELAYS_VALID (else empty
  * cells, never 0), compact_delay_ns empty when unknown, cgroup_id always. */
 static void test_csv_row_delays(void **state)
 {
 	unsigned char b[208];
 	struct mt_record r;
-	char row[MT_CSV_ROW_MAX + 1];
-	uint32_t size;
-	size_t n;
 
 	(void)state;
 	memset(b, 0, sizeof(b));
@@ -484,20 +496,11 @@ static void test_csv_row_delays(void **state)
 	put_le(b, 184, 33, 8);		/* reclaim_delay_ns */
 	put_le(b, 192, 44, 8);		/* compact_delay_ns */
 	put_le(b, 200, 4097, 8);	/* cgroup_id */
-	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_OK);
-	n = mt_csv_row(row, &r);
-	row[n] = '\0';
-	assert_non_null(strstr(row, ",800000,,,9,11,22,33,44,4097,,,,,,,\n"));
+	assert_row_has(b, sizeof(b), &r, ",800000,,,9,11,22,33,44,4097,,,,,,,\n");
 	put_le(b, 192, UINT64_MAX, 8);
-	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_OK);
-	n = mt_csv_row(row, &r);
-	row[n] = '\0';
-	assert_non_null(strstr(row, ",800000,,,9,11,22,33,,4097,,,,,,,\n"));
+	assert_row_has(b, sizeof(b), &r, ",800000,,,9,11,22,33,,4097,,,,,,,\n");
 	put_le(b, O_FLAGS, 0, 4);
-	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_OK);
-	n = mt_csv_row(row, &r);
-	row[n] = '\0';
-	assert_non_null(strstr(row, ",800000,,,9,,,,,4097,,,,,,,\n"));
+	assert_row_has(b, sizeof(b), &r, ",800000,,,9,,,,,4097,,,,,,,\n");
 }
 
 /* A 264-byte sample: the PSS figures only with PSS_VALID (else empty cells,
@@ -507,9 +510,6 @@ static void test_csv_row_pss(void **state)
 {
 	unsigned char b[264];
 	struct mt_record r;
-	char row[MT_CSV_ROW_MAX + 1];
-	uint32_t size;
-	size_t n;
 
 	(void)state;
 	memset(b, 0, sizeof(b));
@@ -524,27 +524,15 @@ static void test_csv_row_pss(void **state)
 	put_le(b, 240, 512, 8);		/* uss_kb */
 	put_le(b, 248, UINT64_MAX, 8);	/* swap_pss_kb: unknown */
 	put_le(b, 256, 12999999, 8);	/* pss_window_ns */
-	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_OK);
-	n = mt_csv_row(row, &r);
-	row[n] = '\0';
-	assert_non_null(strstr(row, ",9,,,,,4097,1000,600,300,100,512,,12\n"));
+	assert_row_has(b, sizeof(b), &r, ",9,,,,,4097,1000,600,300,100,512,,12\n");
 	put_le(b, 248, 7, 8);
-	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_OK);
-	n = mt_csv_row(row, &r);
-	row[n] = '\0';
-	assert_non_null(strstr(row, ",4097,1000,600,300,100,512,7,12\n"));
+	assert_row_has(b, sizeof(b), &r, ",4097,1000,600,300,100,512,7,12\n");
 	put_le(b, O_FLAGS, 0, 4);
-	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_OK);
-	n = mt_csv_row(row, &r);
-	row[n] = '\0';
-	assert_non_null(strstr(row, ",9,,,,,4097,,,,,,,\n"));
+	assert_row_has(b, sizeof(b), &r, ",9,,,,,4097,,,,,,,\n");
 	put_le(b, O_FLAGS, MEMTRACE_SAMPLE_PSS_VALID, 4);
 	put_le(b, O_SIZE, 208, 4);
-	assert_int_equal(mt_decode(b, 208, &r, &size), MT_OK);
+	assert_row_has(b, 208, &r, ",9,,,,,4097,,,,,,,\n");
 	assert_int_equal(r.flags & MEMTRACE_SAMPLE_PSS_VALID, 0);
-	n = mt_csv_row(row, &r);
-	row[n] = '\0';
-	assert_non_null(strstr(row, ",9,,,,,4097,,,,,,,\n"));
 }
 
 /* A 312-byte sample and --idle-ages 10,60,600: each column takes the
@@ -555,9 +543,7 @@ static void test_csv_row_idle(void **state)
 	static const uint32_t cols[] = { 10, 60, 600 };
 	unsigned char b[312];
 	struct mt_record r;
-	char row[MT_CSV_ROW_MAX + 1];
 	uint32_t size;
-	size_t n;
 
 	(void)state;
 	memset(b, 0, sizeof(b));
@@ -575,27 +561,15 @@ static void test_csv_row_idle(void **state)
 	assert_non_null(strstr(mt_csv_head(false),
 			       ",pss_window_ms,idle_10s_kb,idle_60s_kb,idle_600s_kb\n"));
 	assert_non_null(strstr(mt_csv_head(true), ",idle_600s_kb,time\n"));
-	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_OK);
-	n = mt_csv_row(row, &r);
-	row[n] = '\0';
 	/* 600 s is not among the record's thresholds: empty */
-	assert_non_null(strstr(row, ",4097,,,,,,,,9000,7000,\n"));
+	assert_row_has(b, sizeof(b), &r, ",4097,,,,,,,,9000,7000,\n");
 	put_le(b, 304, 600, 4);
-	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_OK);
-	n = mt_csv_row(row, &r);
-	row[n] = '\0';
 	/* its figure is unknown: empty, never 0 */
-	assert_non_null(strstr(row, ",4097,,,,,,,,9000,7000,\n"));
+	assert_row_has(b, sizeof(b), &r, ",4097,,,,,,,,9000,7000,\n");
 	put_le(b, 280, 5, 8);
-	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_OK);
-	n = mt_csv_row(row, &r);
-	row[n] = '\0';
-	assert_non_null(strstr(row, ",4097,,,,,,,,9000,7000,5\n"));
+	assert_row_has(b, sizeof(b), &r, ",4097,,,,,,,,9000,7000,5\n");
 	put_le(b, O_FLAGS, 0, 4);
-	assert_int_equal(mt_decode(b, sizeof(b), &r, &size), MT_OK);
-	n = mt_csv_row(row, &r);
-	row[n] = '\0';
-	assert_non_null(strstr(row, ",4097,,,,,,,,,,\n"));
+	assert_row_has(b, sizeof(b), &r, ",4097,,,,,,,,,,\n");
 	/* a 264-byte record has no ages, whatever its flags say */
 	put_le(b, O_FLAGS, MEMTRACE_SAMPLE_IDLE_VALID, 4);
 	put_le(b, O_SIZE, 264, 4);
