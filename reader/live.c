@@ -386,6 +386,8 @@ int live_main(void)
 		if (end_cpus())
 			failed = true;
 	}
+	if (mt_sess_end_sinks(&g.sess))
+		failed = true;
 	if (close_outputs())
 		failed = true;
 	mt_sess_summary(&g.sess, g.quiet);

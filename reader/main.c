@@ -77,6 +77,8 @@ static int decode_main(void)
 	ret = mt_sess_read_trace(&g.sess, fd, name, CPU_BUF_SIZE, 0);
 	if (fd != STDIN_FILENO)
 		close(fd);
+	if (g.sess.begun && mt_sess_end_sinks(&g.sess))
+		ret = 1;
 	if (close_outputs())
 		ret = 1;
 	if (g.sess.begun)	/* not after a bad file header: nothing read */

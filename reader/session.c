@@ -218,6 +218,69 @@ int mt_sess_cpus(struct mt_sess *s, uint32_t **cpus, size_t *n)
 	return 0;
 }
 
+/* ---- sinks ---------------------------------------------------------------- */
+
+int mt_sess_add_sink(struct mt_sess *s, struct mt_sink *k)
+{
+	if (s->nsinks == MT_SINKS_MAX)
+		return -1;
+	k->failed = false;
+	s->sinks[s->nsinks++] = k;
+	return 0;
+}
+
+/* A sink's callback returned nonzero: call it no more. */
+static void sink_fail(struct mt_sess *s, struct mt_sink *k)
+{
+	k->failed = true;
+	s->sink_failed = true;
+}
+
+static void sinks_begin(struct mt_sess *s)
+{
+	for (size_t i = 0; i < s->nsinks; i++) {
+		struct mt_sink *k = s->sinks[i];
+
+		if (!k->failed && k->begin && k->begin(k->ctx, s))
+			sink_fail(s, k);
+	}
+}
+
+static void sinks_record(struct mt_sess *s, enum mt_status st,
+			 const struct mt_record *rec)
+{
+	for (size_t i = 0; i < s->nsinks; i++) {
+		struct mt_sink *k = s->sinks[i];
+
+		if (!k->failed && k->record && k->record(k->ctx, s, st, rec))
+			sink_fail(s, k);
+	}
+}
+
+static void sinks_loss(struct mt_sess *s, uint32_t cpu, const struct mt_run *run)
+{
+	for (size_t i = 0; i < s->nsinks; i++) {
+		struct mt_sink *k = s->sinks[i];
+
+		if (!k->failed && k->loss && k->loss(k->ctx, s, cpu, run))
+			sink_fail(s, k);
+	}
+}
+
+int mt_sess_end_sinks(struct mt_sess *s)
+{
+	if (!s->sinks_ended) {
+		s->sinks_ended = true;
+		for (size_t i = 0; i < s->nsinks; i++) {
+			struct mt_sink *k = s->sinks[i];
+
+			if (!k->failed && k->end && k->end(k->ctx, s))
+				sink_fail(s, k);
+		}
+	}
+	return s->sink_failed ? -1 : 0;
+}
+
 /* ---- start ---------------------------------------------------------------- */
 
 int mt_sess_begin(struct mt_sess *s, const struct mt_tfile_info *info)
@@ -279,6 +342,7 @@ int mt_sess_begin(struct mt_sess *s, const struct mt_tfile_info *info)
 			return MT_SESS_ENOMEM;
 		}
 	}
+	sinks_begin(s);
 	return MT_SESS_OK;
 }
 
@@ -339,15 +403,19 @@ static void add_run(struct mt_sess *s, struct mt_cpu_acct *a,
 		    enum mt_run_kind kind, uint64_t first_seq, uint64_t lost,
 		    uint64_t first_ts, uint64_t last_ts)
 {
+	const struct mt_run run = {
+		.first_seq = first_seq, .lost = lost,
+		.first_ts = first_ts, .last_ts = last_ts, .kind = kind,
+	};
+
+	if (s->nsinks)
+		sinks_loss(s, a->cpu, &run);
 	if (kind == MT_RUN_UNREAD) {
 		s->unread += lost;
 		return;
 	}
 	if (a->gaps < MT_RUNS_KEPT)
-		a->runs[a->gaps] = (struct mt_run){
-			.first_seq = first_seq, .lost = lost,
-			.first_ts = first_ts, .last_ts = last_ts, .kind = kind,
-		};
+		a->runs[a->gaps] = run;
 	if (!a->gaps || first_ts < a->first_ts)
 		a->first_ts = first_ts;
 	if (!a->gaps || last_ts > a->last_ts)
@@ -512,9 +580,24 @@ static int sys_row(struct mt_sess *s, const struct mt_record *rec)
 	return mt_out_sys_row(s->sys, rec, s->realtime, have, real);
 }
 
+static int sess_record(struct mt_sess *s, enum mt_status st,
+		       const struct mt_record *rec, const void *raw,
+		       uint32_t len, unsigned int flags);
+
 int mt_sess_record(struct mt_sess *s, enum mt_status st,
 		   const struct mt_record *rec, const void *raw, uint32_t len,
 		   unsigned int flags)
+{
+	int ret = sess_record(s, st, rec, raw, len, flags);
+
+	if (s->nsinks && st != MT_SKIP)
+		sinks_record(s, st, rec);
+	return ret;
+}
+
+static int sess_record(struct mt_sess *s, enum mt_status st,
+		       const struct mt_record *rec, const void *raw,
+		       uint32_t len, unsigned int flags)
 {
 	struct mt_cpu_acct *a;
 	int ret = MT_SESS_OK;
@@ -810,7 +893,7 @@ void mt_sess_summary(struct mt_sess *s, bool quiet)
 
 bool mt_sess_failed(const struct mt_sess *s)
 {
-	return s->mismatches > 0;
+	return s->mismatches > 0 || s->sink_failed;
 }
 
 /* ---- a trace file ------------------------------------------------------- */

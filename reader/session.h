@@ -93,6 +93,40 @@ struct mt_cpu_acct {
 	struct mt_run runs[MT_RUNS_KEPT];
 };
 
+/*
+ * A consumer of the session's records beside the CSV and raw outputs (the
+ * HTML report, the Perfetto trace, the metrics file, the top view): it sees
+ * what the CSV sees, in the same order, live and from a trace file alike.
+ * Every callback may be NULL.  A callback returns 0, or nonzero once it has
+ * failed (it reports the failure itself, once): the session goes on, the
+ * sink is called no more, and mt_sess_failed() becomes true.
+ *   begin:  after mt_sess_begin() (the start's times are in @s).
+ *   record: each sample (MT_OK), system record (MT_SYSTEM), cgroup record
+ *           (MT_CGROUP) and loss record (MT_LOSS), after the session has
+ *           accounted it; never a record of an unknown type.
+ *   loss:   each run of lost records as the session finds it (the runs
+ *           of the summary: kind, CPU, seqs first_seq..first_seq+lost-1,
+ *           between ts_ns first_ts and last_ts); runs of MT_RUN_END come at
+ *           the end of a live session.  Missed ticks are in the samples'
+ *           ticks_missed.
+ *   end:    once, from mt_sess_end_sinks(), before the summary.
+ */
+struct mt_sess;
+struct mt_sink {
+	const char *name;		/* for messages: "--html" */
+	void *ctx;
+	int (*begin)(void *ctx, const struct mt_sess *s);
+	int (*record)(void *ctx, const struct mt_sess *s, enum mt_status st,
+		      const struct mt_record *rec);
+	int (*loss)(void *ctx, const struct mt_sess *s, uint32_t cpu,
+		    const struct mt_run *run);
+	int (*end)(void *ctx, const struct mt_sess *s);
+	bool failed;			/* the session's: called no more */
+};
+
+/* Sinks a session takes (one per kind of output). */
+#define MT_SINKS_MAX 8
+
 /* A set of u64 (open addressing; grows by doubling, never per insert). */
 struct mt_u64set {
 	uint64_t *slot;
@@ -141,6 +175,11 @@ struct mt_sess {
 	/* status line */
 	uint64_t st_last_ns, st_last_emitted;
 
+	/* mt_sess_add_sink(); not owned */
+	struct mt_sink *sinks[MT_SINKS_MAX];
+	size_t nsinks;
+	bool sink_failed, sinks_ended;
+
 	/* MT_SESS_ECPUS: where (for a trace file) */
 	struct mt_terr err;
 
@@ -166,6 +205,19 @@ void mt_sess_free(struct mt_sess *s);
 void mt_sess_set_system(struct mt_sess *s, struct mt_out *sys);
 /* @cg: the cgroup CSV (--cgroups) or NULL (not owned); before begin. */
 void mt_sess_set_cgroups(struct mt_sess *s, struct mt_out *cg);
+
+/*
+ * mt_sess_add_sink() - attach @k (not owned: it must outlive the session)
+ * before mt_sess_begin().  0, or -1 when MT_SINKS_MAX are attached.
+ */
+int mt_sess_add_sink(struct mt_sess *s, struct mt_sink *k);
+
+/*
+ * mt_sess_end_sinks() - every sink's end callback, once (later calls do
+ * nothing): after the last record, before the summary.  0, or -1 when a
+ * sink has failed (reported).
+ */
+int mt_sess_end_sinks(struct mt_sess *s);
 
 /* The session's start (a live session's, or a trace file's header): sets
  * up the CPUs of @info's table, writes the CSV header line and (with a raw
@@ -209,7 +261,7 @@ void mt_sess_status(struct mt_sess *s, uint64_t now_ns, bool force);
 /* The summary on standard error.  With @quiet only losses and errors. */
 void mt_sess_summary(struct mt_sess *s, bool quiet);
 
-/* Errors that make the exit status 1 (disagreements). */
+/* Errors that make the exit status 1 (disagreements, a failed sink). */
 bool mt_sess_failed(const struct mt_sess *s);
 
 /*

@@ -582,6 +582,111 @@ static void test_sess_loss_records_agree(void **state)
 	free(b.p);
 }
 
+/* A sink that counts what it is given, and fails on its @fail_at-th record. */
+struct count_sink {
+	int begins, samples, losses, ends;
+	uint64_t lost, first_ts[8], last_ts[8];
+	int fail_at;
+};
+
+static int cs_begin(void *ctx, const struct mt_sess *s)
+{
+	(void)s;
+	((struct count_sink *)ctx)->begins++;
+	return 0;
+}
+
+static int cs_record(void *ctx, const struct mt_sess *s, enum mt_status st,
+		     const struct mt_record *rec)
+{
+	struct count_sink *c = ctx;
+
+	(void)s;
+	(void)rec;
+	if (st == MT_OK)
+		c->samples++;
+	else if (st == MT_LOSS)
+		c->losses++;
+	return c->fail_at && c->samples + c->losses == c->fail_at;
+}
+
+static int cs_loss(void *ctx, const struct mt_sess *s, uint32_t cpu,
+		   const struct mt_run *run)
+{
+	struct count_sink *c = ctx;
+	int i;
+
+	(void)s;
+	(void)cpu;
+	for (i = 0; i < 8 && c->last_ts[i]; i++)
+		;
+	if (i < 8) {
+		c->first_ts[i] = run->first_ts;
+		c->last_ts[i] = run->last_ts;
+	}
+	c->lost += run->lost;
+	return 0;
+}
+
+static int cs_end(void *ctx, const struct mt_sess *s)
+{
+	(void)s;
+	((struct count_sink *)ctx)->ends++;
+	return 0;
+}
+
+/*
+ * Sinks (the HTML, Perfetto, metrics and top outputs) see each record the
+ * CSV sees and each loss run the summary reports, in order; one that fails
+ * is called no more and fails the session, the others go on.
+ */
+static void test_sess_sinks(void **state)
+{
+	struct count_sink a = { 0 }, b = { .fail_at = 2 };
+	struct mt_sink ka = { "a", &a, cs_begin, cs_record, cs_loss, cs_end, false };
+	struct mt_sink kb = { "b", &b, cs_begin, cs_record, cs_loss, cs_end, false };
+	struct mt_tfile_cpu cpus[] = {
+		{ .cpu = 0, .flags = 3, .start_seq = 10, .start_dropped = 100 },
+	};
+	struct buf buf = { 0 };
+	struct tsess t;
+
+	(void)state;
+	ts_open(&t, false, false);
+	assert_int_equal(mt_sess_add_sink(&t.s, &ka), 0);
+	assert_int_equal(mt_sess_add_sink(&t.s, &kb), 0);
+	ts_begin(&t, 500, 0, MEMTRACE_FILE_F_CPUS_COMPLETE, cpus, 1);
+	buf_loss(&buf, 0, 12, 900, 5, 7, 150, 850, 107, 0);
+	buf_sample(&buf, 0, 12, 900, 1, "a");
+	buf_sample(&buf, 0, 13, 1000, 1, "a");
+	/* seqs 14..15 lost without a loss record: a gap the session finds */
+	buf_sample(&buf, 0, 16, 1200, 1, "a");
+	ts_feed(&t, &buf, 0);
+	assert_int_equal(mt_sess_end_cpu(&t.s, 0, 19, true, 106, 5000), 0);
+	assert_int_equal(mt_sess_end_sinks(&t.s), -1);
+	assert_int_equal(mt_sess_end_sinks(&t.s), -1);	/* once */
+	assert_int_equal(a.begins, 1);
+	assert_int_equal(a.ends, 1);
+	assert_int_equal(a.samples, 3);
+	/* the module's loss record and the reader's end record */
+	assert_int_equal(a.losses, 2);
+	/* 10..11 (loss record), 14..15 (gap), 17..18 (at the end) */
+	assert_int_equal(a.lost, 6);
+	assert_int_equal(a.lost, t.s.lost);
+	assert_int_equal(a.first_ts[0], 150);
+	assert_int_equal(a.last_ts[0], 850);
+	assert_int_equal(a.first_ts[1], 1000);
+	assert_int_equal(a.last_ts[1], 1200);
+	assert_int_equal(a.first_ts[2], 1200);
+	assert_int_equal(a.last_ts[2], 5000);
+	/* b failed on its 2nd record (the 1st sample): nothing after */
+	assert_int_equal(b.losses + b.samples, 2);
+	assert_int_equal(b.ends, 0);
+	assert_true(mt_sess_failed(&t.s));
+	ts_close(&t);
+	free(buf.p);
+}
+
 /*
  * Missed ticks are in the data (each sample's ticks_missed, a count since
  * the module loaded) and the summary says how many, where, and what to do:
@@ -1715,6 +1820,7 @@ int main(void)
 		cmocka_unit_test(test_file_header_grown),
 		cmocka_unit_test(test_sess_loss_records_agree),
 		cmocka_unit_test(test_sess_ticks_missed),
+		cmocka_unit_test(test_sess_sinks),
 		cmocka_unit_test(test_sess_loss_records_disagree),
 		cmocka_unit_test(test_sess_unknown_start_and_backwards),
 		cmocka_unit_test(test_sess_end_record_bytes),
