@@ -5,11 +5,11 @@
  * to the same CSV.
  *
  * Usage: memtrace-reader [-d SECONDS] [-o FILE] [-w FILE] [--system FILE]
- *                        [--cgroups FILE] [-p PID]... [-c COMM]...
+ *                        [--cgroups FILE] [--perfetto FILE] [-p PID]... [-c COMM]...
  *                        [--cgroup PATH]... [-I MS] [-W MS] [-D DIR]
  *                        [-r] [-q]
  *        memtrace-reader -i FILE [-o FILE] [--system FILE] [--cgroups FILE]
- *                        [-r] [-q]
+ *                        [--perfetto FILE] [-r] [-q]
  *        memtrace-reader -V | -h
  *
  * Options (the usage text below says the same, one line each; the man page
@@ -41,6 +41,16 @@
  *	memory.pressure show (struct memtrace_cgroup), read from cgroupfs by
  *	the reader when it reads the tick's system record; time with -r.
  *	Live and with -i.
+ *   --perfetto=FILE
+ *	Write a Perfetto trace (protobuf; ui.perfetto.dev and trace_processor
+ *	open it) to FILE ("-": standard output): a process track per pid
+ *	with counter tracks of its figures (mem.rss, mem.rss.anon, ..., in
+ *	bytes, ns or counts), the system records' figures on global tracks,
+ *	and instant events on the track "memtrace losses" for lost records
+ *	and missed ticks (perfetto.c lists the tracks).  Written while the
+ *	records arrive, under a temporary name renamed to FILE at the end: a
+ *	failed start or a write error (reported; exit status 1) leaves no
+ *	FILE.  Live (written when the session ends) and with -i.
  *   -i FILE | --input=FILE
  *	Decode the raw trace file FILE ("-": standard input) instead of
  *	recording: the same CSV and summary as the live session that wrote it.
@@ -119,9 +129,9 @@
 #include "reader.h"
 
 static const char usage_str[] =
-	"Usage: " PROG " [-d SECONDS] [-o FILE] [-w FILE] [--system FILE] [--cgroups FILE]\n"
+	"Usage: " PROG " [-d SECONDS] [-o FILE] [-w FILE] [--system FILE] [--cgroups FILE] [--perfetto FILE]\n"
 	"                      [-p PID]... [-c COMM]... [--cgroup PATH]... [-I MS] [-W MS] [-D DIR] [-r] [-q]\n"
-	"       " PROG " -i FILE [-o FILE] [--system FILE] [--cgroups FILE] [-r] [-q]\n"
+	"       " PROG " -i FILE [-o FILE] [--system FILE] [--cgroups FILE] [--perfetto FILE] [-r] [-q]\n"
 	"\n"
 	"Record the memtrace module's per-process memory samples as CSV (with a\n"
 	"header line) and/or as a raw trace file; or decode a raw trace file to\n"
@@ -135,6 +145,8 @@ static const char usage_str[] =
 	"                                    buddyinfo: one row a tick) as CSV to FILE ('-': standard output)\n"
 	"               --cgroups=FILE       write each sampled cgroup's memory.* figures (one row a cgroup\n"
 	"                                    a tick) as CSV to FILE ('-': standard output)\n"
+	"               --perfetto=FILE      write a Perfetto trace (ui.perfetto.dev) to FILE: memory,\n"
+	"                                    fault and CPU counters per process, system counters, losses\n"
 	"  -i FILE    | --input=FILE         decode the raw trace file FILE ('-': standard input) to CSV\n"
 	"  -p PID     | --pid=PID            sample only process PID; repeat for more (default: all);\n"
 	"                                    the session ends when every one has exited (unless -d)\n"
@@ -160,7 +172,7 @@ static const char usage_str[] =
 	"Exit status: 0 success, 1 error, 2 bad usage.\n";
 
 /* long options without a short one */
-enum { OPT_SYSTEM = 256, OPT_CGROUP, OPT_CGROUPS, OPT_PSS, OPT_IDLE };
+enum { OPT_SYSTEM = 256, OPT_CGROUP, OPT_CGROUPS, OPT_PSS, OPT_IDLE, OPT_PERFETTO };
 
 static const struct option long_opts[] = {
 	{ "duration", required_argument, NULL, 'd' },
@@ -169,6 +181,7 @@ static const struct option long_opts[] = {
 	{ "system", required_argument, NULL, OPT_SYSTEM },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "cgroups", required_argument, NULL, OPT_CGROUPS },
+	{ "perfetto", required_argument, NULL, OPT_PERFETTO },
 	{ "input", required_argument, NULL, 'i' },
 	{ "pid", required_argument, NULL, 'p' },
 	{ "comm", required_argument, NULL, 'c' },
@@ -292,11 +305,12 @@ static void check_outputs(void)
 			  (g.write_path ? NULL : "-");
 	const struct { const char *opt, *path; } o[] = {
 		{ "-o", csv }, { "-w", g.write_path }, { "--system", g.sys_path },
-		{ "--cgroups", g.cg_path },
+		{ "--cgroups", g.cg_path }, { "--perfetto", g.perfetto_path },
 	};
+	const size_t n = sizeof(o) / sizeof(o[0]);
 
-	for (size_t i = 0; i < 4; i++) {
-		for (size_t j = i + 1; j < 4; j++) {
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = i + 1; j < n; j++) {
 			if (!o[i].path || !o[j].path)
 				continue;
 			if (!strcmp(o[i].path, "-") && !strcmp(o[j].path, "-"))
@@ -343,6 +357,9 @@ void parse_args(int argc, char **argv)
 			break;
 		case OPT_CGROUPS:
 			g.cg_path = optarg;
+			break;
+		case OPT_PERFETTO:
+			g.perfetto_path = optarg;
 			break;
 		case OPT_CGROUP:
 			add_cgroup(optarg);

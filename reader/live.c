@@ -305,6 +305,8 @@ static int live_start(void)
 	mt_sess_set_system(&g.sess, g.sys_open ? &g.sys : NULL);
 	mt_sess_set_cgroups(&g.sess, g.cg_open ? &g.cg : NULL);
 	g.sess_init = true;
+	if (g.pf && mt_pf_attach(g.pf, &g.sess))
+		return -1;
 	if (start_info(&info, running))
 		return -1;
 	err = mt_sess_begin(&g.sess, &info);

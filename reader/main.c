@@ -58,9 +58,10 @@ static int decode_main(void)
 		}
 		name = g.input_path;
 	}
-	if (open_out(&g.csv, g.out_path)) {
+	if (open_pf_output() || open_out(&g.csv, g.out_path)) {
 		if (fd != STDIN_FILENO)
 			close(fd);
+		close_outputs();
 		return 1;
 	}
 	g.csv_open = true;
@@ -73,6 +74,13 @@ static int decode_main(void)
 	mt_sess_init(&g.sess, &g.csv, NULL, g.realtime);
 	mt_sess_set_system(&g.sess, g.sys_open ? &g.sys : NULL);
 	mt_sess_set_cgroups(&g.sess, g.cg_open ? &g.cg : NULL);
+	if (g.pf && mt_pf_attach(g.pf, &g.sess)) {
+		if (fd != STDIN_FILENO)
+			close(fd);
+		close_outputs();
+		mt_sess_free(&g.sess);
+		return 1;
+	}
 	mt_status_init(!g.quiet);
 	ret = mt_sess_read_trace(&g.sess, fd, name, CPU_BUF_SIZE, 0);
 	if (fd != STDIN_FILENO)

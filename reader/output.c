@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * memtrace-reader: the outputs, CSV (-o), raw trace (-w) and system CSV
- * (--system), opened only
+ * memtrace-reader: the outputs, CSV (-o), raw trace (-w), system CSV
+ * (--system), cgroup CSV (--cgroups) and Perfetto trace (--perfetto), opened only
  * once a session has passed every check (a failed start leaves existing
  * files as they were).
  */
@@ -86,6 +86,19 @@ int open_sys_output(void)
 	return open_extra(&g.sys, &g.sys_open, g.sys_path, "--system");
 }
 
+/*
+ * The Perfetto trace (--perfetto), if asked for: first, since it only
+ * creates a temporary file (perfetto.h), so that its failure leaves the
+ * other outputs' files as they were.  0, or -1 (reported).
+ */
+int open_pf_output(void)
+{
+	if (!g.perfetto_path)
+		return 0;
+	g.pf = mt_pf_open(g.perfetto_path);
+	return g.pf ? 0 : -1;
+}
+
 /* The cgroup CSV (--cgroups), if asked for.  0, or -1 (reported). */
 int open_cg_output(void)
 {
@@ -94,6 +107,8 @@ int open_cg_output(void)
 
 int open_outputs(void)
 {
+	if (open_pf_output())
+		return -1;
 	if (want_csv()) {
 		if (open_out(&g.csv, g.out_path))
 			return -1;
@@ -143,8 +158,10 @@ int close_outputs(void)
 	int b = close_out(&g.raw, &g.raw_open);
 	int c = close_out(&g.sys, &g.sys_open);
 	int d = close_out(&g.cg, &g.cg_open);
+	int e = mt_pf_close(g.pf);
 
-	return blk || a || b || c || d ? -1 : 0;
+	g.pf = NULL;
+	return blk || a || b || c || d || e ? -1 : 0;
 }
 
 /* Flush every output.  0, or -1 (reported). */

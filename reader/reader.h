@@ -29,6 +29,7 @@
 #include "csvout.h"
 #include "decode.h"
 #include "msg.h"
+#include "perfetto.h"
 #include "session.h"
 #include "tracefile.h"
 
@@ -105,6 +106,7 @@ struct mt_reader {
 	const char *write_path;		/* -w */
 	const char *sys_path;		/* --system */
 	const char *cg_path;		/* --cgroups */
+	const char *perfetto_path;	/* --perfetto (perfetto.h) */
 	const char *input_path;		/* -i */
 	pid_t *pids;
 	size_t npids;
@@ -130,6 +132,7 @@ struct mt_reader {
 	struct cpu_in **heap;		/* merge_out()'s heap, ncpus entries */
 	struct mt_out csv, raw, sys, cg;
 	bool csv_open, raw_open, sys_open, cg_open;
+	struct mt_pf *pf;		/* --perfetto's output, or NULL */
 	pid_t *registered;		/* -p PIDs still in DIR/pids */
 	size_t nregistered;
 	bool none_left;			/* every -p process exited (no -c) */
@@ -209,6 +212,7 @@ int queue_made(struct cpu_in *c, const struct mt_hdr *h, const void *p,
 	       uint32_t n, enum mt_status st);
 int open_sys_output(void);
 int open_cg_output(void);
+int open_pf_output(void);
 int close_outputs(void);
 int flush_outputs(void);
 
