@@ -14,8 +14,9 @@
  *  - under it, one counter track per figure (TrackDescriptor with a
  *    CounterDescriptor and its unit), described at its first value; each
  *    sample gives each of its valid figures as a TYPE_COUNTER TrackEvent
- *    at the sample's ts_ns (the packet's timestamp: the trace's clock is
- *    the records' CLOCK_MONOTONIC).  Names and units, with the CSV column
+ *    at the sample's ts_ns (the packet's timestamp, with no clock id: the
+ *    records' CLOCK_MONOTONIC ns stand as Perfetto's default trace clock,
+ *    with no clock snapshot to convert them).  Names and units, with the CSV column
  *    each equals (sizes in bytes: the CSV's kB * 1024):
  *      mem.virt            vsz_kb           bytes
  *      mem.rss             rss_kb           bytes
@@ -160,7 +161,6 @@ struct mt_pf {
 	size_t procs_cap, nprocs;
 	bool missed_seen;		/* missed_hi: the greatest ticks_missed */
 	uint64_t missed_hi;
-	uint64_t start_mono_ns;
 	unsigned char *pkt;		/* a packet being packed, pkt_cap bytes */
 	size_t pkt_cap;
 };
@@ -633,7 +633,7 @@ static int pf_begin(void *ctx, const struct mt_sess *s)
 {
 	struct mt_pf *pf = ctx;
 
-	pf->start_mono_ns = s->start_mono_ns;
+	(void)s;
 	/* the first packet (SEQ_INCREMENTAL_STATE_CLEARED): the losses track */
 	return put_track(pf, PF_UUID_LOSSES, 0, "memtrace losses",
 			 PERFETTO__PROTOS__COUNTER_DESCRIPTOR__UNIT__UNIT_UNSPECIFIED,
