@@ -40,11 +40,15 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
 READER_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Ireader
-READER_LIBS := -lcsv
+READER_LIBS := -lcsv -lmicrohttpd
 # Linked statically: no dynamic loading and relocation at each start, which
 # is about half the start-up of a short `memtrace-reader -i` (the VM copies
 # the binary alone).  READER_LDFLAGS= links it dynamically.
 READER_LDFLAGS ?= -static
+# libmicrohttpd.a (--listen) calls GnuTLS, which Debian cannot link
+# statically (no static p11-kit): a static reader gets failing stand-ins for
+# the TLS functions it never uses (reader/static/notls.c).
+READER_STATIC_SRCS = $(if $(filter -static,$(READER_LDFLAGS)),reader/static/notls.c)
 
 READER_SRCS := $(wildcard reader/*.c)
 READER_HDRS := $(wildcard reader/*.h) include/uapi/memtrace.h
@@ -61,8 +65,8 @@ module/memtrace.ko: $(MODULE_SRCS)
 	@test -f $(KDIR)/Makefile || { echo "no kernel build tree at '$(KDIR)': set KDIR= or run 'sudo make deps'" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/module modules
 
-reader/memtrace-reader: $(READER_SRCS) $(READER_HDRS)
-	$(CC) $(READER_CFLAGS) $(READER_LDFLAGS) -o $@ $(READER_SRCS) $(READER_LIBS)
+reader/memtrace-reader: $(READER_SRCS) $(READER_HDRS) reader/static/notls.c
+	$(CC) $(READER_CFLAGS) $(READER_LDFLAGS) -o $@ $(READER_SRCS) $(READER_STATIC_SRCS) $(READER_LIBS)
 
 # memload: the workload with a known footprint that the demo and tests run
 # in the guest (static, so it needs nothing from the initramfs).
