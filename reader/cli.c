@@ -114,6 +114,27 @@
  *   -q | --quiet
  *	No summary and no status line (errors, warnings and loss reports
  *	still go to standard error).
+ *   --openmetrics=FILE
+ *	Write the latest figures in the Prometheus text format (node_exporter's
+ *	textfile collector reads it: name FILE *.prom) to FILE, replaced
+ *	atomically (FILE.tmp in the same directory, fsync, rename) every
+ *	--openmetrics-interval seconds of a live session and once more at its
+ *	end; with -i once, with the trace's last figures.  FILE.tmp must be
+ *	creatable at the start, else the reader exits 1 having changed nothing.
+ *	Families, units and labels: metrics.c.
+ *   --openmetrics-interval=SECONDS
+ *	How often the text is rebuilt (file and --listen), a decimal number
+ *	> 0, default 15; ignored with -i.
+ *   --openmetrics-top=N
+ *	Per-process series only for the N processes (1..100000, default 50)
+ *	with the greatest RSS of those seen in the last 2 ticks; cgroups and
+ *	the system are always written.  Bounds the series per process family.
+ *   --listen=ADDR:PORT
+ *	Serve the same text on http://ADDR:PORT/metrics during a live session
+ *	(libmicrohttpd, on its own thread; 404 for other paths).  ADDR is a
+ *	numeric IPv4 address, localhost, [a numeric IPv6 address], or empty
+ *	(":9101") for every IPv4 address.  A busy port or an address not on this machine: exit 1 at the
+ *	start, nothing changed.
  *   -V | --version, -h | --help
  */
 #include <errno.h>
@@ -165,6 +186,13 @@ static const char usage_str[] =
 	"                                    any other DIR is not checked to be on debugfs\n"
 	"  -r         | --realtime           add a last CSV column 'time': wall-clock time, ISO 8601 UTC, ns\n"
 	"  -q         | --quiet              no summary, no status line (losses and errors are still reported)\n"
+	"               --openmetrics=FILE   write the latest figures in the Prometheus text format to FILE\n"
+	"                                    (node_exporter textfile: *.prom), replaced atomically each interval\n"
+	"                                    and at the end (with -i: once, the trace's last tick)\n"
+	"               --openmetrics-interval=SECONDS  rebuild it every SECONDS (default 15)\n"
+	"               --openmetrics-top=N  per-process series for the N processes with the most RSS only\n"
+	"                                    (default 50); per-cgroup and system series are always written\n"
+	"               --listen=ADDR:PORT   serve the same text on http://ADDR:PORT/metrics while recording\n"
 	"  -V         | --version            print the version and exit\n"
 	"  -h         | --help               print this help and exit\n"
 	"\n"
@@ -172,7 +200,8 @@ static const char usage_str[] =
 	"Exit status: 0 success, 1 error, 2 bad usage.\n";
 
 /* long options without a short one */
-enum { OPT_SYSTEM = 256, OPT_CGROUP, OPT_CGROUPS, OPT_PSS, OPT_IDLE, OPT_PERFETTO };
+enum { OPT_SYSTEM = 256, OPT_CGROUP, OPT_CGROUPS, OPT_PSS, OPT_IDLE, OPT_PERFETTO,
+       OPT_OM, OPT_OM_INTERVAL, OPT_OM_TOP, OPT_LISTEN };
 
 static const struct option long_opts[] = {
 	{ "duration", required_argument, NULL, 'd' },
@@ -191,6 +220,10 @@ static const struct option long_opts[] = {
 	{ "idle-ages", required_argument, NULL, OPT_IDLE },
 	{ "debugfs", required_argument, NULL, 'D' },
 	{ "realtime", no_argument, NULL, 'r' },
+	{ "openmetrics", required_argument, NULL, OPT_OM },
+	{ "openmetrics-interval", required_argument, NULL, OPT_OM_INTERVAL },
+	{ "openmetrics-top", required_argument, NULL, OPT_OM_TOP },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
@@ -216,6 +249,17 @@ static void usage_bad(void)
 {
 	fputs(usage_str, stderr);
 	exit(2);
+}
+
+/* --listen ADDR:PORT, checked by the parser metrics.c uses. */
+static void check_listen(const char *arg)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (metrics_parse_listen(arg, &ss, &len))
+		usage_error("invalid --listen '%s': give ADDR:PORT, ADDR a numeric IPv4 address, localhost, [IPv6] or empty for all (e.g. 127.0.0.1:9101, [::1]:9101, :9101), PORT 1..65535",
+			    arg);
 }
 
 /* Two paths of the same regular file (that would interleave two outputs). */
@@ -428,6 +472,34 @@ next:
 			break;
 		case 'r':
 			g.realtime = true;
+			break;
+		case OPT_OM:
+			if (!*optarg || !strcmp(optarg, "-"))
+				usage_error("--openmetrics needs a file name: the file is replaced by rename");
+			g.om_path = optarg;
+			break;
+		case OPT_OM_INTERVAL:
+			errno = 0;
+			g.om_interval_s = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !isfinite(g.om_interval_s) ||
+			    g.om_interval_s <= 0 || g.om_interval_s > 1e9)
+				usage_error("invalid --openmetrics-interval '%s': give seconds > 0", optarg);
+			break;
+		case OPT_OM_TOP: {
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-' ||
+			    v < 1 || v > 100000)
+				usage_error("invalid --openmetrics-top '%s': give 1..100000 processes", optarg);
+			g.om_top = (unsigned int)v;
+			break;
+		}
+		case OPT_LISTEN:
+			check_listen(optarg);
+			g.listen_addr = optarg;
+			live_only = "--listen";
 			break;
 		case 'q':
 			g.quiet = true;

@@ -54,7 +54,9 @@
 
 #include "reader.h"
 
-struct mt_reader g = { .dir = DEFAULT_DIR, .dirfd = -1, .sessfd = -1 };
+struct mt_reader g = { .dir = DEFAULT_DIR, .dirfd = -1, .sessfd = -1,
+		       .om_interval_s = MT_METRICS_INTERVAL_S,
+		       .om_top = MT_METRICS_TOP };
 
 /* CLOCK_MONOTONIC in ns: the clock of the records' ts_ns (ktime_get_ns()). */
 uint64_t mono_ns(void)
@@ -168,6 +170,7 @@ static int live_loop(void)
 			return -1;
 		if (flush_outputs())
 			return -1;
+		metrics_poll(mono_ns());
 		mt_sess_status(&g.sess, mono_ns(), false);
 		if (got == 0)
 			wait_data(deadline);
@@ -297,7 +300,7 @@ static int live_start(void)
 		discard_stale();
 		procfill_note_delayacct();
 	}
-	if (set_intervals() || set_filter() || open_outputs() ||
+	if (set_intervals() || set_filter() || metrics_open() || open_outputs() ||
 	    (g.cg_open && cgrows_start()))
 		return -1;
 	mt_sess_init(&g.sess, g.csv_open ? &g.csv : NULL,
@@ -305,7 +308,7 @@ static int live_start(void)
 	mt_sess_set_system(&g.sess, g.sys_open ? &g.sys : NULL);
 	mt_sess_set_cgroups(&g.sess, g.cg_open ? &g.cg : NULL);
 	g.sess_init = true;
-	if (g.pf && mt_pf_attach(g.pf, &g.sess))
+	if ((g.pf && mt_pf_attach(g.pf, &g.sess)) || metrics_attach(&g.sess))
 		return -1;
 	if (start_info(&info, running))
 		return -1;
@@ -332,6 +335,7 @@ static int live_stop(void)
 {
 	int ret = 0;
 
+	metrics_close();
 	if (g.sess_init)
 		mt_sess_free(&g.sess);
 	if (close_outputs())

@@ -58,10 +58,11 @@ static int decode_main(void)
 		}
 		name = g.input_path;
 	}
-	if (open_pf_output() || open_out(&g.csv, g.out_path)) {
+	if (open_pf_output() || metrics_open() || open_out(&g.csv, g.out_path)) {
 		if (fd != STDIN_FILENO)
 			close(fd);
 		close_outputs();
+		metrics_close();
 		return 1;
 	}
 	g.csv_open = true;
@@ -69,6 +70,7 @@ static int decode_main(void)
 		if (fd != STDIN_FILENO)
 			close(fd);
 		close_outputs();
+		metrics_close();
 		return 1;
 	}
 	mt_sess_init(&g.sess, &g.csv, NULL, g.realtime);
@@ -78,9 +80,11 @@ static int decode_main(void)
 		if (fd != STDIN_FILENO)
 			close(fd);
 		close_outputs();
+		metrics_close();
 		mt_sess_free(&g.sess);
 		return 1;
 	}
+	metrics_attach(&g.sess);	/* < MT_SINKS_MAX sinks: cannot fail */
 	mt_status_init(!g.quiet);
 	ret = mt_sess_read_trace(&g.sess, fd, name, CPU_BUF_SIZE, 0);
 	if (fd != STDIN_FILENO)
@@ -93,6 +97,7 @@ static int decode_main(void)
 		mt_sess_summary(&g.sess, g.quiet);
 	if (mt_sess_failed(&g.sess))
 		ret = 1;
+	metrics_close();
 	mt_sess_free(&g.sess);
 	return ret;
 }

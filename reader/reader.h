@@ -13,6 +13,7 @@
  *   output.c   the CSV and trace outputs (-o, -w)
  *   live.c     a live session from start to end, each setup step paired
  *              with its undo
+ *   metrics.c  the Prometheus text (--openmetrics FILE, --listen ADDR:PORT)
  * The decoding, CSV, trace-file and accounting code they use is the
  * library that -i, the tests and the fuzzer share: decode.c, csv.c,
  * tracefile.c, session.c, msg.c.
@@ -28,6 +29,7 @@
 
 #include "csvout.h"
 #include "decode.h"
+#include "metrics.h"
 #include "msg.h"
 #include "perfetto.h"
 #include "session.h"
@@ -121,6 +123,10 @@ struct mt_reader {
 	size_t n_idle;			/* how many; 0 = off */
 	const char *dir;
 	bool realtime, quiet;
+	const char *om_path;		/* --openmetrics (metrics.h) */
+	const char *listen_addr;	/* --listen ADDR:PORT */
+	double om_interval_s;		/* --openmetrics-interval, seconds */
+	unsigned int om_top;		/* --openmetrics-top: processes */
 
 	/* state */
 	int dirfd;
