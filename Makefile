@@ -40,7 +40,7 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
 READER_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Ireader
-READER_LIBS := -lcsv
+READER_LIBS := -lcsv -lncursesw -ltinfo
 # Linked statically: no dynamic loading and relocation at each start, which
 # is about half the start-up of a short `memtrace-reader -i` (the VM copies
 # the binary alone).  READER_LDFLAGS= links it dynamically.

@@ -58,23 +58,30 @@ static int decode_main(void)
 		}
 		name = g.input_path;
 	}
-	if (open_out(&g.csv, g.out_path)) {
-		if (fd != STDIN_FILENO)
-			close(fd);
-		return 1;
+	/* --top shows the records: a CSV only when -o asks for one */
+	if (!g.top || g.out_path) {
+		if (open_out(&g.csv, g.out_path)) {
+			if (fd != STDIN_FILENO)
+				close(fd);
+			return 1;
+		}
+		g.csv_open = true;
 	}
-	g.csv_open = true;
 	if (open_sys_output() || open_cg_output()) {
 		if (fd != STDIN_FILENO)
 			close(fd);
 		close_outputs();
 		return 1;
 	}
-	mt_sess_init(&g.sess, &g.csv, NULL, g.realtime);
+	mt_sess_init(&g.sess, g.csv_open ? &g.csv : NULL, NULL, g.realtime);
 	mt_sess_set_system(&g.sess, g.sys_open ? &g.sys : NULL);
 	mt_sess_set_cgroups(&g.sess, g.cg_open ? &g.cg : NULL);
-	mt_status_init(!g.quiet);
-	ret = mt_sess_read_trace(&g.sess, fd, name, CPU_BUF_SIZE, 0);
+	mt_status_init(!g.quiet && !g.top);
+	/* --top: a replay paced by the trace's time (top.h) */
+	if (g.top && top_attach(&g.sess, true))
+		ret = 1;
+	else
+		ret = mt_sess_read_trace(&g.sess, fd, name, CPU_BUF_SIZE, 0);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	if (g.sess.begun && mt_sess_end_sinks(&g.sess))

@@ -13,6 +13,7 @@
  *   output.c   the CSV and trace outputs (-o, -w)
  *   live.c     a live session from start to end, each setup step paired
  *              with its undo
+ *   top.c      --top: the full-screen terminal view (top.h), live and -i
  * The decoding, CSV, trace-file and accounting code they use is the
  * library that -i, the tests and the fuzzer share: decode.c, csv.c,
  * tracefile.c, session.c, msg.c.
@@ -30,6 +31,7 @@
 #include "decode.h"
 #include "msg.h"
 #include "session.h"
+#include "top.h"
 #include "tracefile.h"
 
 #define PROG MT_PROG
@@ -119,6 +121,7 @@ struct mt_reader {
 	size_t n_idle;			/* how many; 0 = off */
 	const char *dir;
 	bool realtime, quiet;
+	bool top;			/* --top: the terminal view (top.c) */
 
 	/* state */
 	int dirfd;
