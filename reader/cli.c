@@ -7,9 +7,9 @@
  * Usage: memtrace-reader [-d SECONDS] [-o FILE] [-w FILE] [--system FILE]
  *                        [--cgroups FILE] [--perfetto FILE] [-p PID]... [-c COMM]...
  *                        [--cgroup PATH]... [-I MS] [-W MS] [-D DIR]
- *                        [-r] [-q]
+ *                        [-r] [-q] [--top]
  *        memtrace-reader -i FILE [-o FILE] [--system FILE] [--cgroups FILE]
- *                        [--perfetto FILE] [-r] [-q]
+ *                        [--perfetto FILE] [-r] [-q] [--top]
  *        memtrace-reader -V | -h
  *
  * Options (the usage text below says the same, one line each; the man page
@@ -108,6 +108,19 @@
  *	(so tests can point -D at a directory of regular files).  When DIR is
  *	not on debugfs the stale-data discard below is skipped, because then
  *	the files' contents are the data under test.
+ *   --top
+ *	A full-screen terminal view on standard output (which must be a
+ *	terminal; else exit 2) of the latest complete tick: a header with the
+ *	machine's memory, swap and memory pressure (from the system records,
+ *	"no system rows" without them), the tick, the interval, records lost
+ *	and ticks missed so far; one row per process with RSS, anon, file,
+ *	shmem, swap, WSS (KiB), minflt/s, majflt/s and CPU %.  Keys: r w s f
+ *	c sort by RSS, WSS, swap, fault rate, CPU; / a name filter (Enter
+ *	applies, Esc clears); q ends the session normally.  Live, -w, -o,
+ *	--system and --cgroups still write their files (no output may be
+ *	standard output, and without -o there is no CSV).  With -i: a replay
+ *	paced by the trace's own time (space pauses, n steps one tick).
+ *	Messages wait until the terminal is restored (top.h, top.c).
  *   -r | --realtime
  *	Add a last CSV column "time": each record's wall-clock time, ISO 8601
  *	UTC with ns, from the session's CLOCK_MONOTONIC/CLOCK_REALTIME pair.
@@ -146,13 +159,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "reader.h"
 
 static const char usage_str[] =
 	"Usage: " PROG " [-d SECONDS] [-o FILE] [-w FILE] [--system FILE] [--cgroups FILE] [--perfetto FILE]\n"
 	"                      [-p PID]... [-c COMM]... [--cgroup PATH]... [-I MS] [-W MS] [-D DIR] [-r] [-q]\n"
-	"       " PROG " -i FILE [-o FILE] [--system FILE] [--cgroups FILE] [--perfetto FILE] [-r] [-q]\n"
+	"                      [--top]\n"
+	"       " PROG " -i FILE [-o FILE] [--system FILE] [--cgroups FILE] [--perfetto FILE] [-r] [-q] [--top]\n"
 	"\n"
 	"Record the memtrace module's per-process memory samples as CSV (with a\n"
 	"header line) and/or as a raw trace file; or decode a raw trace file to\n"
@@ -184,6 +199,9 @@ static const char usage_str[] =
 	"                                    1..65535): columns idle_Ts_kb; implies -W (1 s default)\n"
 	"  -D DIR     | --debugfs=DIR        the module's directory (default " DEFAULT_DIR ");\n"
 	"                                    any other DIR is not checked to be on debugfs\n"
+	"               --top                a full-screen view of the latest tick's processes on the\n"
+	"                                    terminal (keys: r w s f c sort, / filter, q quit; with -i a\n"
+	"                                    replay: space pause, n step); no CSV unless -o\n"
 	"  -r         | --realtime           add a last CSV column 'time': wall-clock time, ISO 8601 UTC, ns\n"
 	"  -q         | --quiet              no summary, no status line (losses and errors are still reported)\n"
 	"               --openmetrics=FILE   write the latest figures in the Prometheus text format to FILE\n"
@@ -201,7 +219,7 @@ static const char usage_str[] =
 
 /* long options without a short one */
 enum { OPT_SYSTEM = 256, OPT_CGROUP, OPT_CGROUPS, OPT_PSS, OPT_IDLE, OPT_PERFETTO,
-       OPT_OM, OPT_OM_INTERVAL, OPT_OM_TOP, OPT_LISTEN };
+       OPT_OM, OPT_OM_INTERVAL, OPT_OM_TOP, OPT_LISTEN, OPT_TOP };
 
 static const struct option long_opts[] = {
 	{ "duration", required_argument, NULL, 'd' },
@@ -219,6 +237,7 @@ static const struct option long_opts[] = {
 	{ "pss", required_argument, NULL, OPT_PSS },
 	{ "idle-ages", required_argument, NULL, OPT_IDLE },
 	{ "debugfs", required_argument, NULL, 'D' },
+	{ "top", no_argument, NULL, OPT_TOP },
 	{ "realtime", no_argument, NULL, 'r' },
 	{ "openmetrics", required_argument, NULL, OPT_OM },
 	{ "openmetrics-interval", required_argument, NULL, OPT_OM_INTERVAL },
@@ -346,7 +365,7 @@ static void add_cgroup(const char *arg)
 static void check_outputs(void)
 {
 	const char *csv = g.out_path ? g.out_path :
-			  (g.write_path ? NULL : "-");
+			  (g.write_path || g.top ? NULL : "-");
 	const struct { const char *opt, *path; } o[] = {
 		{ "-o", csv }, { "-w", g.write_path }, { "--system", g.sys_path },
 		{ "--cgroups", g.cg_path }, { "--perfetto", g.perfetto_path },
@@ -354,6 +373,9 @@ static void check_outputs(void)
 	const size_t n = sizeof(o) / sizeof(o[0]);
 
 	for (size_t i = 0; i < n; i++) {
+		if (g.top && o[i].path && !strcmp(o[i].path, "-"))
+			usage_error("--top draws on standard output: %s cannot write to it",
+				    o[i].opt);
 		for (size_t j = i + 1; j < n; j++) {
 			if (!o[i].path || !o[j].path)
 				continue;
@@ -470,6 +492,9 @@ next:
 			g.dir = optarg;
 			live_only = "-D";
 			break;
+		case OPT_TOP:
+			g.top = true;
+			break;
 		case 'r':
 			g.realtime = true;
 			break;
@@ -531,4 +556,8 @@ next:
 		mt_csv_set_idle(g.idle_s, g.n_idle);
 	}
 	check_outputs();
+	if (g.top && !isatty(STDOUT_FILENO)) {
+		msg("--top draws on a terminal, and standard output is not one (give -o FILE for a CSV instead)");
+		exit(2);
+	}
 }

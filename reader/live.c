@@ -126,6 +126,8 @@ static void refresh_wait(void)
 /* Sleep g.wait_ms, or less to meet @deadline (0: none); a signal ends it. */
 static void wait_data(uint64_t deadline)
 {
+	/* --top: a key ends the sleep too */
+	struct pollfd key = { .fd = top_key_fd(), .events = POLLIN };
 	int ms = (int)g.wait_ms;
 
 	if (deadline) {
@@ -136,7 +138,7 @@ static void wait_data(uint64_t deadline)
 		if (deadline - now < (uint64_t)ms * 1000000u)
 			ms = (int)((deadline - now + 999999) / 1000000);
 	}
-	poll(NULL, 0, ms);
+	poll(&key, key.fd >= 0 ? 1 : 0, ms);
 }
 
 /* The live loop, until -d or a signal.  0, or -1 on a fatal error. */
@@ -172,6 +174,8 @@ static int live_loop(void)
 			return -1;
 		metrics_poll(mono_ns());
 		mt_sess_status(&g.sess, mono_ns(), false);
+		if (g.top && top_poll(mono_ns()))
+			break;		/* q: the session ends normally */
 		if (got == 0)
 			wait_data(deadline);
 	}
@@ -308,7 +312,8 @@ static int live_start(void)
 	mt_sess_set_system(&g.sess, g.sys_open ? &g.sys : NULL);
 	mt_sess_set_cgroups(&g.sess, g.cg_open ? &g.cg : NULL);
 	g.sess_init = true;
-	if ((g.pf && mt_pf_attach(g.pf, &g.sess)) || metrics_attach(&g.sess))
+	if ((g.pf && mt_pf_attach(g.pf, &g.sess)) || metrics_attach(&g.sess) ||
+	    (g.top && top_attach(&g.sess, false)))
 		return -1;
 	if (start_info(&info, running))
 		return -1;
@@ -316,7 +321,7 @@ static int live_start(void)
 	mt_tfile_info_free(&info);
 	if (err)
 		return -1;
-	mt_status_init(!g.quiet);
+	mt_status_init(!g.quiet && !g.top);
 	g.t0_ns = mono_ns();
 	err = ctl_write("enable", "1");
 	if (err) {

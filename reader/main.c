@@ -58,14 +58,24 @@ static int decode_main(void)
 		}
 		name = g.input_path;
 	}
-	if (open_pf_output() || metrics_open() || open_out(&g.csv, g.out_path)) {
+	if (open_pf_output() || metrics_open()) {
 		if (fd != STDIN_FILENO)
 			close(fd);
 		close_outputs();
 		metrics_close();
 		return 1;
 	}
-	g.csv_open = true;
+	/* --top shows the records: a CSV only when -o asks for one */
+	if (!g.top || g.out_path) {
+		if (open_out(&g.csv, g.out_path)) {
+			if (fd != STDIN_FILENO)
+				close(fd);
+			close_outputs();
+			metrics_close();
+			return 1;
+		}
+		g.csv_open = true;
+	}
 	if (open_sys_output() || open_cg_output()) {
 		if (fd != STDIN_FILENO)
 			close(fd);
@@ -73,7 +83,7 @@ static int decode_main(void)
 		metrics_close();
 		return 1;
 	}
-	mt_sess_init(&g.sess, &g.csv, NULL, g.realtime);
+	mt_sess_init(&g.sess, g.csv_open ? &g.csv : NULL, NULL, g.realtime);
 	mt_sess_set_system(&g.sess, g.sys_open ? &g.sys : NULL);
 	mt_sess_set_cgroups(&g.sess, g.cg_open ? &g.cg : NULL);
 	if (g.pf && mt_pf_attach(g.pf, &g.sess)) {
@@ -85,8 +95,12 @@ static int decode_main(void)
 		return 1;
 	}
 	metrics_attach(&g.sess);	/* < MT_SINKS_MAX sinks: cannot fail */
-	mt_status_init(!g.quiet);
-	ret = mt_sess_read_trace(&g.sess, fd, name, CPU_BUF_SIZE, 0);
+	mt_status_init(!g.quiet && !g.top);
+	/* --top: a replay paced by the trace's time (top.h) */
+	if (g.top && top_attach(&g.sess, true))
+		ret = 1;
+	else
+		ret = mt_sess_read_trace(&g.sess, fd, name, CPU_BUF_SIZE, 0);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	if (g.sess.begun && mt_sess_end_sinks(&g.sess))

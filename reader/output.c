@@ -36,10 +36,10 @@ int open_out(struct mt_out *o, const char *path)
 	return 0;
 }
 
-/* The CSV goes to -o, or to standard output unless -w is given. */
+/* The CSV goes to -o, or to standard output unless -w or --top is given. */
 static bool want_csv(void)
 {
-	return g.out_path || !g.write_path;
+	return g.out_path || (!g.write_path && !g.top);
 }
 
 /* Whether two open outputs are the same regular file (by then, not by name). */

@@ -14,6 +14,7 @@
  *   live.c     a live session from start to end, each setup step paired
  *              with its undo
  *   metrics.c  the Prometheus text (--openmetrics FILE, --listen ADDR:PORT)
+ *   top.c      --top: the full-screen terminal view (top.h), live and -i
  * The decoding, CSV, trace-file and accounting code they use is the
  * library that -i, the tests and the fuzzer share: decode.c, csv.c,
  * tracefile.c, session.c, msg.c.
@@ -33,6 +34,7 @@
 #include "msg.h"
 #include "perfetto.h"
 #include "session.h"
+#include "top.h"
 #include "tracefile.h"
 
 #define PROG MT_PROG
@@ -127,6 +129,7 @@ struct mt_reader {
 	const char *listen_addr;	/* --listen ADDR:PORT */
 	double om_interval_s;		/* --openmetrics-interval, seconds */
 	unsigned int om_top;		/* --openmetrics-top: processes */
+	bool top;			/* --top: the terminal view (top.c) */
 
 	/* state */
 	int dirfd;
