@@ -5,11 +5,11 @@
  * to the same CSV.
  *
  * Usage: memtrace-reader [-d SECONDS] [-o FILE] [-w FILE] [--system FILE]
- *                        [--cgroups FILE] [-p PID]... [-c COMM]...
+ *                        [--cgroups FILE] [--html FILE] [-p PID]... [-c COMM]...
  *                        [--cgroup PATH]... [-I MS] [-W MS] [-D DIR]
  *                        [-r] [-q]
  *        memtrace-reader -i FILE [-o FILE] [--system FILE] [--cgroups FILE]
- *                        [-r] [-q]
+ *                        [--html FILE] [-r] [-q]
  *        memtrace-reader -V | -h
  *
  * Options (the usage text below says the same, one line each; the man page
@@ -41,6 +41,14 @@
  *	memory.pressure show (struct memtrace_cgroup), read from cgroupfs by
  *	the reader when it reads the tick's system record; time with -r.
  *	Live and with -i.
+ *   --html=FILE
+ *	Write an HTML report to FILE ("-": standard output) when the session
+ *	ends (live: at its end; with -i: at the end of the trace): one file
+ *	that opens offline in a browser, with charts per process (RSS by
+ *	anon/file/shmem, swap, WSS, PSS, idle ages, fault rates, CPU %), the
+ *	machine's and cgroups' rows when the trace has them, and the time
+ *	ranges of lost records and missed ticks (reader/html.h,
+ *	Documentation/memtrace-visualize.rst).  Live and with -i.
  *   -i FILE | --input=FILE
  *	Decode the raw trace file FILE ("-": standard input) instead of
  *	recording: the same CSV and summary as the live session that wrote it.
@@ -120,8 +128,9 @@
 
 static const char usage_str[] =
 	"Usage: " PROG " [-d SECONDS] [-o FILE] [-w FILE] [--system FILE] [--cgroups FILE]\n"
-	"                      [-p PID]... [-c COMM]... [--cgroup PATH]... [-I MS] [-W MS] [-D DIR] [-r] [-q]\n"
-	"       " PROG " -i FILE [-o FILE] [--system FILE] [--cgroups FILE] [-r] [-q]\n"
+	"                      [--html FILE] [-p PID]... [-c COMM]... [--cgroup PATH]... [-I MS] [-W MS]\n"
+	"                      [-D DIR] [-r] [-q]\n"
+	"       " PROG " -i FILE [-o FILE] [--system FILE] [--cgroups FILE] [--html FILE] [-r] [-q]\n"
 	"\n"
 	"Record the memtrace module's per-process memory samples as CSV (with a\n"
 	"header line) and/or as a raw trace file; or decode a raw trace file to\n"
@@ -135,6 +144,8 @@ static const char usage_str[] =
 	"                                    buddyinfo: one row a tick) as CSV to FILE ('-': standard output)\n"
 	"               --cgroups=FILE       write each sampled cgroup's memory.* figures (one row a cgroup\n"
 	"                                    a tick) as CSV to FILE ('-': standard output)\n"
+	"               --html=FILE          write an HTML report (charts per process, system, cgroups,\n"
+	"                                    losses; opens offline) to FILE at the end ('-': standard output)\n"
 	"  -i FILE    | --input=FILE         decode the raw trace file FILE ('-': standard input) to CSV\n"
 	"  -p PID     | --pid=PID            sample only process PID; repeat for more (default: all);\n"
 	"                                    the session ends when every one has exited (unless -d)\n"
@@ -160,7 +171,7 @@ static const char usage_str[] =
 	"Exit status: 0 success, 1 error, 2 bad usage.\n";
 
 /* long options without a short one */
-enum { OPT_SYSTEM = 256, OPT_CGROUP, OPT_CGROUPS, OPT_PSS, OPT_IDLE };
+enum { OPT_SYSTEM = 256, OPT_CGROUP, OPT_CGROUPS, OPT_PSS, OPT_IDLE, OPT_HTML };
 
 static const struct option long_opts[] = {
 	{ "duration", required_argument, NULL, 'd' },
@@ -169,6 +180,7 @@ static const struct option long_opts[] = {
 	{ "system", required_argument, NULL, OPT_SYSTEM },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "cgroups", required_argument, NULL, OPT_CGROUPS },
+	{ "html", required_argument, NULL, OPT_HTML },
 	{ "input", required_argument, NULL, 'i' },
 	{ "pid", required_argument, NULL, 'p' },
 	{ "comm", required_argument, NULL, 'c' },
@@ -292,11 +304,12 @@ static void check_outputs(void)
 			  (g.write_path ? NULL : "-");
 	const struct { const char *opt, *path; } o[] = {
 		{ "-o", csv }, { "-w", g.write_path }, { "--system", g.sys_path },
-		{ "--cgroups", g.cg_path },
+		{ "--cgroups", g.cg_path }, { "--html", g.html_path },
 	};
+	const size_t n = sizeof(o) / sizeof(o[0]);
 
-	for (size_t i = 0; i < 4; i++) {
-		for (size_t j = i + 1; j < 4; j++) {
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = i + 1; j < n; j++) {
 			if (!o[i].path || !o[j].path)
 				continue;
 			if (!strcmp(o[i].path, "-") && !strcmp(o[j].path, "-"))
@@ -343,6 +356,9 @@ void parse_args(int argc, char **argv)
 			break;
 		case OPT_CGROUPS:
 			g.cg_path = optarg;
+			break;
+		case OPT_HTML:
+			g.html_path = optarg;
 			break;
 		case OPT_CGROUP:
 			add_cgroup(optarg);

@@ -305,7 +305,7 @@ static int live_start(void)
 	mt_sess_set_system(&g.sess, g.sys_open ? &g.sys : NULL);
 	mt_sess_set_cgroups(&g.sess, g.cg_open ? &g.cg : NULL);
 	g.sess_init = true;
-	if (start_info(&info, running))
+	if (open_html_output() || start_info(&info, running))
 		return -1;
 	err = mt_sess_begin(&g.sess, &info);
 	mt_tfile_info_free(&info);

@@ -73,6 +73,13 @@ static int decode_main(void)
 	mt_sess_init(&g.sess, &g.csv, NULL, g.realtime);
 	mt_sess_set_system(&g.sess, g.sys_open ? &g.sys : NULL);
 	mt_sess_set_cgroups(&g.sess, g.cg_open ? &g.cg : NULL);
+	if (open_html_output()) {
+		if (fd != STDIN_FILENO)
+			close(fd);
+		close_outputs();
+		mt_sess_free(&g.sess);
+		return 1;
+	}
 	mt_status_init(!g.quiet);
 	ret = mt_sess_read_trace(&g.sess, fd, name, CPU_BUF_SIZE, 0);
 	if (fd != STDIN_FILENO)
