@@ -25,6 +25,7 @@
 'use strict';
 
 (function () {
+	/* performance marks, to see where opening the report spends its time */
 	performance.mark('js-start');
 	const data = JSON.parse(document.getElementById('mt-data').textContent);
 	performance.mark('json-parsed');
