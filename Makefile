@@ -56,6 +56,7 @@ READER_LDFLAGS ?= -static
 READER_STATIC_SRCS = $(if $(filter -static,$(READER_LDFLAGS)),reader/static/notls.c)
 
 READER_SRCS := $(wildcard reader/*.c)
+REPORT_ASSETS := build/report_assets.c
 READER_HDRS := $(wildcard reader/*.h) include/uapi/memtrace.h
 MODULE_SRCS := $(wildcard module/*.c module/*.h module/wrapper/*.h module/Kbuild tracepoints/*.h) include/uapi/memtrace.h
 
@@ -73,8 +74,20 @@ module/memtrace.ko: $(MODULE_SRCS)
 READER_DIR := reader
 include reader/perfetto.mk
 
-reader/memtrace-reader: $(READER_SRCS) $(READER_HDRS) $(PF_GEN_SRCS) $(PF_GEN_HDRS) reader/static/notls.c
-	$(CC) $(READER_CFLAGS) $(READER_LDFLAGS) -o $@ $(READER_SRCS) $(PF_GEN_SRCS) $(READER_STATIC_SRCS) $(READER_LIBS)
+reader/memtrace-reader: $(READER_SRCS) $(READER_HDRS) $(PF_GEN_SRCS) $(PF_GEN_HDRS) reader/static/notls.c $(REPORT_ASSETS)
+	$(CC) $(READER_CFLAGS) $(READER_LDFLAGS) -o $@ $(READER_SRCS) $(PF_GEN_SRCS) $(REPORT_ASSETS) $(READER_STATIC_SRCS) $(READER_LIBS)
+
+# The HTML report's page (--html, reader/html.h): uPlot from the npm registry
+# at the version report/package-lock.json pins, fetched by `npm ci` into
+# report/node_modules, and embedded with report/'s page into a C file of
+# string constants (scripts/report-assets).  Needs node/npm and xxd.
+REPORT_NPM := report/node_modules/.package-lock.json
+$(REPORT_NPM): report/package.json report/package-lock.json
+	cd report && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+$(REPORT_ASSETS): scripts/report-assets report/template.html report/report.js \
+		report/report.css $(REPORT_NPM)
+	scripts/report-assets report $@
 
 # memload: the workload with a known footprint that the demo and tests run
 # in the guest (static, so it needs nothing from the initramfs).

@@ -5,11 +5,11 @@
  * to the same CSV.
  *
  * Usage: memtrace-reader [-d SECONDS] [-o FILE] [-w FILE] [--system FILE]
- *                        [--cgroups FILE] [--perfetto FILE] [-p PID]... [-c COMM]...
+ *                        [--cgroups FILE] [--perfetto FILE] [--html FILE] [-p PID]... [-c COMM]...
  *                        [--cgroup PATH]... [-I MS] [-W MS] [-D DIR]
  *                        [-r] [-q] [--top]
  *        memtrace-reader -i FILE [-o FILE] [--system FILE] [--cgroups FILE]
- *                        [--perfetto FILE] [-r] [-q] [--top]
+ *                        [--perfetto FILE] [--html FILE] [-r] [-q] [--top]
  *        memtrace-reader -V | -h
  *
  * Options (the usage text below says the same, one line each; the man page
@@ -51,6 +51,14 @@
  *	records arrive, under a temporary name renamed to FILE at the end: a
  *	failed start or a write error (reported; exit status 1) leaves no
  *	FILE.  Live (written when the session ends) and with -i.
+ *   --html=FILE
+ *	Write an HTML report to FILE ("-": standard output) when the session
+ *	ends (live: at its end; with -i: at the end of the trace): one file
+ *	that opens offline in a browser, with charts per process (RSS by
+ *	anon/file/shmem, swap, WSS, PSS, idle ages, fault rates, CPU %), the
+ *	machine's and cgroups' rows when the trace has them, and the time
+ *	ranges of lost records and missed ticks (reader/html.h,
+ *	Documentation/memtrace-visualize.rst).  Live and with -i.
  *   -i FILE | --input=FILE
  *	Decode the raw trace file FILE ("-": standard input) instead of
  *	recording: the same CSV and summary as the live session that wrote it.
@@ -165,9 +173,10 @@
 
 static const char usage_str[] =
 	"Usage: " PROG " [-d SECONDS] [-o FILE] [-w FILE] [--system FILE] [--cgroups FILE] [--perfetto FILE]\n"
-	"                      [-p PID]... [-c COMM]... [--cgroup PATH]... [-I MS] [-W MS] [-D DIR] [-r] [-q]\n"
-	"                      [--top]\n"
-	"       " PROG " -i FILE [-o FILE] [--system FILE] [--cgroups FILE] [--perfetto FILE] [-r] [-q] [--top]\n"
+	"                      [--html FILE] [-p PID]... [-c COMM]... [--cgroup PATH]... [-I MS] [-W MS]\n"
+	"                      [-D DIR] [-r] [-q] [--top]\n"
+	"       " PROG " -i FILE [-o FILE] [--system FILE] [--cgroups FILE] [--perfetto FILE] [--html FILE]\n"
+	"                      [-r] [-q] [--top]\n"
 	"\n"
 	"Record the memtrace module's per-process memory samples as CSV (with a\n"
 	"header line) and/or as a raw trace file; or decode a raw trace file to\n"
@@ -183,6 +192,8 @@ static const char usage_str[] =
 	"                                    a tick) as CSV to FILE ('-': standard output)\n"
 	"               --perfetto=FILE      write a Perfetto trace (ui.perfetto.dev) to FILE: memory,\n"
 	"                                    fault and CPU counters per process, system counters, losses\n"
+	"               --html=FILE          write an HTML report (charts per process, system, cgroups,\n"
+	"                                    losses; opens offline) to FILE at the end ('-': standard output)\n"
 	"  -i FILE    | --input=FILE         decode the raw trace file FILE ('-': standard input) to CSV\n"
 	"  -p PID     | --pid=PID            sample only process PID; repeat for more (default: all);\n"
 	"                                    the session ends when every one has exited (unless -d)\n"
@@ -219,7 +230,7 @@ static const char usage_str[] =
 
 /* long options without a short one */
 enum { OPT_SYSTEM = 256, OPT_CGROUP, OPT_CGROUPS, OPT_PSS, OPT_IDLE, OPT_PERFETTO,
-       OPT_OM, OPT_OM_INTERVAL, OPT_OM_TOP, OPT_LISTEN, OPT_TOP };
+       OPT_OM, OPT_OM_INTERVAL, OPT_OM_TOP, OPT_LISTEN, OPT_TOP, OPT_HTML };
 
 static const struct option long_opts[] = {
 	{ "duration", required_argument, NULL, 'd' },
@@ -229,6 +240,7 @@ static const struct option long_opts[] = {
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "cgroups", required_argument, NULL, OPT_CGROUPS },
 	{ "perfetto", required_argument, NULL, OPT_PERFETTO },
+	{ "html", required_argument, NULL, OPT_HTML },
 	{ "input", required_argument, NULL, 'i' },
 	{ "pid", required_argument, NULL, 'p' },
 	{ "comm", required_argument, NULL, 'c' },
@@ -369,6 +381,7 @@ static void check_outputs(void)
 	const struct { const char *opt, *path; } o[] = {
 		{ "-o", csv }, { "-w", g.write_path }, { "--system", g.sys_path },
 		{ "--cgroups", g.cg_path }, { "--perfetto", g.perfetto_path },
+		{ "--html", g.html_path },
 	};
 	const size_t n = sizeof(o) / sizeof(o[0]);
 
@@ -426,6 +439,9 @@ void parse_args(int argc, char **argv)
 			break;
 		case OPT_PERFETTO:
 			g.perfetto_path = optarg;
+			break;
+		case OPT_HTML:
+			g.html_path = optarg;
 			break;
 		case OPT_CGROUP:
 			add_cgroup(optarg);

@@ -315,7 +315,7 @@ static int live_start(void)
 	if ((g.pf && mt_pf_attach(g.pf, &g.sess)) || metrics_attach(&g.sess) ||
 	    (g.top && top_attach(&g.sess, false)))
 		return -1;
-	if (start_info(&info, running))
+	if (open_html_output() || start_info(&info, running))
 		return -1;
 	err = mt_sess_begin(&g.sess, &info);
 	mt_tfile_info_free(&info);

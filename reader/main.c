@@ -94,6 +94,14 @@ static int decode_main(void)
 		mt_sess_free(&g.sess);
 		return 1;
 	}
+	if (open_html_output()) {
+		if (fd != STDIN_FILENO)
+			close(fd);
+		close_outputs();
+		metrics_close();
+		mt_sess_free(&g.sess);
+		return 1;
+	}
 	metrics_attach(&g.sess);	/* < MT_SINKS_MAX sinks: cannot fail */
 	mt_status_init(!g.quiet && !g.top);
 	/* --top: a replay paced by the trace's time (top.h) */

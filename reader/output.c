@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "html.h"
 #include "reader.h"
 
 /* Open @path ("-": standard output) as @o.  0, or -1 (reported). */
@@ -64,6 +65,7 @@ static int open_extra(struct mt_out *o, bool *open_flag, const char *path,
 		bool open;
 	} before[] = {
 		{ &g.csv, g.csv_open }, { &g.raw, g.raw_open }, { &g.sys, g.sys_open },
+		{ &g.cg, g.cg_open },
 	};
 
 	if (!path)
@@ -103,6 +105,24 @@ int open_pf_output(void)
 int open_cg_output(void)
 {
 	return open_extra(&g.cg, &g.cg_open, g.cg_path, "--cgroups");
+}
+
+int open_html_output(void)
+{
+	if (!g.html_path)
+		return 0;
+	if (open_extra(&g.html, &g.html_open, g.html_path, "--html"))
+		return -1;
+	g.html_rep = mt_html_new(&g.html);
+	if (!g.html_rep) {
+		msg("out of memory");
+		return -1;
+	}
+	if (mt_sess_add_sink(&g.sess, mt_html_sink(g.html_rep))) {
+		msg("--html: too many outputs");
+		return -1;
+	}
+	return 0;
 }
 
 int open_outputs(void)
@@ -159,9 +179,12 @@ int close_outputs(void)
 	int c = close_out(&g.sys, &g.sys_open);
 	int d = close_out(&g.cg, &g.cg_open);
 	int e = mt_pf_close(g.pf);
+	int f = close_out(&g.html, &g.html_open);
 
 	g.pf = NULL;
-	return blk || a || b || c || d || e ? -1 : 0;
+	mt_html_free(g.html_rep);
+	g.html_rep = NULL;
+	return blk || a || b || c || d || e || f ? -1 : 0;
 }
 
 /* Flush every output.  0, or -1 (reported). */

@@ -111,6 +111,7 @@ struct mt_reader {
 	const char *sys_path;		/* --system */
 	const char *cg_path;		/* --cgroups */
 	const char *perfetto_path;	/* --perfetto (perfetto.h) */
+	const char *html_path;		/* --html (html.h) */
 	const char *input_path;		/* -i */
 	pid_t *pids;
 	size_t npids;
@@ -139,9 +140,10 @@ struct mt_reader {
 	size_t ncpus, cpus_cap;
 	unsigned int wait_ms;		/* sleep between empty rounds */
 	struct cpu_in **heap;		/* merge_out()'s heap, ncpus entries */
-	struct mt_out csv, raw, sys, cg;
-	bool csv_open, raw_open, sys_open, cg_open;
+	struct mt_out csv, raw, sys, cg, html;
+	bool csv_open, raw_open, sys_open, cg_open, html_open;
 	struct mt_pf *pf;		/* --perfetto's output, or NULL */
+	struct mt_html *html_rep;	/* --html's sink, written at the end */
 	pid_t *registered;		/* -p PIDs still in DIR/pids */
 	size_t nregistered;
 	bool none_left;			/* every -p process exited (no -c) */
@@ -222,6 +224,9 @@ int queue_made(struct cpu_in *c, const struct mt_hdr *h, const void *p,
 int open_sys_output(void);
 int open_cg_output(void);
 int open_pf_output(void);
+/* output.c: open --html's file and attach its sink to g.sess (after
+ * mt_sess_init(), before mt_sess_begin()).  0, or -1 (reported). */
+int open_html_output(void);
 int close_outputs(void);
 int flush_outputs(void);
 
