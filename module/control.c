@@ -354,7 +354,7 @@ out_free:
 
 /*
  * stats: the sampler's lines (ticks, ticks_missed, procs_last_tick,
- * tick_last_ns, tick_max_ns), the WSS scanner's (wss_pages_scanned,
+ * tick_last_ns, tick_max_ns, timer_resolution_ns), the WSS scanner's (wss_pages_scanned,
  * wss_tick_max_pages, wss_scans_completed, wss_scans_skipped: failed
  * mmap_read_trylock()s, which a process retried in the same tick can count
  * twice, wss_scan_ns, pss_scans_completed, wss_tlb_flushes,

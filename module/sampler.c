@@ -421,6 +421,13 @@ void mtr_sampler_show_stats(struct seq_file *m)
 	seq_printf(m, "procs_last_tick: %u\n", READ_ONCE(mtr_s.procs_last));
 	seq_printf(m, "tick_last_ns: %llu\n", READ_ONCE(mtr_s.tick_last_ns));
 	seq_printf(m, "tick_max_ns: %llu\n", READ_ONCE(mtr_s.tick_max_ns));
+	/*
+	 * hrtimer_forward() raises an interval below hrtimer_resolution to it
+	 * (kernel/time/hrtimer.c): a jiffy while no CPU runs in high-resolution
+	 * mode (highres=off, no one-shot clock event device), and then the
+	 * timer expires, and counts missed ticks, only once a jiffy.
+	 */
+	seq_printf(m, "timer_resolution_ns: %u\n", hrtimer_resolution);
 	mtr_proc_show_stats(m);
 	mtr_wss_show_stats(m);
 }

@@ -191,6 +191,10 @@ void read_stats(struct stats *st)
 			st->wss_unflushed = !v;
 			continue;
 		}
+		if (!strcmp(line, "timer_resolution_ns")) {
+			st->timer_res_ns = v;
+			continue;
+		}
 		if (!cpu_key(line, &cpu, &key))
 			continue;
 		if (strcmp(key, "seq") && strcmp(key, "written") &&
@@ -332,6 +336,27 @@ static int ctl_write_newer(const char *name, const char *val, bool wanted,
 	return -1;
 }
 
+/*
+ * Once per session: a kernel without high-resolution timers rounds the
+ * sampler's interval up to a jiffy (hrtimer_forward(), stats'
+ * timer_resolution_ns), and the ticks it never asks for are not missed ticks.
+ */
+static void warn_timer_resolution(void)
+{
+	unsigned long long res = g.stats0.timer_res_ns;
+	unsigned long iv;
+	char buf[32], *end;
+
+	if (!res || ctl_read("interval_ms", buf, sizeof(buf)) <= 0)
+		return;
+	errno = 0;
+	iv = strtoul(buf, &end, 10);
+	if (errno || end == buf || !iv || res <= iv * 1000000ULL)
+		return;
+	msg("warning: this kernel's timers resolve to %.3g ms (timer_resolution_ns %llu in %s/stats: high-resolution timers are off), so the sampler ticks every %.3g ms, not every %lu ms, and ticks_missed counts only ticks missed at that pace",
+	    res / 1e6, res, g.dir, res / 1e6, iv);
+}
+
 /* Apply -I, -W, --pss and --idle-ages for the session.  0, or -1 (reported). */
 int set_intervals(void)
 {
@@ -379,6 +404,7 @@ int set_intervals(void)
 	/* once per session: the figures are less exact without it */
 	if (g.wss_ms && g.stats0.wss_unflushed)
 		msg("warning: this kernel lets no module flush TLBs: WSS runs without the flush and can miss pages whose translations stay cached (Documentation/memtrace-wss.rst, \"Supported kernels\")");
+	warn_timer_resolution();
 	return 0;
 }
 

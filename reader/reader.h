@@ -99,6 +99,7 @@ struct cpu_stat {
 struct stats {
 	bool ok;			/* the stats file was read */
 	bool wss_unflushed;		/* "wss_tlb_flush_available: 0" */
+	unsigned long long timer_res_ns; /* "timer_resolution_ns", 0 = none */
 	struct cpu_stat *cpu;
 	size_t n;
 };

@@ -1195,6 +1195,51 @@ static void test_live_module_unloaded(void **state)
 	run_free(&run);
 }
 
+/*
+ * A kernel without high-resolution timers (stats' timer_resolution_ns: a
+ * jiffy, 4 ms at HZ=250) rounds -I 1 up to it: the reader says so once; at
+ * 1 ns (high-resolution mode) or with -I above the resolution it says
+ * nothing.
+ */
+static void test_live_timer_resolution(void **state)
+{
+	static const struct {
+		const char *iv, *res;
+		bool warn;
+	} cases[] = {
+		{ "1", "4000000", true },
+		{ "1", "1", false },
+		{ "10", "4000000", false },
+	};
+	char dir[DIR_MAX], tag[32], stats[128];
+	const char *args[] = { "-D", dir, "-I", NULL, "-d", "0.1", NULL };
+	struct run run;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(tag, sizeof(tag), "timerres%zu", i);
+		fake_dir(dir, sizeof(dir), tag);
+		snprintf(stats, sizeof(stats), "ticks: 5\ntimer_resolution_ns: %s\n",
+			 cases[i].res);
+		spit_str(dir, "stats", stats);
+		add_sample(dir, 0, 0, 1000, 1, "a");
+		/* empty: the reader's write of -I is then what it reads back */
+		spit_str(dir, "interval_ms", "");
+		args[3] = cases[i].iv;
+		run_reader(args, tag, &run);
+		check_status(&run, 0);
+		if (cases[i].warn) {
+			assert_non_null(strstr(run.err,
+				"warning: this kernel's timers resolve to 4 ms (timer_resolution_ns 4000000 in "));
+			assert_non_null(strstr(run.err,
+				"the sampler ticks every 4 ms, not every 1 ms"));
+		} else {
+			assert_null(strstr(run.err, "timers resolve to"));
+		}
+		run_free(&run);
+	}
+}
+
 /* Any other read error names the file and exits 1. */
 static void test_live_read_error(void **state)
 {
@@ -1385,6 +1430,7 @@ int main(void)
 		cmocka_unit_test(test_live_future_version),
 		cmocka_unit_test(test_live_module_unloaded),
 		cmocka_unit_test(test_live_read_error),
+		cmocka_unit_test(test_live_timer_resolution),
 		cmocka_unit_test(test_live_output_errors),
 	};
 	int failed;
