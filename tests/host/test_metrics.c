@@ -462,9 +462,9 @@ static void test_metrics_live_listen(void **state)
 {
 	char dir[DIR_MAX], prom[PATH_MAX], tmp[PATH_MAX + 8], addr[64], csv[PATH_MAX];
 	unsigned int port = free_port();
-	const char *args[] = { "-D", dir, "-d", "2.5", "-o", csv, "--openmetrics", prom,
+	const char *args[] = { "-D", dir, "-d", "5", "-o", csv, "--openmetrics", prom,
 			       "--openmetrics-interval", "0.2", "--listen", addr, NULL };
-	struct timespec ts = { 1, 0 };
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
 	char *body = NULL, *file, *body2 = NULL;
 	struct run run;
 	pid_t pid;
@@ -480,7 +480,10 @@ static void test_metrics_live_listen(void **state)
 	put_proc(dir, 0, 1, 11, "live1", false);
 	put_proc(dir, 1, 1, 12, "live2", false);
 	pid = spawn_reader(args, -1, "om-live");
-	nanosleep(&ts, NULL);
+	wait_started(dir);
+	/* the first rewrite: within the interval (0.2 s) of the start */
+	for (int i = 0; i < 500 && !exists(prom); i++)
+		nanosleep(&ts, NULL);
 	/* during the session */
 	assert_true(exists(prom));
 	code = http_get(port, "/metrics", &body);

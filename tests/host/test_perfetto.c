@@ -459,6 +459,7 @@ static void pf_session(const char *name, const char *trace, const char *csv,
 	add_system(dir, 1, 1, 2500, 200, 0);
 	pf_sample(dir, 1, 2, 3500, 300, "delta", 12, 7, false);
 	pid = spawn_reader(args, -1, name);
+	wait_started(dir);
 	nanosleep(&wait, NULL);
 	spit_str(dir, "stats", "cpu0_seq: 10\ncpu0_dropped: 3\n"
 			       "cpu1_seq: 5\ncpu1_dropped: 2\n");

@@ -1256,6 +1256,7 @@ static pid_t lossy_session(char *dir, const char *name,
 	add_sample(dir, 2, 8, 3000, 22, "e");
 	add_sample(dir, 2, 9, 5000, 23, "f");
 	pid = spawn_reader(args, -1, name);
+	wait_started(dir);
 	nanosleep(&ts, NULL);
 	spit_str(dir, "stats",
 		 "records_written: 26\nrecords_dropped: 26\n"
@@ -1416,6 +1417,7 @@ static void test_cli_cpu_comes_online(void **state)
 	spit_str(dir, "stats", "cpu0_seq: 0\ncpu0_dropped: 0\n");
 	add_sample(dir, 0, 0, 1000, 1, "a");
 	pid = spawn_reader(args, -1, "hotplug");
+	wait_started(dir);
 	nanosleep(&ts, NULL);
 	/* cpu5 was offline at the start (not in stats: seq 0); it lost its
 	 * first 2 samples, which its loss record reports. */
@@ -1455,6 +1457,7 @@ static void test_cli_already_enabled(void **state)
 	add_sample(dir, 0, 8, 1000, 1, "a");
 	add_sample(dir, 0, 9, 2000, 1, "a");
 	pid = spawn_reader(args, -1, "running");
+	wait_started(dir);
 	nanosleep(&ts, NULL);
 	spit_str(dir, "stats", "cpu0_seq: 10\ncpu0_dropped: 0\n");
 	wait_reader(pid, "running", &run);

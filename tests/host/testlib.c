@@ -172,6 +172,29 @@ void fake_dir(char *dir, size_t len, const char *name)
 }
 
 /*
+ * Wait until the reader started on the fake directory @dir has begun its
+ * session: it writes "1" to the enable file once it has read the stats file
+ * and set its filters, so what a test changes after this (stats, new
+ * records) it sees as changes during the session, however loaded the
+ * machine.  Fails the test after 30 s.
+ */
+void wait_started(const char *dir)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+	for (int i = 0; i < 3000; i++) {
+		char *s = read_in(dir, "enable");
+		bool on = s[0] == '1';
+
+		free(s);
+		if (on)
+			return;
+		nanosleep(&ts, NULL);
+	}
+	fail_msg("the reader on %s did not write enable=1 within 30 s", dir);
+}
+
+/*
  * Start the reader with @args (NULL-terminated, without argv[0]); stdin
  * from @in_fd (inherited when -1), stdout to @out_fd and stderr to @err_fd
  * (files TAG.out / TAG.err in tmpdir when -1).  Returns its pid.

@@ -89,6 +89,8 @@ void fake_dir(char *dir, size_t len, const char *name);
 pid_t spawn_reader_fds(const char *const *args, int in_fd, int out_fd,
 		       int err_fd, const char *tag);
 pid_t spawn_reader(const char *const *args, int out_fd, const char *tag);
+/* After spawn_reader() on a fake directory: its session has begun. */
+void wait_started(const char *dir);
 void wait_reader(pid_t pid, const char *tag, struct run *run);
 void run_reader(const char *const *args, const char *tag, struct run *run);
 void run_free(struct run *run);
