@@ -30,8 +30,10 @@ for kb in $ws; do
 	[ $d -lt 0 ] && d=$((-d))
 	[ $((d * 10)) -le 16384 ] || bad=$((bad + 1))
 done
+# at least 2 windows after the first: a starved debug guest (KASAN, a
+# loaded host) completed only 3 in the 8 s once
 check "hot set 16 MiB behind a zombie leader: $n windows, $bad off by more than 10% ($ws)" \
-	[ $n -ge 3 -a $bad = 0 ]
+	[ $n -ge 2 -a $bad = 0 ]
 kill $p
 wait $p 2> /dev/null
 rmmod memtrace
