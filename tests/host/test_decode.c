@@ -1249,6 +1249,53 @@ static void test_live_timer_resolution(void **state)
 	}
 }
 
+/*
+ * --html on a live session: written when it ends, and the same file, byte
+ * for byte, as -i writes from the session's raw trace (the -i report is
+ * the one tests/view checks in Chromium against the CSV).
+ */
+static void test_live_html(void **state)
+{
+	char dir[DIR_MAX], trace[PATH_MAX], live[PATH_MAX], dec[PATH_MAX];
+	char csv[PATH_MAX], sys[PATH_MAX];
+	const char *args[] = { "-D", dir, "-d", "0.3", "-w", trace, "-o", csv,
+			       "--system", sys, "--html", live, NULL };
+	const char *decode[] = { "-i", trace, "-o", "/dev/null", "--html", dec, NULL };
+	struct run run;
+	size_t alen, blen;
+	char *a, *b;
+
+	(void)state;
+	fake_dir(dir, sizeof(dir), "html");
+	snprintf(trace, sizeof(trace), "%s/html.trace", tmpdir);
+	snprintf(live, sizeof(live), "%s/html-live.html", tmpdir);
+	snprintf(dec, sizeof(dec), "%s/html-dec.html", tmpdir);
+	snprintf(csv, sizeof(csv), "%s/html.csv", tmpdir);
+	snprintf(sys, sizeof(sys), "%s/html-sys.csv", tmpdir);
+	/* the stats file has no cpuN_seq: the first records set them */
+	add_system(dir, 0, 0, 1000, 100, 0);
+	add_sample(dir, 0, 1, 1100, 11, "alpha");
+	add_sample(dir, 1, 0, 1200, 12, "beta");
+	add_sample(dir, 0, 2, 2100, 11, "alpha");
+	add_sample(dir, 1, 1, 2200, 12, "beta");
+	run_reader(args, "html", &run);
+	check_status(&run, 0);
+	run_free(&run);
+	run_reader(decode, "html-dec", &run);
+	check_status(&run, 0);
+	run_free(&run);
+	a = slurp(live, &alen);
+	b = slurp(dec, &blen);
+	assert_true(alen > 1000);
+	assert_non_null(strstr(a, "uPlot"));
+	assert_non_null(strstr(a, "alpha"));
+	assert_non_null(strstr(a, "beta"));
+	assert_int_equal(alen, blen);
+	assert_memory_equal(a, b, alen);
+	free(a);
+	free(b);
+}
+
 /* Any other read error names the file and exits 1. */
 static void test_live_read_error(void **state)
 {
@@ -1440,6 +1487,7 @@ int main(void)
 		cmocka_unit_test(test_live_module_unloaded),
 		cmocka_unit_test(test_live_read_error),
 		cmocka_unit_test(test_live_timer_resolution),
+		cmocka_unit_test(test_live_html),
 		cmocka_unit_test(test_live_output_errors),
 	};
 	int failed;
