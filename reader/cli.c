@@ -138,10 +138,11 @@
  *   --openmetrics=FILE
  *	Write the latest figures in the Prometheus text format (node_exporter's
  *	textfile collector reads it: name FILE *.prom) to FILE, replaced
- *	atomically (FILE.tmp in the same directory, fsync, rename) every
- *	--openmetrics-interval seconds of a live session and once more at its
- *	end; with -i once, with the trace's last figures.  FILE.tmp must be
- *	creatable at the start, else the reader exits 1 having changed nothing.
+ *	atomically (a new FILE.XXXXXX in the same directory, fsync, rename)
+ *	every --openmetrics-interval seconds of a live session and once more
+ *	at its end; with -i once, with the trace's last figures.  A file must
+ *	be creatable in FILE's directory at the start, else the reader exits 1
+ *	having changed nothing.
  *	Families, units and labels: metrics.c.
  *   --openmetrics-interval=SECONDS
  *	How often the text is rebuilt (file and --listen), a decimal number

@@ -95,7 +95,6 @@ static struct {
 	bool have_tick;
 	uint64_t last_tick, last_tick_ts;
 	/* the file */
-	char *tmp_path;			/* FILE.tmp */
 	bool file_failed;		/* reported; written no more */
 	uint64_t next_ns;		/* next build (metrics_poll()) */
 	/* the HTTP server */
@@ -729,15 +728,20 @@ out_oom:
 
 /* ---- publishing ---------------------------------------------------------- */
 
-/* Write @b to FILE.tmp, fsync, rename over FILE.  0, or -1 (reported). */
+/*
+ * Write @b to a new temporary file beside FILE (create_tmp_beside()),
+ * fsync, rename over FILE.  0, or -1 (reported; the temporary removed).
+ */
 static int write_file(const struct tbuf *b)
 {
 	size_t done = 0;
+	char *tmp;
 	int fd, err = 0;
 
-	fd = open(m.tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	fd = create_tmp_beside(g.om_path, &tmp);
 	if (fd < 0) {
-		msg("cannot create %s: %s", m.tmp_path, strerror(errno));
+		msg("--openmetrics: cannot create a temporary file beside %s: %s",
+		    g.om_path, strerror(errno));
 		return -1;
 	}
 	while (done < b->len) {
@@ -756,16 +760,20 @@ static int write_file(const struct tbuf *b)
 	if (close(fd) && !err)
 		err = errno;
 	if (err) {
-		msg("writing %s: %s", m.tmp_path, strerror(err));
-		unlink(m.tmp_path);
-		return -1;
+		msg("writing %s: %s", tmp, strerror(err));
+		goto out_unlink;
 	}
-	if (rename(m.tmp_path, g.om_path)) {
-		msg("renaming %s to %s: %s", m.tmp_path, g.om_path, strerror(errno));
-		unlink(m.tmp_path);
-		return -1;
+	if (rename(tmp, g.om_path)) {
+		msg("renaming %s to %s: %s", tmp, g.om_path, strerror(errno));
+		goto out_unlink;
 	}
+	free(tmp);
 	return 0;
+
+out_unlink:
+	unlink(tmp);
+	free(tmp);
+	return -1;
 }
 
 /* Hand @b's text to the HTTP server (taking it: @b is emptied). */
@@ -1018,22 +1026,18 @@ int metrics_open(void)
 		return 0;
 	m.on = true;
 	if (g.om_path) {
-		if (asprintf(&m.tmp_path, "%s.tmp", g.om_path) < 0) {
-			m.tmp_path = NULL;
-			msg("out of memory");
-			return -1;
-		}
-		/* the same file the rewrites use: its directory must take it */
-		fd = open(m.tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-		if (fd < 0 && errno == EEXIST)	/* left by a killed reader */
-			fd = open(m.tmp_path, O_WRONLY | O_CLOEXEC);
+		char *tmp;
+
+		/* as the rewrites do: FILE's directory must take a new file */
+		fd = create_tmp_beside(g.om_path, &tmp);
 		if (fd < 0) {
-			msg("--openmetrics %s: cannot create %s: %s", g.om_path,
-			    m.tmp_path, strerror(errno));
+			msg("--openmetrics %s: cannot create a file in its directory: %s",
+			    g.om_path, strerror(errno));
 			return -1;
 		}
 		close(fd);
-		unlink(m.tmp_path);
+		unlink(tmp);	/* only the file just created */
+		free(tmp);
 	}
 	if (g.listen_addr) {
 		m.lfd = listen_on();
@@ -1065,8 +1069,6 @@ void metrics_close(void)
 	free(m.cg);
 	m.cg = NULL;
 	m.ncg = m.cgcap = 0;
-	free(m.tmp_path);
-	m.tmp_path = NULL;
 	cur_sess = NULL;
 	m.on = false;
 }

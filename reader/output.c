@@ -7,6 +7,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -35,6 +37,39 @@ int open_out(struct mt_out *o, const char *path)
 		return -1;
 	}
 	return 0;
+}
+
+int create_tmp_beside(const char *path, char **tmp)
+{
+	mode_t mask;
+	int fd, err;
+
+	if (asprintf(tmp, "%s.XXXXXX", path) < 0) {
+		*tmp = NULL;
+		errno = ENOMEM;
+		return -1;
+	}
+	/* O_EXCL: never opens what another user planted under the name */
+	fd = mkostemp(*tmp, O_CLOEXEC);
+	if (fd < 0)
+		goto out_free;
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(fd, 0666 & ~mask)) {
+		err = errno;
+		close(fd);
+		unlink(*tmp);
+		errno = err;
+		goto out_free;
+	}
+	return fd;
+
+out_free:
+	err = errno;
+	free(*tmp);
+	*tmp = NULL;
+	errno = err;
+	return -1;
 }
 
 /* The CSV goes to -o, or to standard output unless -w or --top is given. */

@@ -196,6 +196,13 @@ int merge_out(uint64_t watermark, bool all);
 /* output.c */
 int open_out(struct mt_out *o, const char *path);
 int open_outputs(void);
+/*
+ * Create a new, empty temporary file "@path.XXXXXX" beside @path (mkostemp:
+ * O_EXCL, so never through a link planted under its name), mode 0666 minus
+ * the umask.  Its fd (close-on-exec) and its name in *@tmp (malloc'd; the
+ * caller unlinks and frees it), or -1 with errno set and *@tmp NULL.
+ */
+int create_tmp_beside(const char *path, char **tmp);
 
 /*
  * procfill.c: fill the figures the module left MEMTRACE_UNKNOWN in the

@@ -255,12 +255,14 @@ static void make_trace(const char *name, char *trace, size_t tlen)
  * -i with --openmetrics: promtool accepts the file; each of the top N
  * processes' figures equal its CSV row of the last tick (kB * 1024, ns /
  * 1e9), no other process is written, the comm with a quote and a backslash
- * is escaped, the system figures equal the system CSV's; no .tmp is left.
+ * is escaped, the system figures equal the system CSV's; no temporary
+ * file is left, and a FILE.tmp symlink another user planted (to a file
+ * of ours) is neither followed nor removed.
  */
 static void test_metrics_trace_equals_csv(void **state)
 {
 	char trace[PATH_MAX], csv[PATH_MAX], sys[PATH_MAX], prom[PATH_MAX],
-	     tmp[PATH_MAX + 8];
+	     tmp[PATH_MAX + 8], victim[PATH_MAX];
 	const char *args[] = { "-i", trace, "-o", csv, "--system", sys,
 			       "--openmetrics", prom, "--openmetrics-top", "3", NULL };
 	char *text, *csvt, *line, *save, *syst;
@@ -274,11 +276,21 @@ static void test_metrics_trace_equals_csv(void **state)
 	path_in(csv, sizeof(csv), "om-trace.csv");
 	path_in(sys, sizeof(sys), "om-trace-sys.csv");
 	path_in(prom, sizeof(prom), "om-trace.prom");
+	path_in(victim, sizeof(victim), "om-trace-victim");
+	spit(victim, "secret\n", 7, false);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", prom);
+	assert_int_equal(symlink(victim, tmp), 0);
 	run_reader(args, "om-decode", &run);
 	check_status(&run, 0);
 	run_free(&run);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", prom);
-	assert_false(exists(tmp));
+	/* the planted link is still there, its target as it was */
+	text = slurp(victim, NULL);
+	assert_string_equal(text, "secret\n");
+	free(text);
+	assert_true(exists(tmp));
+	/* the file and the link, no temporary file */
+	assert_int_equal(count_prefixed("om-trace.prom"), 2);
+	unlink(tmp);
 	promtool_ok(prom);
 	text = slurp(prom, NULL);
 	/* HELP and TYPE lines for every family written */
@@ -456,11 +468,13 @@ static int http_get(unsigned int port, const char *path, char **body)
  * A live session with --openmetrics and --listen: the file is rewritten
  * during the session (before its end), /metrics serves the same text as
  * the file, /other is 404; at the end the file holds the last figures and
- * no .tmp is left.
+ * no temporary file is left; a FILE.tmp symlink planted during the session
+ * is never written through.
  */
 static void test_metrics_live_listen(void **state)
 {
-	char dir[DIR_MAX], prom[PATH_MAX], tmp[PATH_MAX + 8], addr[64], csv[PATH_MAX];
+	char dir[DIR_MAX], prom[PATH_MAX], tmp[PATH_MAX + 8], addr[64], csv[PATH_MAX],
+	     victim[PATH_MAX];
 	unsigned int port = free_port();
 	const char *args[] = { "-D", dir, "-d", "5", "-o", csv, "--openmetrics", prom,
 			       "--openmetrics-interval", "0.2", "--listen", addr, NULL };
@@ -476,11 +490,14 @@ static void test_metrics_live_listen(void **state)
 	path_in(prom, sizeof(prom), "om-live.prom");
 	path_in(csv, sizeof(csv), "om-live.csv");
 	snprintf(tmp, sizeof(tmp), "%s.tmp", prom);
+	path_in(victim, sizeof(victim), "om-live-victim");
+	spit(victim, "secret\n", 7, false);
 	spit_str(dir, "stats", "cpu0_dropped: 0\n");
 	put_proc(dir, 0, 1, 11, "live1", false);
 	put_proc(dir, 1, 1, 12, "live2", false);
 	pid = spawn_reader(args, -1, "om-live");
 	wait_started(dir);
+	assert_int_equal(symlink(victim, tmp), 0);
 	/* the first rewrite: within the interval (0.2 s) of the start */
 	for (int i = 0; i < 500 && !exists(prom); i++)
 		nanosleep(&ts, NULL);
@@ -499,7 +516,11 @@ static void test_metrics_live_listen(void **state)
 	wait_reader(pid, "om-live", &run);
 	check_status(&run, 0);
 	run_free(&run);
-	assert_false(exists(tmp));
+	file = slurp(victim, NULL);
+	assert_string_equal(file, "secret\n");
+	free(file);
+	unlink(tmp);
+	assert_int_equal(count_prefixed("om-live.prom"), 1);
 	promtool_ok(prom);
 	file = slurp(prom, NULL);
 	want_int(file, "memtrace_process_swap_bytes{pid=\"11\",comm=\"live1\",cgroup=\"\"}",
@@ -511,7 +532,7 @@ static void test_metrics_live_listen(void **state)
 
 /*
  * Errors at the start: an --openmetrics FILE whose directory cannot take
- * FILE.tmp, a busy port, an address not on this machine: exit 1, a
+ * a new file, a busy port, an address not on this machine: exit 1, a
  * message naming them, the other outputs untouched and the module not
  * enabled; a malformed ADDR:PORT or interval is bad usage (exit 2).
  */
@@ -543,7 +564,7 @@ static void test_metrics_start_errors(void **state)
 	path_in(prom, sizeof(prom), "no-such-dir/x.prom");
 	run_reader(bad_file, "om-err-file", &run);
 	check_status(&run, 1);
-	assert_non_null(strstr(run.err, "no-such-dir/x.prom.tmp: No such file or directory"));
+	assert_non_null(strstr(run.err, "no-such-dir/x.prom: cannot create a file in its directory: No such file or directory"));
 	run_free(&run);
 
 	fd = socket(AF_INET, SOCK_STREAM, 0);

@@ -14,7 +14,6 @@
  *
  * Run: make -C tests/host check (TAP on standard output).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -668,20 +667,6 @@ static void test_perfetto_matches_csv(void **state)
 	free(t.p);
 }
 
-/* Files in tmpdir whose name starts with @prefix. */
-static int count_files(const char *prefix)
-{
-	DIR *d = opendir(tmpdir);
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		n += !strncmp(e->d_name, prefix, strlen(prefix));
-	closedir(d);
-	return n;
-}
-
 static void test_perfetto_errors(void **state)
 {
 	char trace[PATH_MAX], csv[PATH_MAX], sys[PATH_MAX], pf[PATH_MAX];
@@ -741,7 +726,7 @@ static void test_perfetto_errors(void **state)
 	s = slurp(old, NULL);
 	assert_string_equal(s, "old\n");
 	free(s);
-	assert_int_equal(count_files("pfe-old.pftrace"), 1);
+	assert_int_equal(count_prefixed("pfe-old.pftrace"), 1);
 
 	/* the same file as the CSV: bad usage */
 	run_reader(same, "pfe-same", &run);

@@ -105,6 +105,8 @@ void add_loss(const char *dir, unsigned int cpu, uint64_t seq, uint64_t ts,
 void want_row(char *dst, size_t len, unsigned int cpu, uint64_t seq,
 	      uint64_t ts, uint32_t tgid, const char *comm_field);
 uint64_t mono_ns(void);
+/* How many entries of tmpdir have a name starting with @prefix. */
+int count_prefixed(const char *prefix);
 void rm_rf(const char *path);
 int tl_init(const char *prog);
 void tl_done(int failed);
