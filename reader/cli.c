@@ -58,7 +58,9 @@
  *	anon/file/shmem, swap, WSS, PSS, idle ages, fault rates, CPU %), the
  *	machine's and cgroups' rows when the trace has them, and the time
  *	ranges of lost records and missed ticks (reader/html.h,
- *	Documentation/memtrace-visualize.rst).  Live and with -i.
+ *	Documentation/memtrace-visualize.rst).  Live and with -i.  FILE is
+ *	replaced atomically (temporary beside it, fsync, rename): a failed
+ *	session leaves it as it was.
  *   -i FILE | --input=FILE
  *	Decode the raw trace file FILE ("-": standard input) instead of
  *	recording: the same CSV and summary as the live session that wrote it.

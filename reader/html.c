@@ -17,21 +17,27 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "html.h"
 #include "msg.h"
+#include "tmpfile.h"
 
 /* A kB column's "no value" (and a figure of 4 TiB or more is cut to it - 1). */
 #define KB_NONE UINT32_MAX
 /* Columns a series has at most (a process: 4 + 2 + 4 idle + 3 rates). */
 #define HS_COLS_MAX 13
+/* The report's write buffer, bytes. */
+#define HTML_BUF_SIZE (1u << 20)
 /* Loss and missed-tick ranges kept (further ones are counted). */
 #define RANGES_MAX 100000
 
@@ -84,7 +90,11 @@ struct hrange {
 };
 
 struct mt_html {
-	struct mt_out *out;
+	const char *path;		/* as given; "-": standard output */
+	char *final;			/* NULL: @path written directly */
+	bool keep_mode;			/* @final existed: its mode kept */
+	mode_t mode;
+	struct mt_out *out;		/* while html_end() writes */
 	struct mt_sink sink;
 	uint64_t t0_ns, start_real_ns;
 	bool t0_known;
@@ -860,34 +870,164 @@ static int html_write_data(struct mt_html *h)
 	return mt_out_write(o, "]}", 2);
 }
 
+/* Write the report to @fd (@name in messages).  0, or -1 (reported). */
+static int html_write(struct mt_html *h, int fd, const char *name)
+{
+	struct mt_out o;
+	int ret = 0;
+
+	if (mt_out_init(&o, fd, name, HTML_BUF_SIZE)) {
+		mt_msg("out of memory");
+		return -1;
+	}
+	h->out = &o;
+	if (mt_out_write(&o, mt_report_head, mt_report_head_len) ||
+	    html_write_data(h) ||
+	    mt_out_write(&o, mt_report_tail, mt_report_tail_len) ||
+	    mt_out_flush(&o)) {
+		mt_out_report(&o);
+		ret = -1;
+	}
+	h->out = NULL;
+	mt_out_free(&o);
+	return ret;
+}
+
+/* "-" and files that are not regular (a pipe, /dev/null): written as they are. */
+static int html_end_direct(struct mt_html *h)
+{
+	int fd = STDOUT_FILENO, ret;
+
+	if (strcmp(h->path, "-")) {
+		fd = open(h->path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+		if (fd < 0) {
+			mt_msg("cannot create %s: %s", h->path, strerror(errno));
+			return -1;
+		}
+	}
+	ret = html_write(h, fd, strcmp(h->path, "-") ? h->path : "standard output");
+	if (fd != STDOUT_FILENO && close(fd) && !ret) {
+		mt_msg("closing %s: %s", h->path, strerror(errno));
+		ret = -1;
+	}
+	return ret;
+}
+
+/*
+ * The report into a new temporary file beside the file, flushed, fsync'ed
+ * and renamed over it: a failure leaves the file as it was (the temporary
+ * is removed).
+ */
 static int html_end(void *ctx, const struct mt_sess *s)
 {
 	struct mt_html *h = ctx;
+	char *tmp;
+	int fd, ret;
 
 	(void)s;
-	if (mt_out_write(h->out, mt_report_head, mt_report_head_len) ||
-	    html_write_data(h) ||
-	    mt_out_write(h->out, mt_report_tail, mt_report_tail_len) ||
-	    mt_out_flush(h->out)) {
-		mt_out_report(h->out);
+	if (!h->final)
+		return html_end_direct(h);
+	fd = create_tmp_beside(h->final, &tmp);
+	if (fd < 0) {
+		mt_msg("cannot create a temporary file beside %s: %s", h->final,
+		       strerror(errno));
 		return -1;
 	}
-	return 0;
+	if (h->keep_mode && fchmod(fd, h->mode)) {
+		mt_msg("cannot create %s: %s", h->path, strerror(errno));
+		ret = -1;
+	} else {
+		ret = html_write(h, fd, h->path);
+	}
+	if (!ret && fsync(fd)) {
+		mt_msg("writing %s: %s", h->path, strerror(errno));
+		ret = -1;
+	}
+	if (close(fd) && !ret) {
+		mt_msg("closing %s: %s", h->path, strerror(errno));
+		ret = -1;
+	}
+	if (!ret && rename(tmp, h->final)) {
+		mt_msg("cannot rename %s to %s: %s", tmp, h->final, strerror(errno));
+		ret = -1;
+	}
+	if (ret) {
+		unlink(tmp);
+		mt_msg("%s: the HTML report is not written (the file is as it was)",
+		       h->path);
+	}
+	free(tmp);
+	return ret;
 }
 
-struct mt_html *mt_html_new(struct mt_out *out)
+/*
+ * The start check: that @h->path can be replaced (a new file can be made
+ * beside it; made and removed again).  0, or -1 (reported).
+ */
+static int html_check(struct mt_html *h)
+{
+	struct stat st;
+	bool exists;
+	char *tmp;
+	int fd;
+
+	if (!strcmp(h->path, "-"))
+		return 0;
+	exists = !stat(h->path, &st);
+	if (exists && !S_ISREG(st.st_mode)) {
+		if (access(h->path, W_OK))
+			goto out_create;
+		return 0;
+	}
+	if (exists && access(h->path, W_OK))
+		goto out_create;
+	/* beside the file itself when @path is a symlink to it */
+	h->final = exists ? realpath(h->path, NULL) : strdup(h->path);
+	if (!h->final) {
+		if (errno == ENOMEM)
+			goto out_oom;
+		goto out_create;
+	}
+	h->keep_mode = exists;
+	h->mode = st.st_mode & 07777;
+	fd = create_tmp_beside(h->final, &tmp);
+	if (fd < 0) {
+		if (errno == ENOMEM)
+			goto out_oom;
+		goto out_create;
+	}
+	close(fd);
+	unlink(tmp);
+	free(tmp);
+	return 0;
+
+out_oom:
+	mt_msg("out of memory");
+	return -1;
+out_create:
+	mt_msg("cannot create %s: %s", h->path, strerror(errno));
+	return -1;
+}
+
+struct mt_html *mt_html_new(const char *path)
 {
 	struct mt_html *h = calloc(1, sizeof(*h));
 
-	if (!h)
+	if (!h) {
+		mt_msg("out of memory");
 		return NULL;
-	h->out = out;
+	}
+	h->path = path;
 	h->sink.name = "--html";
 	h->sink.ctx = h;
 	h->sink.begin = html_begin;
 	h->sink.record = html_record;
 	h->sink.loss = html_loss;
 	h->sink.end = html_end;
+	if (html_check(h)) {
+		mt_html_free(h);
+		return NULL;
+	}
 	return h;
 }
 
@@ -912,5 +1052,6 @@ void mt_html_free(struct mt_html *h)
 	free(h->pid_tab);
 	free(h->cgs);
 	free(h->ranges);
+	free(h->final);
 	free(h);
 }

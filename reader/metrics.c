@@ -55,6 +55,7 @@
 
 #include "metrics.h"
 #include "reader.h"
+#include "tmpfile.h"
 
 /* One process's latest sample (key 0: a free slot of the table). */
 struct mproc {

@@ -7,8 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -37,39 +35,6 @@ int open_out(struct mt_out *o, const char *path)
 		return -1;
 	}
 	return 0;
-}
-
-int create_tmp_beside(const char *path, char **tmp)
-{
-	mode_t mask;
-	int fd, err;
-
-	if (asprintf(tmp, "%s.XXXXXX", path) < 0) {
-		*tmp = NULL;
-		errno = ENOMEM;
-		return -1;
-	}
-	/* O_EXCL: never opens what another user planted under the name */
-	fd = mkostemp(*tmp, O_CLOEXEC);
-	if (fd < 0)
-		goto out_free;
-	mask = umask(0);
-	umask(mask);
-	if (fchmod(fd, 0666 & ~mask)) {
-		err = errno;
-		close(fd);
-		unlink(*tmp);
-		errno = err;
-		goto out_free;
-	}
-	return fd;
-
-out_free:
-	err = errno;
-	free(*tmp);
-	*tmp = NULL;
-	errno = err;
-	return -1;
 }
 
 /* The CSV goes to -o, or to standard output unless -w or --top is given. */
@@ -146,13 +111,10 @@ int open_html_output(void)
 {
 	if (!g.html_path)
 		return 0;
-	if (open_extra(&g.html, &g.html_open, g.html_path, "--html"))
+	/* nothing written until the end (html.h) */
+	g.html_rep = mt_html_new(g.html_path);
+	if (!g.html_rep)
 		return -1;
-	g.html_rep = mt_html_new(&g.html);
-	if (!g.html_rep) {
-		msg("out of memory");
-		return -1;
-	}
 	if (mt_sess_add_sink(&g.sess, mt_html_sink(g.html_rep))) {
 		msg("--html: too many outputs");
 		return -1;
@@ -214,12 +176,11 @@ int close_outputs(void)
 	int c = close_out(&g.sys, &g.sys_open);
 	int d = close_out(&g.cg, &g.cg_open);
 	int e = mt_pf_close(g.pf);
-	int f = close_out(&g.html, &g.html_open);
 
 	g.pf = NULL;
 	mt_html_free(g.html_rep);
 	g.html_rep = NULL;
-	return blk || a || b || c || d || e || f ? -1 : 0;
+	return blk || a || b || c || d || e ? -1 : 0;
 }
 
 /* Flush every output.  0, or -1 (reported). */

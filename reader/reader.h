@@ -11,6 +11,7 @@
  *              per-CPU queues
  *   merge.c    the per-CPU queues merged in time order into session.c
  *   output.c   the CSV and trace outputs (-o, -w)
+ *   tmpfile.c  create_tmp_beside(): the temporaries of --html, --openmetrics
  *   live.c     a live session from start to end, each setup step paired
  *              with its undo
  *   metrics.c  the Prometheus text (--openmetrics FILE, --listen ADDR:PORT)
@@ -141,8 +142,8 @@ struct mt_reader {
 	size_t ncpus, cpus_cap;
 	unsigned int wait_ms;		/* sleep between empty rounds */
 	struct cpu_in **heap;		/* merge_out()'s heap, ncpus entries */
-	struct mt_out csv, raw, sys, cg, html;
-	bool csv_open, raw_open, sys_open, cg_open, html_open;
+	struct mt_out csv, raw, sys, cg;
+	bool csv_open, raw_open, sys_open, cg_open;
 	struct mt_pf *pf;		/* --perfetto's output, or NULL */
 	struct mt_html *html_rep;	/* --html's sink, written at the end */
 	pid_t *registered;		/* -p PIDs still in DIR/pids */
@@ -196,13 +197,6 @@ int merge_out(uint64_t watermark, bool all);
 /* output.c */
 int open_out(struct mt_out *o, const char *path);
 int open_outputs(void);
-/*
- * Create a new, empty temporary file "@path.XXXXXX" beside @path (mkostemp:
- * O_EXCL, so never through a link planted under its name), mode 0666 minus
- * the umask.  Its fd (close-on-exec) and its name in *@tmp (malloc'd; the
- * caller unlinks and frees it), or -1 with errno set and *@tmp NULL.
- */
-int create_tmp_beside(const char *path, char **tmp);
 
 /*
  * procfill.c: fill the figures the module left MEMTRACE_UNKNOWN in the

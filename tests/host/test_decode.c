@@ -1296,6 +1296,55 @@ static void test_live_html(void **state)
 	free(b);
 }
 
+/*
+ * --html that fails leaves an existing FILE as it was and no temporary
+ * file: -i of a file with a bad header (the sinks never end), and a write
+ * error part-way (the file size limit: the report is far more than 4 kB).
+ */
+static void test_html_kept_on_failure(void **state)
+{
+	char dir[DIR_MAX], trace[PATH_MAX], bad[PATH_MAX], old[PATH_MAX];
+	const char *rec[] = { "-D", dir, "-d", "0.3", "-w", trace, "-o", "/dev/null", NULL };
+	const char *badhdr[] = { "-i", bad, "-o", "/dev/null", "--html", old, NULL };
+	const char *big[] = { "-i", trace, "-o", "/dev/null", "--html", old, NULL };
+	struct run run;
+	char *s;
+
+	(void)state;
+	fake_dir(dir, sizeof(dir), "htmlf");
+	snprintf(trace, sizeof(trace), "%s/htmlf.trace", tmpdir);
+	snprintf(bad, sizeof(bad), "%s/htmlf-bad.trace", tmpdir);
+	snprintf(old, sizeof(old), "%s/htmlf-old.html", tmpdir);
+	add_sample(dir, 0, 0, 1100, 11, "alpha");
+	run_reader(rec, "htmlf-rec", &run);
+	check_status(&run, 0);
+	run_free(&run);
+	spit(old, "old\n", 4, false);
+
+	spit(bad, "not a memtrace trace, not at all\n", 33, false);
+	run_reader(badhdr, "htmlf-bad", &run);
+	check_status(&run, 1);
+	run_free(&run);
+	want_file(old, "old\n");
+	assert_int_equal(count_prefixed("htmlf-old.html"), 1);
+
+	run_reader_fsize(big, 4096, "htmlf-big", &run);
+	check_status(&run, 1);
+	assert_non_null(strstr(run.err, "File too large"));
+	run_free(&run);
+	want_file(old, "old\n");
+	assert_int_equal(count_prefixed("htmlf-old.html"), 1);
+
+	/* and without a limit the report replaces it */
+	run_reader(big, "htmlf-ok", &run);
+	check_status(&run, 0);
+	run_free(&run);
+	s = slurp(old, NULL);
+	assert_non_null(strstr(s, "alpha"));
+	free(s);
+	assert_int_equal(count_prefixed("htmlf-old.html"), 1);
+}
+
 /* Any other read error names the file and exits 1. */
 static void test_live_read_error(void **state)
 {
@@ -1488,6 +1537,7 @@ int main(void)
 		cmocka_unit_test(test_live_read_error),
 		cmocka_unit_test(test_live_timer_resolution),
 		cmocka_unit_test(test_live_html),
+		cmocka_unit_test(test_html_kept_on_failure),
 		cmocka_unit_test(test_live_output_errors),
 	};
 	int failed;

@@ -284,9 +284,7 @@ static void test_metrics_trace_equals_csv(void **state)
 	check_status(&run, 0);
 	run_free(&run);
 	/* the planted link is still there, its target as it was */
-	text = slurp(victim, NULL);
-	assert_string_equal(text, "secret\n");
-	free(text);
+	want_file(victim, "secret\n");
 	assert_true(exists(tmp));
 	/* the file and the link, no temporary file */
 	assert_int_equal(count_prefixed("om-trace.prom"), 2);
@@ -516,9 +514,7 @@ static void test_metrics_live_listen(void **state)
 	wait_reader(pid, "om-live", &run);
 	check_status(&run, 0);
 	run_free(&run);
-	file = slurp(victim, NULL);
-	assert_string_equal(file, "secret\n");
-	free(file);
+	want_file(victim, "secret\n");
 	unlink(tmp);
 	assert_int_equal(count_prefixed("om-live.prom"), 1);
 	promtool_ok(prom);

@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -675,10 +674,7 @@ static void test_perfetto_errors(void **state)
 	const char *full[] = { "-i", trace, "-o", csv, "--perfetto", "/dev/full", NULL };
 	const char *big[] = { "-i", trace, "-o", csv, "--perfetto", old, NULL };
 	const char *same[] = { "-i", trace, "-o", csv, "--perfetto", csv, NULL };
-	struct rlimit lim, save;
 	struct run run;
-	char *s;
-	pid_t pid;
 
 	(void)state;
 	snprintf(trace, sizeof(trace), "%s/pfe.trace", tmpdir);
@@ -696,9 +692,7 @@ static void test_perfetto_errors(void **state)
 	snprintf(want, sizeof(want), "cannot create %s: No such file or directory", bad);
 	assert_non_null(strstr(run.err, want));
 	run_free(&run);
-	s = slurp(keep, NULL);
-	assert_string_equal(s, "keep\n");
-	free(s);
+	want_file(keep, "keep\n");
 
 	/* a write error: reported, exit status 1 */
 	run_reader(full, "pfe-full", &run);
@@ -710,22 +704,12 @@ static void test_perfetto_errors(void **state)
 	 * the old file stays as it was, no temporary file is left */
 	snprintf(old, sizeof(old), "%s/pfe-old.pftrace", tmpdir);
 	spit(old, "old\n", 4, false);
-	assert_int_equal(getrlimit(RLIMIT_FSIZE, &save), 0);
-	lim = save;
-	lim.rlim_cur = 4096;
-	signal(SIGXFSZ, SIG_IGN);	/* write() fails with EFBIG instead */
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
-	pid = spawn_reader(big, -1, "pfe-big");
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &save), 0);
-	signal(SIGXFSZ, SIG_DFL);
-	wait_reader(pid, "pfe-big", &run);
+	run_reader_fsize(big, 4096, "pfe-big", &run);
 	check_status(&run, 1);
 	snprintf(want, sizeof(want), "writing %s: File too large (the Perfetto trace is not kept)", old);
 	assert_non_null(strstr(run.err, want));
 	run_free(&run);
-	s = slurp(old, NULL);
-	assert_string_equal(s, "old\n");
-	free(s);
+	want_file(old, "old\n");
 	assert_int_equal(count_prefixed("pfe-old.pftrace"), 1);
 
 	/* the same file as the CSV: bad usage */
