@@ -375,7 +375,8 @@ static void add_cgroup(const char *arg)
 
 /*
  * No two outputs may be the same file, nor both standard output (-o's
- * default standard output counts, unless -w turns it off).
+ * default standard output counts, unless -w turns it off), and none the
+ * -i input (it would be truncated or replaced before it is read).
  */
 static void check_outputs(void)
 {
@@ -384,11 +385,14 @@ static void check_outputs(void)
 	const struct { const char *opt, *path; } o[] = {
 		{ "-o", csv }, { "-w", g.write_path }, { "--system", g.sys_path },
 		{ "--cgroups", g.cg_path }, { "--perfetto", g.perfetto_path },
-		{ "--html", g.html_path },
+		{ "--html", g.html_path }, { "--openmetrics", g.om_path },
 	};
 	const size_t n = sizeof(o) / sizeof(o[0]);
 
 	for (size_t i = 0; i < n; i++) {
+		if (g.input_path && o[i].path && same_file(o[i].path, g.input_path))
+			usage_error("%s '%s' is the -i input: give another file",
+				    o[i].opt, o[i].path);
 		if (g.top && o[i].path && !strcmp(o[i].path, "-"))
 			usage_error("--top draws on standard output: %s cannot write to it",
 				    o[i].opt);

@@ -1458,6 +1458,44 @@ static void test_usage(void **state)
 	}
 }
 
+/*
+ * An output naming the -i input (also by another spelling), or
+ * --openmetrics and another output naming the same file: bad usage, with a
+ * message naming the options, and the input left as it was.
+ */
+static void test_usage_output_is_input(void **state)
+{
+	char in[PATH_MAX], in2[PATH_MAX + 8], x[PATH_MAX];
+	const char *cases[][9] = {
+		{ "-i", in, "-o", "/dev/null", "--html", in, NULL },
+		{ "-i", in, "-o", "/dev/null", "--perfetto", in2, NULL },
+		{ "-i", in, "-o", in2, NULL },
+		{ "-i", in, "-o", "/dev/null", "--openmetrics", in, NULL },
+		{ "-i", in, "-o", "/dev/null", "--openmetrics", x, "--html", x, NULL },
+	};
+	static const char *const want[] = {
+		"--html '", "--perfetto '", "-o '", "--openmetrics '",
+		"--html and --openmetrics name the same file",
+	};
+	struct run run;
+
+	(void)state;
+	snprintf(in, sizeof(in), "%s/oi.trace", tmpdir);
+	snprintf(in2, sizeof(in2), "%s/./oi.trace", tmpdir);
+	snprintf(x, sizeof(x), "%s/oi-x.prom", tmpdir);
+	spit(in, "keep\n", 5, false);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		run_reader(cases[i], "oi", &run);
+		check_status(&run, 2);
+		assert_non_null(strstr(run.err, want[i]));
+		if (i < 4)
+			assert_non_null(strstr(run.err, "is the -i input"));
+		run_free(&run);
+		want_file(in, "keep\n");
+	}
+	assert_int_equal(count_prefixed("oi-x"), 0);
+}
+
 static void test_setup_errors(void **state)
 {
 	char dir[DIR_MAX], nodir[DIR_MAX], empty[DIR_MAX];
@@ -1523,6 +1561,7 @@ int main(void)
 		cmocka_unit_test(test_out_errors),
 		cmocka_unit_test(test_out_buffering),
 		cmocka_unit_test(test_usage),
+		cmocka_unit_test(test_usage_output_is_input),
 		cmocka_unit_test(test_setup_errors),
 		cmocka_unit_test(test_live_merge_sparse_cpus),
 		cmocka_unit_test(test_live_output_file_quiet),
