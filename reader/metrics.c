@@ -991,16 +991,16 @@ static int listen_on(void)
 	return fd;
 }
 
-/* The HTTP server on m.lfd, its thread not taking the reader's signals. */
+/*
+ * The HTTP server on m.lfd, its thread taking none of the reader's signals
+ * (SIGINT/TERM/HUP/PIPE, and --top's ncurses SIGTSTP/SIGWINCH handlers:
+ * every signal is blocked there, the thread inheriting the mask).
+ */
 static int start_http(void)
 {
 	sigset_t block, old;
 
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGPIPE);
+	sigfillset(&block);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	m.mhd = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD, 0, NULL, NULL,
 				 on_request, NULL,

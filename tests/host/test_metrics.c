@@ -7,11 +7,13 @@
  * ($MEMTRACE_PROMTOOL, Debian's prometheus package) for the format.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -463,11 +465,47 @@ static int http_get(unsigned int port, const char *path, char **body)
 }
 
 /*
+ * Whether every thread of process @pid but the main one blocks @sig (from
+ * /proc/PID/task/TID/status, SigBlk), and there is at least one.
+ */
+static bool others_block(pid_t pid, int sig)
+{
+	char path[64], line[256];
+	unsigned long long blk;
+	DIR *d;
+	FILE *f;
+	struct dirent *e;
+	int threads = 0;
+	bool all = true;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || atoi(e->d_name) == pid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/status", (int)pid, e->d_name);
+		f = fopen(path, "r");	/* size 0 to stat: not slurp() */
+		assert_non_null(f);
+		blk = 0;
+		while (fgets(line, sizeof(line), f))
+			if (!strncmp(line, "SigBlk:", 7))
+				blk = strtoull(line + 7, NULL, 16);
+		fclose(f);
+		threads++;
+		all &= (blk >> (sig - 1)) & 1;
+	}
+	closedir(d);
+	return threads && all;
+}
+
+/*
  * A live session with --openmetrics and --listen: the file is rewritten
  * during the session (before its end), /metrics serves the same text as
  * the file, /other is 404; at the end the file holds the last figures and
  * no temporary file is left; a FILE.tmp symlink planted during the session
- * is never written through.
+ * is never written through.  The HTTP server's thread blocks the signals
+ * the reader handles (and --top's: SIGTSTP, SIGWINCH).
  */
 static void test_metrics_live_listen(void **state)
 {
@@ -508,6 +546,9 @@ static void test_metrics_live_listen(void **state)
 	want_int(body, "memtrace_process_virtual_bytes{pid=\"12\",comm=\"live2\",cgroup=\"\"}",
 		 1024 * (50000 + 7 * 12));
 	assert_int_equal(http_get(port, "/other", &body2), 404);
+	assert_true(others_block(pid, SIGTERM));
+	assert_true(others_block(pid, SIGTSTP));
+	assert_true(others_block(pid, SIGWINCH));
 	free(body2);
 	free(file);
 	free(body);
