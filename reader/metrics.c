@@ -25,7 +25,8 @@
  *   memtrace_process_minor_faults_total                      minflt
  *   memtrace_process_major_faults_total                      majflt
  *   memtrace_process_cpu_seconds_total{mode=user|system}     utime/stime_ns
- *  per cgroup of the cgroup records, label {cgroup} (its path):
+ *  per cgroup of the cgroup records, label {cgroup} (its path; of two
+ *  cgroups with one path, the one seen last):
  *   memtrace_cgroup_memory_current_bytes, memtrace_cgroup_swap_current_bytes,
  *   memtrace_cgroup_memory_bytes{type=anon|file|shmem},
  *   memtrace_cgroup_workingset_refaults_total{type=anon|file},
@@ -74,6 +75,7 @@ struct mcg {
 	uint64_t v[MEMTRACE_CGROUP_FIGURES];
 	char *path;
 	size_t path_len;
+	bool gone;			/* cg_prune(): to be forgotten */
 };
 
 /* A growing text buffer; oom once an allocation failed. */
@@ -402,13 +404,38 @@ out_oom:
 	return -1;
 }
 
-/* Forget the cgroups not seen in MT_METRICS_KEEP_TICKS ticks. */
+/*
+ * Whether another cgroup has @i's path and was seen later (at a newer tick,
+ * or at the same tick after it): a cgroup removed and made again at the
+ * same path, whose series would have the same labels as the new one's.
+ */
+static bool cg_superseded(size_t i)
+{
+	const struct mcg *c = &m.cg[i];
+
+	for (size_t k = 0; k < m.ncg; k++) {
+		const struct mcg *o = &m.cg[k];
+
+		if (k != i && fresh(o->tick) && o->path_len == c->path_len &&
+		    !memcmp(o->path, c->path, c->path_len) &&
+		    (o->tick > c->tick || (o->tick == c->tick && k > i)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Forget the cgroups not seen in MT_METRICS_KEEP_TICKS ticks, and those
+ * whose path a cgroup seen later has (marked first, then removed).
+ */
 static void cg_prune(void)
 {
 	size_t j = 0;
 
+	for (size_t i = 0; i < m.ncg; i++)
+		m.cg[i].gone = !fresh(m.cg[i].tick) || cg_superseded(i);
 	for (size_t i = 0; i < m.ncg; i++) {
-		if (fresh(m.cg[i].tick))
+		if (!m.cg[i].gone)
 			m.cg[j++] = m.cg[i];
 		else
 			free(m.cg[i].path);

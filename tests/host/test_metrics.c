@@ -28,6 +28,7 @@
 
 #include <cmocka.h>
 
+#include "decode.h"
 #include "testlib.h"
 
 /* --openmetrics-top in the trace test, and the processes it has (N + 5). */
@@ -464,6 +465,63 @@ static int http_get(unsigned int port, const char *path, char **body)
 	return status;
 }
 
+/* Append a cgroup record of @id, @path at @tick to @dir/cpu0 (figures @base + i). */
+static void put_cg(const char *dir, uint64_t seq, uint64_t tick, uint64_t id,
+		   const char *path, uint64_t base)
+{
+	unsigned char b[sizeof(struct memtrace_cgroup) + MEMTRACE_CGROUP_PATH_MAX + 8];
+	struct mt_hdr h = { .cpu = 0, .seq = seq, .ts_ns = tick * 1000000 + 500 };
+	struct mt_cginfo c = { .tick = tick, .cgroup_id = id, .path = path,
+			       .path_len = (uint32_t)strlen(path) };
+	char p[PATH_MAX];
+
+	for (int i = 0; i < MEMTRACE_CGROUP_FIGURES; i++)
+		c.v[i] = base + (uint64_t)i;
+	snprintf(p, sizeof(p), "%s/cpu0", dir);
+	spit(p, b, mt_encode_cgroup(b, &h, &c), true);
+}
+
+/*
+ * A cgroup removed and made again at the same path (a new id) within
+ * MT_METRICS_KEEP_TICKS: one series for the path, the new cgroup's (two
+ * with the same labels would be rejected by Prometheus).
+ */
+static void test_metrics_cgroup_same_path(void **state)
+{
+	char dir[DIR_MAX], trace[PATH_MAX], prom[PATH_MAX];
+	const char *rec[] = { "-D", dir, "-d", "0.4", "-w", trace, "-o", "/dev/null", NULL };
+	const char *dec[] = { "-i", trace, "-o", "/dev/null", "--openmetrics", prom, NULL };
+	const char *series = "memtrace_cgroup_memory_current_bytes{cgroup=\"/a\"} ";
+	struct run run;
+	char *text, *p;
+	uint64_t v;
+
+	(void)state;
+	fake_dir(dir, sizeof(dir), "om-cg");
+	path_in(trace, sizeof(trace), "om-cg.mt");
+	path_in(prom, sizeof(prom), "om-cg.prom");
+	spit_str(dir, "stats", "cpu0_dropped: 0\n");
+	/* cgroup records take no seq (the reader makes them) */
+	put_proc(dir, 0, 1, 11, "a", false);
+	put_cg(dir, 0, 1, 100, "/a", 1000);
+	put_proc(dir, 1, 2, 11, "a", false);
+	put_cg(dir, 0, 2, 200, "/a", 2000);
+	run_reader(rec, "om-cg-rec", &run);
+	check_status(&run, 0);
+	run_free(&run);
+	run_reader(dec, "om-cg", &run);
+	check_status(&run, 0);
+	run_free(&run);
+	text = slurp(prom, NULL);
+	p = strstr(text, series);
+	assert_non_null(p);
+	assert_null(strstr(p + 1, series));
+	v = strtoull(p + strlen(series), NULL, 10);
+	assert_true(v >= 2000 * 1024 && v < 2100 * 1024);
+	free(text);
+	promtool_ok(prom);
+}
+
 /*
  * Whether every thread of process @pid but the main one blocks @sig (from
  * /proc/PID/task/TID/status, SigBlk), and there is at least one.
@@ -651,6 +709,7 @@ int main(void)
 		cmocka_unit_test(test_metrics_trace_equals_csv),
 		cmocka_unit_test(test_metrics_live_listen),
 		cmocka_unit_test(test_metrics_start_errors),
+		cmocka_unit_test(test_metrics_cgroup_same_path),
 	};
 	int failed;
 
