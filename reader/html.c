@@ -211,7 +211,8 @@ static int hs_col_grow(struct hseries *hs, struct hs_col *c, size_t old_cap)
 static ssize_t hs_push(struct hseries *hs, double t)
 {
 	if (hs->n == hs->cap) {
-		size_t old = hs->cap, cap = old ? old + old / 2 : 64;
+		/* small at first: most processes have few rows */
+		size_t old = hs->cap, cap = old ? old + old / 2 : 8;
 		double *nt = realloc(hs->t, cap * sizeof(*nt));
 
 		if (!nt)
@@ -689,6 +690,15 @@ static bool col_better(const struct hs_col *c, size_t a, size_t b, bool lt)
 }
 
 /*
+ * The first of @n rows in bucket @k of @buckets (k == buckets: n), in 64
+ * bits so that k * n cannot wrap a 32-bit size_t.
+ */
+static size_t bucket_start(size_t k, size_t n, size_t buckets)
+{
+	return (size_t)((uint64_t)k * n / buckets);
+}
+
+/*
  * Column @c of the points of a series of @n rows in @npts points: each
  * row, or each bucket's minimum and maximum (html.h).
  */
@@ -701,7 +711,8 @@ static void put_col(struct b64 *b, const struct hs_col *c, size_t n,
 		return;
 	}
 	for (size_t k = 0; k < npts / 2; k++) {
-		size_t lo = k * n / (npts / 2), hi = (k + 1) * n / (npts / 2);
+		size_t lo = bucket_start(k, n, npts / 2);
+		size_t hi = bucket_start(k + 1, n, npts / 2);
 		size_t mn = lo, mx = lo;
 
 		for (size_t i = lo + 1; i < hi; i++) {
@@ -788,8 +799,8 @@ static int put_series(struct mt_out *o, const struct hseries *hs)
 			b64_f64(&b, hs->t[i]);
 	} else {
 		for (size_t k = 0; k < npts / 2; k++) {
-			b64_f64(&b, hs->t[k * hs->n / (npts / 2)]);
-			b64_f64(&b, hs->t[(k + 1) * hs->n / (npts / 2) - 1]);
+			b64_f64(&b, hs->t[bucket_start(k, hs->n, npts / 2)]);
+			b64_f64(&b, hs->t[bucket_start(k + 1, hs->n, npts / 2) - 1]);
 		}
 	}
 	for (unsigned int c = 0; c < hs->ncols; c++)
