@@ -31,6 +31,7 @@
 #include "html.h"
 #include "msg.h"
 #include "tmpfile.h"
+#include "utf8.h"
 
 /* A kB column's "no value" (and a figure of 4 TiB or more is cut to it - 1). */
 #define KB_NONE UINT32_MAX
@@ -726,18 +727,30 @@ static void put_col(struct b64 *b, const struct hs_col *c, size_t n,
 	}
 }
 
-/* @s as a JSON string: escaped, and "<", ">", "&" and bytes >= 0x80 as
- * \u00XX (a comm or path is bytes: read as Latin-1). */
+/*
+ * @s (@len bytes: a comm or a path, any bytes) as a JSON string: valid
+ * UTF-8 as it is (the page is UTF-8); '"' and '\\' escaped; control bytes,
+ * '<', '>', '&' and each byte that does not start a valid UTF-8 sequence
+ * as \u00XX (that byte read as Latin-1).
+ */
 static int put_jstr(struct mt_out *o, const char *s, size_t len)
 {
+	const unsigned char *u = (const unsigned char *)s;
 	char buf[8];
 
 	if (mt_out_write(o, "\"", 1))
 		return -1;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
+	for (size_t i = 0; i < len;) {
+		unsigned char ch = u[i];
+		size_t l = ch >= 0x80 ? mt_utf8_len(u + i, len - i) : 1;
 		int n;
 
+		if (l > 1) {
+			if (mt_out_write(o, s + i, l))
+				return -1;
+			i += l;
+			continue;
+		}
 		if (ch == '"' || ch == '\\')
 			n = snprintf(buf, sizeof(buf), "\\%c", ch);
 		else if (ch < 0x20 || ch >= 0x7f || ch == '<' || ch == '>' ||
@@ -747,6 +760,7 @@ static int put_jstr(struct mt_out *o, const char *s, size_t len)
 			n = snprintf(buf, sizeof(buf), "%c", ch);
 		if (mt_out_write(o, buf, (size_t)n))
 			return -1;
+		i++;
 	}
 	return mt_out_write(o, "\"", 1);
 }

@@ -57,6 +57,7 @@
 #include "metrics.h"
 #include "reader.h"
 #include "tmpfile.h"
+#include "utf8.h"
 
 /* One process's latest sample (key 0: a free slot of the table). */
 struct mproc {
@@ -166,43 +167,13 @@ static void tb_putc(struct tbuf *b, char c)
 		b->p[b->len++] = c;
 }
 
-/* Length of the valid UTF-8 sequence at @s (@n bytes left), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	/* overlong, surrogates, beyond U+10FFFF */
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
 /* The @n bytes at @s as a label value: escaped, invalid UTF-8 as '?'. */
 static void tb_label(struct tbuf *b, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
 
 	for (size_t i = 0; i < n;) {
-		size_t l = utf8_len(u + i, n - i);
+		size_t l = mt_utf8_len(u + i, n - i);
 
 		if (!l) {
 			tb_putc(b, '?');

@@ -12,6 +12,7 @@
  *   merge.c    the per-CPU queues merged in time order into session.c
  *   output.c   the CSV and trace outputs (-o, -w)
  *   tmpfile.c  create_tmp_beside(): the temporaries of --html, --openmetrics
+ *   utf8.c     mt_utf8_len(): UTF-8 validation for --openmetrics, --html
  *   live.c     a live session from start to end, each setup step paired
  *              with its undo
  *   metrics.c  the Prometheus text (--openmetrics FILE, --listen ADDR:PORT)

@@ -1252,7 +1252,8 @@ static void test_live_timer_resolution(void **state)
 /*
  * --html on a live session: written when it ends, and the same file, byte
  * for byte, as -i writes from the session's raw trace (the -i report is
- * the one tests/view checks in Chromium against the CSV).
+ * the one tests/view checks in Chromium against the CSV).  A UTF-8 comm
+ * is written as it is, an invalid byte and '<' as \u00XX.
  */
 static void test_live_html(void **state)
 {
@@ -1278,6 +1279,8 @@ static void test_live_html(void **state)
 	add_sample(dir, 1, 0, 1200, 12, "beta");
 	add_sample(dir, 0, 2, 2100, 11, "alpha");
 	add_sample(dir, 1, 1, 2200, 12, "beta");
+	add_sample(dir, 0, 3, 3100, 13, "caf\xc3\xa9");
+	add_sample(dir, 1, 2, 3200, 14, "x\xff<y");
 	run_reader(args, "html", &run);
 	check_status(&run, 0);
 	run_free(&run);
@@ -1290,6 +1293,8 @@ static void test_live_html(void **state)
 	assert_non_null(strstr(a, "uPlot"));
 	assert_non_null(strstr(a, "alpha"));
 	assert_non_null(strstr(a, "beta"));
+	assert_non_null(strstr(a, "\"comm\":\"caf\xc3\xa9\""));
+	assert_non_null(strstr(a, "\"comm\":\"x\\u00ff\\u003cy\""));
 	assert_int_equal(alen, blen);
 	assert_memory_equal(a, b, alen);
 	free(a);
