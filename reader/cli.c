@@ -58,7 +58,9 @@
  *	anon/file/shmem, swap, WSS, PSS, idle ages, fault rates, CPU %), the
  *	machine's and cgroups' rows when the trace has them, and the time
  *	ranges of lost records and missed ticks (reader/html.h,
- *	Documentation/memtrace-visualize.rst).  Live and with -i.
+ *	Documentation/memtrace-visualize.rst).  Live and with -i.  FILE is
+ *	replaced atomically (temporary beside it, fsync, rename): a failed
+ *	session leaves it as it was.
  *   -i FILE | --input=FILE
  *	Decode the raw trace file FILE ("-": standard input) instead of
  *	recording: the same CSV and summary as the live session that wrote it.
@@ -138,10 +140,11 @@
  *   --openmetrics=FILE
  *	Write the latest figures in the Prometheus text format (node_exporter's
  *	textfile collector reads it: name FILE *.prom) to FILE, replaced
- *	atomically (FILE.tmp in the same directory, fsync, rename) every
- *	--openmetrics-interval seconds of a live session and once more at its
- *	end; with -i once, with the trace's last figures.  FILE.tmp must be
- *	creatable at the start, else the reader exits 1 having changed nothing.
+ *	atomically (a new FILE.XXXXXX in the same directory, fsync, rename)
+ *	every --openmetrics-interval seconds of a live session and once more
+ *	at its end; with -i once, with the trace's last figures.  A file must
+ *	be creatable in FILE's directory at the start, else the reader exits 1
+ *	having changed nothing.
  *	Families, units and labels: metrics.c.
  *   --openmetrics-interval=SECONDS
  *	How often the text is rebuilt (file and --listen), a decimal number
@@ -372,7 +375,8 @@ static void add_cgroup(const char *arg)
 
 /*
  * No two outputs may be the same file, nor both standard output (-o's
- * default standard output counts, unless -w turns it off).
+ * default standard output counts, unless -w turns it off), and none the
+ * -i input (it would be truncated or replaced before it is read).
  */
 static void check_outputs(void)
 {
@@ -381,11 +385,14 @@ static void check_outputs(void)
 	const struct { const char *opt, *path; } o[] = {
 		{ "-o", csv }, { "-w", g.write_path }, { "--system", g.sys_path },
 		{ "--cgroups", g.cg_path }, { "--perfetto", g.perfetto_path },
-		{ "--html", g.html_path },
+		{ "--html", g.html_path }, { "--openmetrics", g.om_path },
 	};
 	const size_t n = sizeof(o) / sizeof(o[0]);
 
 	for (size_t i = 0; i < n; i++) {
+		if (g.input_path && o[i].path && same_file(o[i].path, g.input_path))
+			usage_error("%s '%s' is the -i input: give another file",
+				    o[i].opt, o[i].path);
 		if (g.top && o[i].path && !strcmp(o[i].path, "-"))
 			usage_error("--top draws on standard output: %s cannot write to it",
 				    o[i].opt);

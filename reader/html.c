@@ -17,21 +17,28 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "html.h"
 #include "msg.h"
+#include "tmpfile.h"
+#include "utf8.h"
 
 /* A kB column's "no value" (and a figure of 4 TiB or more is cut to it - 1). */
 #define KB_NONE UINT32_MAX
 /* Columns a series has at most (a process: 4 + 2 + 4 idle + 3 rates). */
 #define HS_COLS_MAX 13
+/* The report's write buffer, bytes. */
+#define HTML_BUF_SIZE (1u << 20)
 /* Loss and missed-tick ranges kept (further ones are counted). */
 #define RANGES_MAX 100000
 
@@ -84,7 +91,11 @@ struct hrange {
 };
 
 struct mt_html {
-	struct mt_out *out;
+	const char *path;		/* as given; "-": standard output */
+	char *final;			/* NULL: @path written directly */
+	bool keep_mode;			/* @final existed: its mode kept */
+	mode_t mode;
+	struct mt_out *out;		/* while html_end() writes */
 	struct mt_sink sink;
 	uint64_t t0_ns, start_real_ns;
 	bool t0_known;
@@ -201,7 +212,8 @@ static int hs_col_grow(struct hseries *hs, struct hs_col *c, size_t old_cap)
 static ssize_t hs_push(struct hseries *hs, double t)
 {
 	if (hs->n == hs->cap) {
-		size_t old = hs->cap, cap = old ? old + old / 2 : 64;
+		/* small at first: most processes have few rows */
+		size_t old = hs->cap, cap = old ? old + old / 2 : 8;
 		double *nt = realloc(hs->t, cap * sizeof(*nt));
 
 		if (!nt)
@@ -679,6 +691,15 @@ static bool col_better(const struct hs_col *c, size_t a, size_t b, bool lt)
 }
 
 /*
+ * The first of @n rows in bucket @k of @buckets (k == buckets: n), in 64
+ * bits so that k * n cannot wrap a 32-bit size_t.
+ */
+static size_t bucket_start(size_t k, size_t n, size_t buckets)
+{
+	return (size_t)((uint64_t)k * n / buckets);
+}
+
+/*
  * Column @c of the points of a series of @n rows in @npts points: each
  * row, or each bucket's minimum and maximum (html.h).
  */
@@ -691,7 +712,8 @@ static void put_col(struct b64 *b, const struct hs_col *c, size_t n,
 		return;
 	}
 	for (size_t k = 0; k < npts / 2; k++) {
-		size_t lo = k * n / (npts / 2), hi = (k + 1) * n / (npts / 2);
+		size_t lo = bucket_start(k, n, npts / 2);
+		size_t hi = bucket_start(k + 1, n, npts / 2);
 		size_t mn = lo, mx = lo;
 
 		for (size_t i = lo + 1; i < hi; i++) {
@@ -705,18 +727,30 @@ static void put_col(struct b64 *b, const struct hs_col *c, size_t n,
 	}
 }
 
-/* @s as a JSON string: escaped, and "<", ">", "&" and bytes >= 0x80 as
- * \u00XX (a comm or path is bytes: read as Latin-1). */
+/*
+ * @s (@len bytes: a comm or a path, any bytes) as a JSON string: valid
+ * UTF-8 as it is (the page is UTF-8); '"' and '\\' escaped; control bytes,
+ * '<', '>', '&' and each byte that does not start a valid UTF-8 sequence
+ * as \u00XX (that byte read as Latin-1).
+ */
 static int put_jstr(struct mt_out *o, const char *s, size_t len)
 {
+	const unsigned char *u = (const unsigned char *)s;
 	char buf[8];
 
 	if (mt_out_write(o, "\"", 1))
 		return -1;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
+	for (size_t i = 0; i < len;) {
+		unsigned char ch = u[i];
+		size_t l = ch >= 0x80 ? mt_utf8_len(u + i, len - i) : 1;
 		int n;
 
+		if (l > 1) {
+			if (mt_out_write(o, s + i, l))
+				return -1;
+			i += l;
+			continue;
+		}
 		if (ch == '"' || ch == '\\')
 			n = snprintf(buf, sizeof(buf), "\\%c", ch);
 		else if (ch < 0x20 || ch >= 0x7f || ch == '<' || ch == '>' ||
@@ -726,6 +760,7 @@ static int put_jstr(struct mt_out *o, const char *s, size_t len)
 			n = snprintf(buf, sizeof(buf), "%c", ch);
 		if (mt_out_write(o, buf, (size_t)n))
 			return -1;
+		i++;
 	}
 	return mt_out_write(o, "\"", 1);
 }
@@ -778,8 +813,8 @@ static int put_series(struct mt_out *o, const struct hseries *hs)
 			b64_f64(&b, hs->t[i]);
 	} else {
 		for (size_t k = 0; k < npts / 2; k++) {
-			b64_f64(&b, hs->t[k * hs->n / (npts / 2)]);
-			b64_f64(&b, hs->t[(k + 1) * hs->n / (npts / 2) - 1]);
+			b64_f64(&b, hs->t[bucket_start(k, hs->n, npts / 2)]);
+			b64_f64(&b, hs->t[bucket_start(k + 1, hs->n, npts / 2) - 1]);
 		}
 	}
 	for (unsigned int c = 0; c < hs->ncols; c++)
@@ -860,34 +895,164 @@ static int html_write_data(struct mt_html *h)
 	return mt_out_write(o, "]}", 2);
 }
 
+/* Write the report to @fd (@name in messages).  0, or -1 (reported). */
+static int html_write(struct mt_html *h, int fd, const char *name)
+{
+	struct mt_out o;
+	int ret = 0;
+
+	if (mt_out_init(&o, fd, name, HTML_BUF_SIZE)) {
+		mt_msg("out of memory");
+		return -1;
+	}
+	h->out = &o;
+	if (mt_out_write(&o, mt_report_head, mt_report_head_len) ||
+	    html_write_data(h) ||
+	    mt_out_write(&o, mt_report_tail, mt_report_tail_len) ||
+	    mt_out_flush(&o)) {
+		mt_out_report(&o);
+		ret = -1;
+	}
+	h->out = NULL;
+	mt_out_free(&o);
+	return ret;
+}
+
+/* "-" and files that are not regular (a pipe, /dev/null): written as they are. */
+static int html_end_direct(struct mt_html *h)
+{
+	int fd = STDOUT_FILENO, ret;
+
+	if (strcmp(h->path, "-")) {
+		fd = open(h->path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+		if (fd < 0) {
+			mt_msg("cannot create %s: %s", h->path, strerror(errno));
+			return -1;
+		}
+	}
+	ret = html_write(h, fd, strcmp(h->path, "-") ? h->path : "standard output");
+	if (fd != STDOUT_FILENO && close(fd) && !ret) {
+		mt_msg("closing %s: %s", h->path, strerror(errno));
+		ret = -1;
+	}
+	return ret;
+}
+
+/*
+ * The report into a new temporary file beside the file, flushed, fsync'ed
+ * and renamed over it: a failure leaves the file as it was (the temporary
+ * is removed).
+ */
 static int html_end(void *ctx, const struct mt_sess *s)
 {
 	struct mt_html *h = ctx;
+	char *tmp;
+	int fd, ret;
 
 	(void)s;
-	if (mt_out_write(h->out, mt_report_head, mt_report_head_len) ||
-	    html_write_data(h) ||
-	    mt_out_write(h->out, mt_report_tail, mt_report_tail_len) ||
-	    mt_out_flush(h->out)) {
-		mt_out_report(h->out);
+	if (!h->final)
+		return html_end_direct(h);
+	fd = create_tmp_beside(h->final, &tmp);
+	if (fd < 0) {
+		mt_msg("cannot create a temporary file beside %s: %s", h->final,
+		       strerror(errno));
 		return -1;
 	}
-	return 0;
+	if (h->keep_mode && fchmod(fd, h->mode)) {
+		mt_msg("cannot create %s: %s", h->path, strerror(errno));
+		ret = -1;
+	} else {
+		ret = html_write(h, fd, h->path);
+	}
+	if (!ret && fsync(fd)) {
+		mt_msg("writing %s: %s", h->path, strerror(errno));
+		ret = -1;
+	}
+	if (close(fd) && !ret) {
+		mt_msg("closing %s: %s", h->path, strerror(errno));
+		ret = -1;
+	}
+	if (!ret && rename(tmp, h->final)) {
+		mt_msg("cannot rename %s to %s: %s", tmp, h->final, strerror(errno));
+		ret = -1;
+	}
+	if (ret) {
+		unlink(tmp);
+		mt_msg("%s: the HTML report is not written (the file is as it was)",
+		       h->path);
+	}
+	free(tmp);
+	return ret;
 }
 
-struct mt_html *mt_html_new(struct mt_out *out)
+/*
+ * The start check: that @h->path can be replaced (a new file can be made
+ * beside it; made and removed again).  0, or -1 (reported).
+ */
+static int html_check(struct mt_html *h)
+{
+	struct stat st;
+	bool exists;
+	char *tmp;
+	int fd;
+
+	if (!strcmp(h->path, "-"))
+		return 0;
+	exists = !stat(h->path, &st);
+	if (exists && !S_ISREG(st.st_mode)) {
+		if (access(h->path, W_OK))
+			goto out_create;
+		return 0;
+	}
+	if (exists && access(h->path, W_OK))
+		goto out_create;
+	/* beside the file itself when @path is a symlink to it */
+	h->final = exists ? realpath(h->path, NULL) : strdup(h->path);
+	if (!h->final) {
+		if (errno == ENOMEM)
+			goto out_oom;
+		goto out_create;
+	}
+	h->keep_mode = exists;
+	h->mode = st.st_mode & 07777;
+	fd = create_tmp_beside(h->final, &tmp);
+	if (fd < 0) {
+		if (errno == ENOMEM)
+			goto out_oom;
+		goto out_create;
+	}
+	close(fd);
+	unlink(tmp);
+	free(tmp);
+	return 0;
+
+out_oom:
+	mt_msg("out of memory");
+	return -1;
+out_create:
+	mt_msg("cannot create %s: %s", h->path, strerror(errno));
+	return -1;
+}
+
+struct mt_html *mt_html_new(const char *path)
 {
 	struct mt_html *h = calloc(1, sizeof(*h));
 
-	if (!h)
+	if (!h) {
+		mt_msg("out of memory");
 		return NULL;
-	h->out = out;
+	}
+	h->path = path;
 	h->sink.name = "--html";
 	h->sink.ctx = h;
 	h->sink.begin = html_begin;
 	h->sink.record = html_record;
 	h->sink.loss = html_loss;
 	h->sink.end = html_end;
+	if (html_check(h)) {
+		mt_html_free(h);
+		return NULL;
+	}
 	return h;
 }
 
@@ -912,5 +1077,6 @@ void mt_html_free(struct mt_html *h)
 	free(h->pid_tab);
 	free(h->cgs);
 	free(h->ranges);
+	free(h->final);
 	free(h);
 }

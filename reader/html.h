@@ -32,11 +32,19 @@
 struct mt_html;
 
 /*
- * mt_html_new() - a report to be written to @out (not owned; open, and
- * left open: the caller flushes and closes it after mt_sess_end_sinks()).
- * NULL when out of memory.
+ * mt_html_new() - a report to be written to @path ("-": standard output;
+ * not copied: it must outlive the report) at the sink's end.  Nothing is
+ * written before: at the start only that @path can be replaced is checked
+ * (a temporary file is created beside it and removed).  At the end the
+ * report goes to a new temporary file beside @path (beside its target when
+ * @path is a symlink; an existing file's mode is kept), flushed, fsync'ed
+ * and renamed over it, so that any failure (reported by the sink's end;
+ * or a session that never ends its sinks) leaves @path as it was and no
+ * temporary file; "-" and files that are not regular (a pipe, /dev/null)
+ * are written directly.  NULL (reported: out of memory, or @path cannot be
+ * created, with the reason).
  */
-struct mt_html *mt_html_new(struct mt_out *out);
+struct mt_html *mt_html_new(const char *path);
 
 /* The sink to attach with mt_sess_add_sink() (it lives as long as @h). */
 struct mt_sink *mt_html_sink(struct mt_html *h);

@@ -25,7 +25,8 @@
  *   memtrace_process_minor_faults_total                      minflt
  *   memtrace_process_major_faults_total                      majflt
  *   memtrace_process_cpu_seconds_total{mode=user|system}     utime/stime_ns
- *  per cgroup of the cgroup records, label {cgroup} (its path):
+ *  per cgroup of the cgroup records, label {cgroup} (its path; of two
+ *  cgroups with one path, the one seen last):
  *   memtrace_cgroup_memory_current_bytes, memtrace_cgroup_swap_current_bytes,
  *   memtrace_cgroup_memory_bytes{type=anon|file|shmem},
  *   memtrace_cgroup_workingset_refaults_total{type=anon|file},
@@ -55,6 +56,8 @@
 
 #include "metrics.h"
 #include "reader.h"
+#include "tmpfile.h"
+#include "utf8.h"
 
 /* One process's latest sample (key 0: a free slot of the table). */
 struct mproc {
@@ -73,6 +76,7 @@ struct mcg {
 	uint64_t v[MEMTRACE_CGROUP_FIGURES];
 	char *path;
 	size_t path_len;
+	bool gone;			/* cg_prune(): to be forgotten */
 };
 
 /* A growing text buffer; oom once an allocation failed. */
@@ -95,7 +99,6 @@ static struct {
 	bool have_tick;
 	uint64_t last_tick, last_tick_ts;
 	/* the file */
-	char *tmp_path;			/* FILE.tmp */
 	bool file_failed;		/* reported; written no more */
 	uint64_t next_ns;		/* next build (metrics_poll()) */
 	/* the HTTP server */
@@ -164,43 +167,13 @@ static void tb_putc(struct tbuf *b, char c)
 		b->p[b->len++] = c;
 }
 
-/* Length of the valid UTF-8 sequence at @s (@n bytes left), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	/* overlong, surrogates, beyond U+10FFFF */
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
 /* The @n bytes at @s as a label value: escaped, invalid UTF-8 as '?'. */
 static void tb_label(struct tbuf *b, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
 
 	for (size_t i = 0; i < n;) {
-		size_t l = utf8_len(u + i, n - i);
+		size_t l = mt_utf8_len(u + i, n - i);
 
 		if (!l) {
 			tb_putc(b, '?');
@@ -402,13 +375,38 @@ out_oom:
 	return -1;
 }
 
-/* Forget the cgroups not seen in MT_METRICS_KEEP_TICKS ticks. */
+/*
+ * Whether another cgroup has @i's path and was seen later (at a newer tick,
+ * or at the same tick after it): a cgroup removed and made again at the
+ * same path, whose series would have the same labels as the new one's.
+ */
+static bool cg_superseded(size_t i)
+{
+	const struct mcg *c = &m.cg[i];
+
+	for (size_t k = 0; k < m.ncg; k++) {
+		const struct mcg *o = &m.cg[k];
+
+		if (k != i && fresh(o->tick) && o->path_len == c->path_len &&
+		    !memcmp(o->path, c->path, c->path_len) &&
+		    (o->tick > c->tick || (o->tick == c->tick && k > i)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Forget the cgroups not seen in MT_METRICS_KEEP_TICKS ticks, and those
+ * whose path a cgroup seen later has (marked first, then removed).
+ */
 static void cg_prune(void)
 {
 	size_t j = 0;
 
+	for (size_t i = 0; i < m.ncg; i++)
+		m.cg[i].gone = !fresh(m.cg[i].tick) || cg_superseded(i);
 	for (size_t i = 0; i < m.ncg; i++) {
-		if (fresh(m.cg[i].tick))
+		if (!m.cg[i].gone)
 			m.cg[j++] = m.cg[i];
 		else
 			free(m.cg[i].path);
@@ -729,15 +727,20 @@ out_oom:
 
 /* ---- publishing ---------------------------------------------------------- */
 
-/* Write @b to FILE.tmp, fsync, rename over FILE.  0, or -1 (reported). */
+/*
+ * Write @b to a new temporary file beside FILE (create_tmp_beside()),
+ * fsync, rename over FILE.  0, or -1 (reported; the temporary removed).
+ */
 static int write_file(const struct tbuf *b)
 {
 	size_t done = 0;
+	char *tmp;
 	int fd, err = 0;
 
-	fd = open(m.tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	fd = create_tmp_beside(g.om_path, &tmp);
 	if (fd < 0) {
-		msg("cannot create %s: %s", m.tmp_path, strerror(errno));
+		msg("--openmetrics: cannot create a temporary file beside %s: %s",
+		    g.om_path, strerror(errno));
 		return -1;
 	}
 	while (done < b->len) {
@@ -756,16 +759,20 @@ static int write_file(const struct tbuf *b)
 	if (close(fd) && !err)
 		err = errno;
 	if (err) {
-		msg("writing %s: %s", m.tmp_path, strerror(err));
-		unlink(m.tmp_path);
-		return -1;
+		msg("writing %s: %s", tmp, strerror(err));
+		goto out_unlink;
 	}
-	if (rename(m.tmp_path, g.om_path)) {
-		msg("renaming %s to %s: %s", m.tmp_path, g.om_path, strerror(errno));
-		unlink(m.tmp_path);
-		return -1;
+	if (rename(tmp, g.om_path)) {
+		msg("renaming %s to %s: %s", tmp, g.om_path, strerror(errno));
+		goto out_unlink;
 	}
+	free(tmp);
 	return 0;
+
+out_unlink:
+	unlink(tmp);
+	free(tmp);
+	return -1;
 }
 
 /* Hand @b's text to the HTTP server (taking it: @b is emptied). */
@@ -982,16 +989,16 @@ static int listen_on(void)
 	return fd;
 }
 
-/* The HTTP server on m.lfd, its thread not taking the reader's signals. */
+/*
+ * The HTTP server on m.lfd, its thread taking none of the reader's signals
+ * (SIGINT/TERM/HUP/PIPE, and --top's ncurses SIGTSTP/SIGWINCH handlers:
+ * every signal is blocked there, the thread inheriting the mask).
+ */
 static int start_http(void)
 {
 	sigset_t block, old;
 
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGPIPE);
+	sigfillset(&block);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	m.mhd = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD, 0, NULL, NULL,
 				 on_request, NULL,
@@ -1018,22 +1025,18 @@ int metrics_open(void)
 		return 0;
 	m.on = true;
 	if (g.om_path) {
-		if (asprintf(&m.tmp_path, "%s.tmp", g.om_path) < 0) {
-			m.tmp_path = NULL;
-			msg("out of memory");
-			return -1;
-		}
-		/* the same file the rewrites use: its directory must take it */
-		fd = open(m.tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-		if (fd < 0 && errno == EEXIST)	/* left by a killed reader */
-			fd = open(m.tmp_path, O_WRONLY | O_CLOEXEC);
+		char *tmp;
+
+		/* as the rewrites do: FILE's directory must take a new file */
+		fd = create_tmp_beside(g.om_path, &tmp);
 		if (fd < 0) {
-			msg("--openmetrics %s: cannot create %s: %s", g.om_path,
-			    m.tmp_path, strerror(errno));
+			msg("--openmetrics %s: cannot create a file in its directory: %s",
+			    g.om_path, strerror(errno));
 			return -1;
 		}
 		close(fd);
-		unlink(m.tmp_path);
+		unlink(tmp);	/* only the file just created */
+		free(tmp);
 	}
 	if (g.listen_addr) {
 		m.lfd = listen_on();
@@ -1065,8 +1068,6 @@ void metrics_close(void)
 	free(m.cg);
 	m.cg = NULL;
 	m.ncg = m.cgcap = 0;
-	free(m.tmp_path);
-	m.tmp_path = NULL;
 	cur_sess = NULL;
 	m.on = false;
 }

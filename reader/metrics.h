@@ -36,9 +36,9 @@
 #define MT_METRICS_KEEP_TICKS 2
 
 /*
- * metrics_open() - before any output is opened: check that g.om_path's
- * temporary file (FILE.tmp, in FILE's directory) can be created (it is
- * removed again), and with g.listen_addr bind and listen on it and start the
+ * metrics_open() - before any output is opened: check that a new file can be
+ * created in g.om_path's directory (a temporary FILE.XXXXXX, created
+ * exclusively and removed again; nothing else is touched), and with g.listen_addr bind and listen on it and start the
  * HTTP server.  Nothing when neither option is given.  0, or -1 (reported
  * with the file or address and the reason; nothing was changed).
  */

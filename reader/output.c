@@ -111,13 +111,10 @@ int open_html_output(void)
 {
 	if (!g.html_path)
 		return 0;
-	if (open_extra(&g.html, &g.html_open, g.html_path, "--html"))
+	/* nothing written until the end (html.h) */
+	g.html_rep = mt_html_new(g.html_path);
+	if (!g.html_rep)
 		return -1;
-	g.html_rep = mt_html_new(&g.html);
-	if (!g.html_rep) {
-		msg("out of memory");
-		return -1;
-	}
 	if (mt_sess_add_sink(&g.sess, mt_html_sink(g.html_rep))) {
 		msg("--html: too many outputs");
 		return -1;
@@ -179,12 +176,11 @@ int close_outputs(void)
 	int c = close_out(&g.sys, &g.sys_open);
 	int d = close_out(&g.cg, &g.cg_open);
 	int e = mt_pf_close(g.pf);
-	int f = close_out(&g.html, &g.html_open);
 
 	g.pf = NULL;
 	mt_html_free(g.html_rep);
 	g.html_rep = NULL;
-	return blk || a || b || c || d || e || f ? -1 : 0;
+	return blk || a || b || c || d || e ? -1 : 0;
 }
 
 /* Flush every output.  0, or -1 (reported). */

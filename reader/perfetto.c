@@ -748,6 +748,13 @@ int mt_pf_close(struct mt_pf *pf)
 
 	if (!pf)
 		return 0;
+	/* on disk before it replaces the file (a crash leaves the old one) */
+	if (pf->tmp && pf->ended && fsync(pf->out.fd)) {
+		mt_msg("writing %s: %s (the Perfetto trace is not kept)", pf->path,
+		       strerror(errno));
+		pf->ended = false;
+		ret = -1;
+	}
 	if (pf->out.fd != STDOUT_FILENO && close(pf->out.fd) && pf->ended) {
 		mt_msg("closing %s: %s", pf->path, strerror(errno));
 		pf->ended = false;

@@ -6,10 +6,10 @@
  * written as the records arrive, live and with -i alike.  perfetto.c says
  * which tracks hold which figures.
  *
- * FILE is written under a temporary name beside it (FILE.XXXXXX) and
- * renamed to FILE only when the whole trace is written, so that a failed
- * start or a write error leaves no half-written FILE and an existing FILE
- * as it was.  "-" (standard output) and an existing FILE that is not a
+ * FILE is written under a temporary name beside it (FILE.XXXXXX),
+ * fsync'ed and renamed to FILE only when the whole trace is written, so
+ * that a failed start, a write error or a crash leaves no half-written
+ * FILE and an existing FILE as it was.  "-" (standard output) and an existing FILE that is not a
  * regular file (a pipe, /dev/null) are written directly.
  */
 #ifndef MEMTRACE_READER_PERFETTO_H

@@ -11,6 +11,8 @@
  *              per-CPU queues
  *   merge.c    the per-CPU queues merged in time order into session.c
  *   output.c   the CSV and trace outputs (-o, -w)
+ *   tmpfile.c  create_tmp_beside(): the temporaries of --html, --openmetrics
+ *   utf8.c     mt_utf8_len(): UTF-8 validation for --openmetrics, --html
  *   live.c     a live session from start to end, each setup step paired
  *              with its undo
  *   metrics.c  the Prometheus text (--openmetrics FILE, --listen ADDR:PORT)
@@ -141,8 +143,8 @@ struct mt_reader {
 	size_t ncpus, cpus_cap;
 	unsigned int wait_ms;		/* sleep between empty rounds */
 	struct cpu_in **heap;		/* merge_out()'s heap, ncpus entries */
-	struct mt_out csv, raw, sys, cg, html;
-	bool csv_open, raw_open, sys_open, cg_open, html_open;
+	struct mt_out csv, raw, sys, cg;
+	bool csv_open, raw_open, sys_open, cg_open;
 	struct mt_pf *pf;		/* --perfetto's output, or NULL */
 	struct mt_html *html_rep;	/* --html's sink, written at the end */
 	pid_t *registered;		/* -p PIDs still in DIR/pids */

@@ -238,6 +238,7 @@ static void sink_fail(struct mt_sess *s, struct mt_sink *k)
 
 static void sinks_begin(struct mt_sess *s)
 {
+	s->sinks_begun = true;
 	for (size_t i = 0; i < s->nsinks; i++) {
 		struct mt_sink *k = s->sinks[i];
 
@@ -269,7 +270,8 @@ static void sinks_loss(struct mt_sess *s, uint32_t cpu, const struct mt_run *run
 
 int mt_sess_end_sinks(struct mt_sess *s)
 {
-	if (!s->sinks_ended) {
+	/* not after a failed start: a sink that never began has nothing */
+	if (!s->sinks_ended && s->sinks_begun) {
 		s->sinks_ended = true;
 		for (size_t i = 0; i < s->nsinks; i++) {
 			struct mt_sink *k = s->sinks[i];
@@ -590,7 +592,9 @@ int mt_sess_record(struct mt_sess *s, enum mt_status st,
 {
 	int ret = sess_record(s, st, rec, raw, len, flags);
 
-	if (s->nsinks && st != MT_SKIP)
+	/* not a record the session refused (the CSV does not have it either) */
+	if (s->nsinks && st != MT_SKIP && ret != MT_SESS_ENOMEM &&
+	    ret != MT_SESS_ECPUS)
 		sinks_record(s, st, rec);
 	return ret;
 }

@@ -179,6 +179,7 @@ struct mt_sess {
 	struct mt_sink *sinks[MT_SINKS_MAX];
 	size_t nsinks;
 	bool sink_failed, sinks_ended;
+	bool sinks_begun;		/* mt_sess_begin() got to the sinks */
 
 	/* MT_SESS_ECPUS: where (for a trace file) */
 	struct mt_terr err;
@@ -214,8 +215,9 @@ int mt_sess_add_sink(struct mt_sess *s, struct mt_sink *k);
 
 /*
  * mt_sess_end_sinks() - every sink's end callback, once (later calls do
- * nothing): after the last record, before the summary.  0, or -1 when a
- * sink has failed (reported).
+ * nothing): after the last record, before the summary; none when
+ * mt_sess_begin() failed before the sinks began.  0, or -1 when a sink has
+ * failed (reported).
  */
 int mt_sess_end_sinks(struct mt_sess *s);
 

@@ -513,7 +513,11 @@
 
 	function drawSummary() {
 		const samples = data.procs.reduce((a, p) => a + p.rows, 0);
-		const lost = data.ranges.filter(r => r.kind !== 'missed ticks')
+		/* 'unread': left in the buffers after an output failed, which
+		 * the session counts apart from the records lost */
+		const lost = data.ranges.filter(r => r.kind !== 'missed ticks' && r.kind !== 'unread')
+			.reduce((a, r) => a + r.count, 0);
+		const unread = data.ranges.filter(r => r.kind === 'unread')
 			.reduce((a, r) => a + r.count, 0);
 		const missed = data.ranges.filter(r => r.kind === 'missed ticks')
 			.reduce((a, r) => a + r.count, 0);
@@ -522,7 +526,8 @@
 		document.getElementById('summary').textContent =
 			`${start}${(data.t_max - data.t_min).toFixed(1)} s, ` +
 			`${data.procs.length} processes, ${samples} samples, ` +
-			`${lost} records lost, ${missed} ticks missed`;
+			`${lost} records lost, ` + (unread ? `${unread} records unread, ` : '') +
+			`${missed} ticks missed`;
 	}
 
 	window.addEventListener('resize', () => {
@@ -548,6 +553,7 @@
 		cgCharts,
 		allCharts,
 		drawAll,
+		drawSummary,
 		selected: () => selected.slice(),
 		select,
 		search,

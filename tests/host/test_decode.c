@@ -1252,7 +1252,8 @@ static void test_live_timer_resolution(void **state)
 /*
  * --html on a live session: written when it ends, and the same file, byte
  * for byte, as -i writes from the session's raw trace (the -i report is
- * the one tests/view checks in Chromium against the CSV).
+ * the one tests/view checks in Chromium against the CSV).  A UTF-8 comm
+ * is written as it is, an invalid byte and '<' as \u00XX.
  */
 static void test_live_html(void **state)
 {
@@ -1278,6 +1279,8 @@ static void test_live_html(void **state)
 	add_sample(dir, 1, 0, 1200, 12, "beta");
 	add_sample(dir, 0, 2, 2100, 11, "alpha");
 	add_sample(dir, 1, 1, 2200, 12, "beta");
+	add_sample(dir, 0, 3, 3100, 13, "caf\xc3\xa9");
+	add_sample(dir, 1, 2, 3200, 14, "x\xff<y");
 	run_reader(args, "html", &run);
 	check_status(&run, 0);
 	run_free(&run);
@@ -1290,10 +1293,61 @@ static void test_live_html(void **state)
 	assert_non_null(strstr(a, "uPlot"));
 	assert_non_null(strstr(a, "alpha"));
 	assert_non_null(strstr(a, "beta"));
+	assert_non_null(strstr(a, "\"comm\":\"caf\xc3\xa9\""));
+	assert_non_null(strstr(a, "\"comm\":\"x\\u00ff\\u003cy\""));
 	assert_int_equal(alen, blen);
 	assert_memory_equal(a, b, alen);
 	free(a);
 	free(b);
+}
+
+/*
+ * --html that fails leaves an existing FILE as it was and no temporary
+ * file: -i of a file with a bad header (the sinks never end), and a write
+ * error part-way (the file size limit: the report is far more than 4 kB).
+ */
+static void test_html_kept_on_failure(void **state)
+{
+	char dir[DIR_MAX], trace[PATH_MAX], bad[PATH_MAX], old[PATH_MAX];
+	const char *rec[] = { "-D", dir, "-d", "0.3", "-w", trace, "-o", "/dev/null", NULL };
+	const char *badhdr[] = { "-i", bad, "-o", "/dev/null", "--html", old, NULL };
+	const char *big[] = { "-i", trace, "-o", "/dev/null", "--html", old, NULL };
+	struct run run;
+	char *s;
+
+	(void)state;
+	fake_dir(dir, sizeof(dir), "htmlf");
+	snprintf(trace, sizeof(trace), "%s/htmlf.trace", tmpdir);
+	snprintf(bad, sizeof(bad), "%s/htmlf-bad.trace", tmpdir);
+	snprintf(old, sizeof(old), "%s/htmlf-old.html", tmpdir);
+	add_sample(dir, 0, 0, 1100, 11, "alpha");
+	run_reader(rec, "htmlf-rec", &run);
+	check_status(&run, 0);
+	run_free(&run);
+	spit(old, "old\n", 4, false);
+
+	spit(bad, "not a memtrace trace, not at all\n", 33, false);
+	run_reader(badhdr, "htmlf-bad", &run);
+	check_status(&run, 1);
+	run_free(&run);
+	want_file(old, "old\n");
+	assert_int_equal(count_prefixed("htmlf-old.html"), 1);
+
+	run_reader_fsize(big, 4096, "htmlf-big", &run);
+	check_status(&run, 1);
+	assert_non_null(strstr(run.err, "File too large"));
+	run_free(&run);
+	want_file(old, "old\n");
+	assert_int_equal(count_prefixed("htmlf-old.html"), 1);
+
+	/* and without a limit the report replaces it */
+	run_reader(big, "htmlf-ok", &run);
+	check_status(&run, 0);
+	run_free(&run);
+	s = slurp(old, NULL);
+	assert_non_null(strstr(s, "alpha"));
+	free(s);
+	assert_int_equal(count_prefixed("htmlf-old.html"), 1);
 }
 
 /* Any other read error names the file and exits 1. */
@@ -1409,6 +1463,44 @@ static void test_usage(void **state)
 	}
 }
 
+/*
+ * An output naming the -i input (also by another spelling), or
+ * --openmetrics and another output naming the same file: bad usage, with a
+ * message naming the options, and the input left as it was.
+ */
+static void test_usage_output_is_input(void **state)
+{
+	char in[PATH_MAX], in2[PATH_MAX + 8], x[PATH_MAX];
+	const char *cases[][9] = {
+		{ "-i", in, "-o", "/dev/null", "--html", in, NULL },
+		{ "-i", in, "-o", "/dev/null", "--perfetto", in2, NULL },
+		{ "-i", in, "-o", in2, NULL },
+		{ "-i", in, "-o", "/dev/null", "--openmetrics", in, NULL },
+		{ "-i", in, "-o", "/dev/null", "--openmetrics", x, "--html", x, NULL },
+	};
+	static const char *const want[] = {
+		"--html '", "--perfetto '", "-o '", "--openmetrics '",
+		"--html and --openmetrics name the same file",
+	};
+	struct run run;
+
+	(void)state;
+	snprintf(in, sizeof(in), "%s/oi.trace", tmpdir);
+	snprintf(in2, sizeof(in2), "%s/./oi.trace", tmpdir);
+	snprintf(x, sizeof(x), "%s/oi-x.prom", tmpdir);
+	spit(in, "keep\n", 5, false);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		run_reader(cases[i], "oi", &run);
+		check_status(&run, 2);
+		assert_non_null(strstr(run.err, want[i]));
+		if (i < 4)
+			assert_non_null(strstr(run.err, "is the -i input"));
+		run_free(&run);
+		want_file(in, "keep\n");
+	}
+	assert_int_equal(count_prefixed("oi-x"), 0);
+}
+
 static void test_setup_errors(void **state)
 {
 	char dir[DIR_MAX], nodir[DIR_MAX], empty[DIR_MAX];
@@ -1474,6 +1566,7 @@ int main(void)
 		cmocka_unit_test(test_out_errors),
 		cmocka_unit_test(test_out_buffering),
 		cmocka_unit_test(test_usage),
+		cmocka_unit_test(test_usage_output_is_input),
 		cmocka_unit_test(test_setup_errors),
 		cmocka_unit_test(test_live_merge_sparse_cpus),
 		cmocka_unit_test(test_live_output_file_quiet),
@@ -1488,6 +1581,7 @@ int main(void)
 		cmocka_unit_test(test_live_read_error),
 		cmocka_unit_test(test_live_timer_resolution),
 		cmocka_unit_test(test_live_html),
+		cmocka_unit_test(test_html_kept_on_failure),
 		cmocka_unit_test(test_live_output_errors),
 	};
 	int failed;

@@ -7,11 +7,13 @@
  * ($MEMTRACE_PROMTOOL, Debian's prometheus package) for the format.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,6 +28,7 @@
 
 #include <cmocka.h>
 
+#include "decode.h"
 #include "testlib.h"
 
 /* --openmetrics-top in the trace test, and the processes it has (N + 5). */
@@ -255,12 +258,14 @@ static void make_trace(const char *name, char *trace, size_t tlen)
  * -i with --openmetrics: promtool accepts the file; each of the top N
  * processes' figures equal its CSV row of the last tick (kB * 1024, ns /
  * 1e9), no other process is written, the comm with a quote and a backslash
- * is escaped, the system figures equal the system CSV's; no .tmp is left.
+ * is escaped, the system figures equal the system CSV's; no temporary
+ * file is left, and a FILE.tmp symlink another user planted (to a file
+ * of ours) is neither followed nor removed.
  */
 static void test_metrics_trace_equals_csv(void **state)
 {
 	char trace[PATH_MAX], csv[PATH_MAX], sys[PATH_MAX], prom[PATH_MAX],
-	     tmp[PATH_MAX + 8];
+	     tmp[PATH_MAX + 8], victim[PATH_MAX];
 	const char *args[] = { "-i", trace, "-o", csv, "--system", sys,
 			       "--openmetrics", prom, "--openmetrics-top", "3", NULL };
 	char *text, *csvt, *line, *save, *syst;
@@ -274,11 +279,19 @@ static void test_metrics_trace_equals_csv(void **state)
 	path_in(csv, sizeof(csv), "om-trace.csv");
 	path_in(sys, sizeof(sys), "om-trace-sys.csv");
 	path_in(prom, sizeof(prom), "om-trace.prom");
+	path_in(victim, sizeof(victim), "om-trace-victim");
+	spit(victim, "secret\n", 7, false);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", prom);
+	assert_int_equal(symlink(victim, tmp), 0);
 	run_reader(args, "om-decode", &run);
 	check_status(&run, 0);
 	run_free(&run);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", prom);
-	assert_false(exists(tmp));
+	/* the planted link is still there, its target as it was */
+	want_file(victim, "secret\n");
+	assert_true(exists(tmp));
+	/* the file and the link, no temporary file */
+	assert_int_equal(count_prefixed("om-trace.prom"), 2);
+	unlink(tmp);
 	promtool_ok(prom);
 	text = slurp(prom, NULL);
 	/* HELP and TYPE lines for every family written */
@@ -452,15 +465,110 @@ static int http_get(unsigned int port, const char *path, char **body)
 	return status;
 }
 
+/* Append a cgroup record of @id, @path at @tick to @dir/cpu0 (figures @base + i). */
+static void put_cg(const char *dir, uint64_t seq, uint64_t tick, uint64_t id,
+		   const char *path, uint64_t base)
+{
+	unsigned char b[sizeof(struct memtrace_cgroup) + MEMTRACE_CGROUP_PATH_MAX + 8];
+	struct mt_hdr h = { .cpu = 0, .seq = seq, .ts_ns = tick * 1000000 + 500 };
+	struct mt_cginfo c = { .tick = tick, .cgroup_id = id, .path = path,
+			       .path_len = (uint32_t)strlen(path) };
+	char p[PATH_MAX];
+
+	for (int i = 0; i < MEMTRACE_CGROUP_FIGURES; i++)
+		c.v[i] = base + (uint64_t)i;
+	snprintf(p, sizeof(p), "%s/cpu0", dir);
+	spit(p, b, mt_encode_cgroup(b, &h, &c), true);
+}
+
+/*
+ * A cgroup removed and made again at the same path (a new id) within
+ * MT_METRICS_KEEP_TICKS: one series for the path, the new cgroup's (two
+ * with the same labels would be rejected by Prometheus).
+ */
+static void test_metrics_cgroup_same_path(void **state)
+{
+	char dir[DIR_MAX], trace[PATH_MAX], prom[PATH_MAX];
+	const char *rec[] = { "-D", dir, "-d", "0.4", "-w", trace, "-o", "/dev/null", NULL };
+	const char *dec[] = { "-i", trace, "-o", "/dev/null", "--openmetrics", prom, NULL };
+	const char *series = "memtrace_cgroup_memory_current_bytes{cgroup=\"/a\"} ";
+	struct run run;
+	char *text, *p;
+	uint64_t v;
+
+	(void)state;
+	fake_dir(dir, sizeof(dir), "om-cg");
+	path_in(trace, sizeof(trace), "om-cg.mt");
+	path_in(prom, sizeof(prom), "om-cg.prom");
+	spit_str(dir, "stats", "cpu0_dropped: 0\n");
+	/* cgroup records take no seq (the reader makes them) */
+	put_proc(dir, 0, 1, 11, "a", false);
+	put_cg(dir, 0, 1, 100, "/a", 1000);
+	put_proc(dir, 1, 2, 11, "a", false);
+	put_cg(dir, 0, 2, 200, "/a", 2000);
+	run_reader(rec, "om-cg-rec", &run);
+	check_status(&run, 0);
+	run_free(&run);
+	run_reader(dec, "om-cg", &run);
+	check_status(&run, 0);
+	run_free(&run);
+	text = slurp(prom, NULL);
+	p = strstr(text, series);
+	assert_non_null(p);
+	assert_null(strstr(p + 1, series));
+	v = strtoull(p + strlen(series), NULL, 10);
+	assert_true(v >= 2000 * 1024 && v < 2100 * 1024);
+	free(text);
+	promtool_ok(prom);
+}
+
+/*
+ * Whether every thread of process @pid but the main one blocks @sig (from
+ * /proc/PID/task/TID/status, SigBlk), and there is at least one.
+ */
+static bool others_block(pid_t pid, int sig)
+{
+	char path[64], line[256];
+	unsigned long long blk;
+	DIR *d;
+	FILE *f;
+	struct dirent *e;
+	int threads = 0;
+	bool all = true;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || atoi(e->d_name) == pid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/status", (int)pid, e->d_name);
+		f = fopen(path, "r");	/* size 0 to stat: not slurp() */
+		assert_non_null(f);
+		blk = 0;
+		while (fgets(line, sizeof(line), f))
+			if (!strncmp(line, "SigBlk:", 7))
+				blk = strtoull(line + 7, NULL, 16);
+		fclose(f);
+		threads++;
+		all &= (blk >> (sig - 1)) & 1;
+	}
+	closedir(d);
+	return threads && all;
+}
+
 /*
  * A live session with --openmetrics and --listen: the file is rewritten
  * during the session (before its end), /metrics serves the same text as
  * the file, /other is 404; at the end the file holds the last figures and
- * no .tmp is left.
+ * no temporary file is left; a FILE.tmp symlink planted during the session
+ * is never written through.  The HTTP server's thread blocks the signals
+ * the reader handles (and --top's: SIGTSTP, SIGWINCH).
  */
 static void test_metrics_live_listen(void **state)
 {
-	char dir[DIR_MAX], prom[PATH_MAX], tmp[PATH_MAX + 8], addr[64], csv[PATH_MAX];
+	char dir[DIR_MAX], prom[PATH_MAX], tmp[PATH_MAX + 8], addr[64], csv[PATH_MAX],
+	     victim[PATH_MAX];
 	unsigned int port = free_port();
 	const char *args[] = { "-D", dir, "-d", "5", "-o", csv, "--openmetrics", prom,
 			       "--openmetrics-interval", "0.2", "--listen", addr, NULL };
@@ -476,11 +584,14 @@ static void test_metrics_live_listen(void **state)
 	path_in(prom, sizeof(prom), "om-live.prom");
 	path_in(csv, sizeof(csv), "om-live.csv");
 	snprintf(tmp, sizeof(tmp), "%s.tmp", prom);
+	path_in(victim, sizeof(victim), "om-live-victim");
+	spit(victim, "secret\n", 7, false);
 	spit_str(dir, "stats", "cpu0_dropped: 0\n");
 	put_proc(dir, 0, 1, 11, "live1", false);
 	put_proc(dir, 1, 1, 12, "live2", false);
 	pid = spawn_reader(args, -1, "om-live");
 	wait_started(dir);
+	assert_int_equal(symlink(victim, tmp), 0);
 	/* the first rewrite: within the interval (0.2 s) of the start */
 	for (int i = 0; i < 500 && !exists(prom); i++)
 		nanosleep(&ts, NULL);
@@ -493,13 +604,18 @@ static void test_metrics_live_listen(void **state)
 	want_int(body, "memtrace_process_virtual_bytes{pid=\"12\",comm=\"live2\",cgroup=\"\"}",
 		 1024 * (50000 + 7 * 12));
 	assert_int_equal(http_get(port, "/other", &body2), 404);
+	assert_true(others_block(pid, SIGTERM));
+	assert_true(others_block(pid, SIGTSTP));
+	assert_true(others_block(pid, SIGWINCH));
 	free(body2);
 	free(file);
 	free(body);
 	wait_reader(pid, "om-live", &run);
 	check_status(&run, 0);
 	run_free(&run);
-	assert_false(exists(tmp));
+	want_file(victim, "secret\n");
+	unlink(tmp);
+	assert_int_equal(count_prefixed("om-live.prom"), 1);
 	promtool_ok(prom);
 	file = slurp(prom, NULL);
 	want_int(file, "memtrace_process_swap_bytes{pid=\"11\",comm=\"live1\",cgroup=\"\"}",
@@ -511,7 +627,7 @@ static void test_metrics_live_listen(void **state)
 
 /*
  * Errors at the start: an --openmetrics FILE whose directory cannot take
- * FILE.tmp, a busy port, an address not on this machine: exit 1, a
+ * a new file, a busy port, an address not on this machine: exit 1, a
  * message naming them, the other outputs untouched and the module not
  * enabled; a malformed ADDR:PORT or interval is bad usage (exit 2).
  */
@@ -543,7 +659,7 @@ static void test_metrics_start_errors(void **state)
 	path_in(prom, sizeof(prom), "no-such-dir/x.prom");
 	run_reader(bad_file, "om-err-file", &run);
 	check_status(&run, 1);
-	assert_non_null(strstr(run.err, "no-such-dir/x.prom.tmp: No such file or directory"));
+	assert_non_null(strstr(run.err, "no-such-dir/x.prom: cannot create a file in its directory: No such file or directory"));
 	run_free(&run);
 
 	fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -593,6 +709,7 @@ int main(void)
 		cmocka_unit_test(test_metrics_trace_equals_csv),
 		cmocka_unit_test(test_metrics_live_listen),
 		cmocka_unit_test(test_metrics_start_errors),
+		cmocka_unit_test(test_metrics_cgroup_same_path),
 	};
 	int failed;
 

@@ -14,7 +14,6 @@
  *
  * Run: make -C tests/host check (TAP on standard output).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -26,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -668,20 +666,6 @@ static void test_perfetto_matches_csv(void **state)
 	free(t.p);
 }
 
-/* Files in tmpdir whose name starts with @prefix. */
-static int count_files(const char *prefix)
-{
-	DIR *d = opendir(tmpdir);
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		n += !strncmp(e->d_name, prefix, strlen(prefix));
-	closedir(d);
-	return n;
-}
-
 static void test_perfetto_errors(void **state)
 {
 	char trace[PATH_MAX], csv[PATH_MAX], sys[PATH_MAX], pf[PATH_MAX];
@@ -690,10 +674,7 @@ static void test_perfetto_errors(void **state)
 	const char *full[] = { "-i", trace, "-o", csv, "--perfetto", "/dev/full", NULL };
 	const char *big[] = { "-i", trace, "-o", csv, "--perfetto", old, NULL };
 	const char *same[] = { "-i", trace, "-o", csv, "--perfetto", csv, NULL };
-	struct rlimit lim, save;
 	struct run run;
-	char *s;
-	pid_t pid;
 
 	(void)state;
 	snprintf(trace, sizeof(trace), "%s/pfe.trace", tmpdir);
@@ -711,9 +692,7 @@ static void test_perfetto_errors(void **state)
 	snprintf(want, sizeof(want), "cannot create %s: No such file or directory", bad);
 	assert_non_null(strstr(run.err, want));
 	run_free(&run);
-	s = slurp(keep, NULL);
-	assert_string_equal(s, "keep\n");
-	free(s);
+	want_file(keep, "keep\n");
 
 	/* a write error: reported, exit status 1 */
 	run_reader(full, "pfe-full", &run);
@@ -725,23 +704,13 @@ static void test_perfetto_errors(void **state)
 	 * the old file stays as it was, no temporary file is left */
 	snprintf(old, sizeof(old), "%s/pfe-old.pftrace", tmpdir);
 	spit(old, "old\n", 4, false);
-	assert_int_equal(getrlimit(RLIMIT_FSIZE, &save), 0);
-	lim = save;
-	lim.rlim_cur = 4096;
-	signal(SIGXFSZ, SIG_IGN);	/* write() fails with EFBIG instead */
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
-	pid = spawn_reader(big, -1, "pfe-big");
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &save), 0);
-	signal(SIGXFSZ, SIG_DFL);
-	wait_reader(pid, "pfe-big", &run);
+	run_reader_fsize(big, 4096, "pfe-big", &run);
 	check_status(&run, 1);
 	snprintf(want, sizeof(want), "writing %s: File too large (the Perfetto trace is not kept)", old);
 	assert_non_null(strstr(run.err, want));
 	run_free(&run);
-	s = slurp(old, NULL);
-	assert_string_equal(s, "old\n");
-	free(s);
-	assert_int_equal(count_files("pfe-old.pftrace"), 1);
+	want_file(old, "old\n");
+	assert_int_equal(count_prefixed("pfe-old.pftrace"), 1);
 
 	/* the same file as the CSV: bad usage */
 	run_reader(same, "pfe-same", &run);

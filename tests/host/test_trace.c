@@ -245,7 +245,8 @@ static void ts_close(struct tsess *t)
 }
 
 /* Begin with a start pair and a CPU table. */
-static void ts_begin(struct tsess *t, uint64_t mono, uint64_t real,
+/* mt_sess_begin() with a header of these fields: its return value. */
+static int ts_start(struct tsess *t, uint64_t mono, uint64_t real,
 		     uint32_t flags, const struct mt_tfile_cpu *cpus, size_t n)
 {
 	struct mt_tfile_info info;
@@ -261,7 +262,13 @@ static void ts_begin(struct tsess *t, uint64_t mono, uint64_t real,
 	info.flags = flags;
 	info.cpus = (struct mt_tfile_cpu *)cpus;
 	info.ncpus = n;
-	assert_int_equal(mt_sess_begin(&t->s, &info), 0);
+	return mt_sess_begin(&t->s, &info);
+}
+
+static void ts_begin(struct tsess *t, uint64_t mono, uint64_t real,
+		     uint32_t flags, const struct mt_tfile_cpu *cpus, size_t n)
+{
+	assert_int_equal(ts_start(t, mono, real, flags, cpus, n), 0);
 }
 
 /* Decode every record of @b and hand it to the session. */
@@ -683,6 +690,62 @@ static void test_sess_sinks(void **state)
 	assert_int_equal(b.losses + b.samples, 2);
 	assert_int_equal(b.ends, 0);
 	assert_true(mt_sess_failed(&t.s));
+	ts_close(&t);
+	free(buf.p);
+}
+
+/*
+ * A start that fails (a header of more than MT_CPUS_MAX CPUs) begins no
+ * sink, and mt_sess_end_sinks() then ends none; after a good start, a
+ * record the session refuses (MT_SESS_ECPUS: the 65537th CPU) goes to no
+ * sink.
+ */
+static void test_sess_sinks_not_begun(void **state)
+{
+	struct count_sink a = { 0 }, c = { 0 };
+	struct mt_sink ka = { "a", &a, cs_begin, cs_record, cs_loss, cs_end, false };
+	struct mt_sink kc = { "c", &c, cs_begin, cs_record, cs_loss, cs_end, false };
+	struct mt_tfile_cpu *cpus = calloc(MT_CPUS_MAX + 1, sizeof(*cpus));
+	struct buf buf = { 0 };
+	struct tsess t;
+	size_t off = 0;
+	int refused = 0;
+
+	(void)state;
+	assert_non_null(cpus);
+	for (uint32_t i = 0; i <= MT_CPUS_MAX; i++)
+		cpus[i].cpu = i;
+	ts_open(&t, false, false);
+	assert_int_equal(mt_sess_add_sink(&t.s, &ka), 0);
+	assert_int_equal(ts_start(&t, 500, 0, 0, cpus, MT_CPUS_MAX + 1),
+			 MT_SESS_ECPUS);
+	assert_int_equal(mt_sess_end_sinks(&t.s), 0);
+	assert_int_equal(a.begins, 0);
+	assert_int_equal(a.ends, 0);
+	ts_close(&t);
+	free(cpus);
+
+	ts_open(&t, false, false);
+	assert_int_equal(mt_sess_add_sink(&t.s, &kc), 0);
+	ts_begin(&t, 500, 0, 0, NULL, 0);
+	for (unsigned int cpu = 0; cpu <= MT_CPUS_MAX; cpu++)
+		buf_sample(&buf, cpu, 0, 1000, 1, "a");
+	while (off < buf.len) {
+		struct mt_record r;
+		uint32_t size;
+		enum mt_status st = mt_decode(buf.p + off, buf.len - off, &r, &size);
+
+		assert_int_equal(st, MT_OK);
+		refused += mt_sess_record(&t.s, st, &r, buf.p + off, size, 0) ==
+			   MT_SESS_ECPUS;
+		off += size;
+	}
+	assert_int_equal(refused, 1);
+	assert_int_equal(c.samples, MT_CPUS_MAX);
+	assert_int_equal(t.s.emitted, MT_CPUS_MAX);
+	assert_int_equal(mt_sess_end_sinks(&t.s), 0);
+	assert_int_equal(c.begins, 1);
+	assert_int_equal(c.ends, 1);
 	ts_close(&t);
 	free(buf.p);
 }
@@ -1824,6 +1887,7 @@ int main(void)
 		cmocka_unit_test(test_sess_loss_records_agree),
 		cmocka_unit_test(test_sess_ticks_missed),
 		cmocka_unit_test(test_sess_sinks),
+		cmocka_unit_test(test_sess_sinks_not_begun),
 		cmocka_unit_test(test_sess_loss_records_disagree),
 		cmocka_unit_test(test_sess_unknown_start_and_backwards),
 		cmocka_unit_test(test_sess_end_record_bytes),

@@ -4,6 +4,7 @@
  * byte by byte at the ABI's documented offsets, fake module directories,
  * and running the reader binary.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -240,6 +242,31 @@ pid_t spawn_reader(const char *const *args, int out_fd, const char *tag)
 	return spawn_reader_fds(args, -1, out_fd, -1, tag);
 }
 
+void run_reader_fsize(const char *const *args, unsigned long limit_bytes,
+		      const char *tag, struct run *run)
+{
+	struct rlimit lim, save;
+	pid_t pid;
+
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &save), 0);
+	lim = save;
+	lim.rlim_cur = limit_bytes;
+	signal(SIGXFSZ, SIG_IGN);	/* write() fails with EFBIG instead */
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	pid = spawn_reader(args, -1, tag);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &save), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	wait_reader(pid, tag, run);
+}
+
+void want_file(const char *path, const char *want)
+{
+	char *s = slurp(path, NULL);
+
+	assert_string_equal(s, want);
+	free(s);
+}
+
 void wait_reader(pid_t pid, const char *tag, struct run *run)
 {
 	char outp[PATH_MAX], errp[PATH_MAX];
@@ -365,6 +392,19 @@ uint64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int count_prefixed(const char *prefix)
+{
+	DIR *d = opendir(tmpdir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += !strncmp(e->d_name, prefix, strlen(prefix));
+	closedir(d);
+	return n;
 }
 
 void rm_rf(const char *path)

@@ -94,6 +94,12 @@ void wait_started(const char *dir);
 void wait_reader(pid_t pid, const char *tag, struct run *run);
 void run_reader(const char *const *args, const char *tag, struct run *run);
 void run_free(struct run *run);
+/* run_reader() with a file size limit of @limit_bytes (SIGXFSZ ignored:
+ * a write past it fails with EFBIG). */
+void run_reader_fsize(const char *const *args, unsigned long limit_bytes,
+		      const char *tag, struct run *run);
+/* Fail unless the file @path holds exactly @want. */
+void want_file(const char *path, const char *want);
 void check_status(const struct run *run, int want);
 void add_sample(const char *dir, unsigned int cpu, uint64_t seq, uint64_t ts,
 		uint32_t tgid, const char *comm);
@@ -105,6 +111,8 @@ void add_loss(const char *dir, unsigned int cpu, uint64_t seq, uint64_t ts,
 void want_row(char *dst, size_t len, unsigned int cpu, uint64_t seq,
 	      uint64_t ts, uint32_t tgid, const char *comm_field);
 uint64_t mono_ns(void);
+/* How many entries of tmpdir have a name starting with @prefix. */
+int count_prefixed(const char *prefix);
 void rm_rf(const char *path);
 int tl_init(const char *prog);
 void tl_done(int failed);

@@ -320,6 +320,15 @@ test('losses, missed ticks, system and cgroup rows', async t => {
 
 	await page.screenshot({ path: join(SHOTS, 'report-losses.png'), fullPage: false });
 	await page.locator('#procs').scrollIntoViewIfNeeded();
+	/* the summary: records lost, not those unread (counted apart;
+	 * an unread range added after the screenshot) */
+	const summary = () => page.locator('#summary').textContent();
+	assert.match(await summary(), /, 5 records lost, 3 ticks missed$/);
+	await page.evaluate(() => {
+		window.mtReport.data.ranges.push({ kind: 'unread', cpu: 1, t0: 1, t1: 2, count: 7 });
+		window.mtReport.drawSummary();
+	});
+	assert.match(await summary(), /, 5 records lost, 7 records unread, 3 ticks missed$/);
 	noErrors(page);
 });
 
