@@ -18,7 +18,7 @@ wss_windows() {
 		-v l="$(csv_col "$1" wss_window_ms)" \
 		'NR > 1 && $5 == pid && $w != "" && ++n > skip { printf "%s:%s ", $w, $l }' "$1"
 }
-# check_windows DESC "kb:ms ..." WANT_KB MIN_WINDOWS: every window within 10%
+# check_windows DESC "kb:ms ..." WANT_KB MIN_WINDOWS [OFF]: every window (all but OFF) within 10%
 check_windows() {
 	n=0
 	bad=0
@@ -29,8 +29,8 @@ check_windows() {
 		[ $d -lt 0 ] && d=$((-d))
 		[ $((d * 10)) -le "$3" ] || bad=$((bad + 1))
 	done
-	if [ $n -ge "$4" ] && [ $bad = 0 ]; then
-		ok "$1: $n windows within 10% of $3 KiB ($2)"
+	if [ $n -ge "$4" ] && [ $bad -le "${5:-0}" ]; then
+		ok "$1: $n windows within 10% of $3 KiB, ${5:-0} allowed off ($bad off) ($2)"
 	else
 		fail "$1: $bad of $n windows off by more than 10% of $3 KiB ($2)"
 	fi
@@ -95,9 +95,12 @@ else
 	start_memload /tmp/thp.out -a 256 -P -w 64 || fail "memload thp"
 	p=$MEMLOAD_PID
 	thp=$(awk '/^AnonHugePages:/ { print $2 }' /proc/$p/smaps_rollup)
-	memtrace-reader -p $p --wss 1000 -d 5 -o /tmp/thp.csv 2> /dev/null
+	memtrace-reader -p $p --wss 1000 -d 6 -o /tmp/thp.csv 2> /dev/null
 	if [ "${thp:-0}" -ge 65536 ]; then
-		check_windows "THP hot set 64 MiB (AnonHugePages $thp KiB)" "$(wss_windows /tmp/thp.csv $p 1)" 65536 2
+		# one window of 3+ may fall short: on a loaded host the 7.2
+		# guest's writer once covered 23 of its 32 huge pages in a
+		# 1.1 s window (72%), and 78% another time
+		check_windows "THP hot set 64 MiB (AnonHugePages $thp KiB)" "$(wss_windows /tmp/thp.csv $p 1)" 65536 3 1
 	else
 		skip "THP hot set" "no transparent huge pages in this guest (AnonHugePages ${thp:-0} KiB)"
 	fi
