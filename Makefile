@@ -72,7 +72,8 @@ module/memtrace.ko: $(MODULE_SRCS)
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/module modules
 
 READER_DIR := reader
-include reader/perfetto.mk
+# optional: the DKMS source tree (memtrace-dkms) has the module only
+-include reader/perfetto.mk
 
 reader/memtrace-reader: $(READER_SRCS) $(READER_HDRS) $(PF_GEN_SRCS) $(PF_GEN_HDRS) reader/static/notls.c $(REPORT_ASSETS)
 	$(CC) $(READER_CFLAGS) $(READER_LDFLAGS) -o $@ $(READER_SRCS) $(PF_GEN_SRCS) $(REPORT_ASSETS) $(READER_STATIC_SRCS) $(READER_LIBS)
