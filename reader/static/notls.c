@@ -177,6 +177,15 @@ int gnutls_priority_init(gnutls_priority_t *priority_cache,
 	return NOTLS;
 }
 
+/* called by Debian 13's libmicrohttpd (1.0), not by Debian 12's */
+int gnutls_priority_init2(gnutls_priority_t *priority_cache,
+			  const char *priorities, const char **err_pos,
+			  unsigned int flags)
+{
+	(void)priority_cache, (void)priorities, (void)err_pos, (void)flags;
+	return NOTLS;
+}
+
 void gnutls_priority_deinit(gnutls_priority_t priority_cache)
 {
 	(void)priority_cache;
