@@ -86,15 +86,7 @@ static int decode_main(void)
 	mt_sess_init(&g.sess, g.csv_open ? &g.csv : NULL, NULL, g.realtime);
 	mt_sess_set_system(&g.sess, g.sys_open ? &g.sys : NULL);
 	mt_sess_set_cgroups(&g.sess, g.cg_open ? &g.cg : NULL);
-	if (g.pf && mt_pf_attach(g.pf, &g.sess)) {
-		if (fd != STDIN_FILENO)
-			close(fd);
-		close_outputs();
-		metrics_close();
-		mt_sess_free(&g.sess);
-		return 1;
-	}
-	if (open_html_output()) {
+	if ((g.pf && mt_pf_attach(g.pf, &g.sess)) || open_html_output()) {
 		if (fd != STDIN_FILENO)
 			close(fd);
 		close_outputs();
