@@ -663,13 +663,29 @@ static bool mtr_wss_scan_huge(struct mm_struct *mm, pmd_t *pmd,
 	bool huge = mtr_pmd_leaf(pmdval), young = false;
 	struct page *page = NULL;
 
-	if (huge && (st->kinds & (MTR_PASS_PSS | MTR_PASS_IDLE)))
+	if (huge)
 		page = mtr_pmd_normal_page(pmdval);
 	if (page && (st->kinds & MTR_PASS_PSS))
 		mtr_pss_account(st, page, HPAGE_PMD_NR);
-	if (huge && (st->kinds & MTR_PASS_WSS) && mtr_arch_age_pmd(pmd)) {
-		st->young_pages += HPAGE_PMD_NR;
-		young = true;
+	if (huge && (st->kinds & MTR_PASS_WSS)) {
+		young = mtr_arch_age_pmd(pmd);
+		/*
+		 * An access DAMON or idle page tracking took from the PMD since
+		 * our last pass (see mtr_page_test_clear_young()): one such
+		 * sample hid 512 pages for the rest of the window (DAMON_STAT,
+		 * on by default on 7.x, took windows down to 34% of the hot
+		 * set).  The flag is cleared whether or not the PMD was young,
+		 * so that what it says next time is about the next window.
+		 * Huge PMDs only: for 4 KiB pages a sample hides one page, and
+		 * reading each old PTE's struct page would cost the cold scan
+		 * a cache miss per page.
+		 */
+		if (page && mtr_page_test_clear_young(page) && !young) {
+			young = true;
+			mtr_wss_mark(pmd_pfn(pmdval));
+		}
+		if (young)
+			st->young_pages += HPAGE_PMD_NR;
 	}
 	if (huge && age) {
 		/* the whole huge page ages in the table's first byte */
