@@ -14,6 +14,12 @@
  * prototypes are GnuTLS's own (its headers), so a mismatch does not build.
  * The dynamically linked reader (READER_LDFLAGS=, the host tests) uses the
  * real GnuTLS and not this file.
+ *
+ * Kept rather than a static reader without --listen, which the VM guests
+ * and the memtrace-tools package (a busybox guest runs it) would then lack.
+ * A libmicrohttpd that calls a GnuTLS function missing here fails the static
+ * link, naming it (trixie's added gnutls_priority_init2()): never a binary
+ * that breaks at run time.
  */
 #include <stdlib.h>
 

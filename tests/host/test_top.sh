@@ -239,6 +239,19 @@ check "  the terminal's settings are restored" cmp -s "$w/intr.before" "$w/intr.
 check "  the summary follows, no sanitizer report" \
 	sh -c "grep -q '200 records from 5 processes' '$w/intr.err' && ! grep -Eq 'Sanitizer|runtime error' '$w/intr.err'"
 
+check "  exit status 0, as q's" [ "$(cat "$w/intr.rc")" = 0 ]
+
+# a trace without system records: the header says so
+TOP_FIXTURE_NOSYS=1 "$FIX" new "$w/nosys" 1 4 || exit 1
+"$R" -D "$w/nosys" -d 0.3 -w "$w/nosys.trace" -q 2>"$w/nosys.err" || { cat "$w/nosys.err"; exit 1; }
+tm new-session -d -s nosys -x 160 -y 40 \
+	"cd '$w' && '$R' --top -i nosys.trace 2>nosys.err; echo \$? >nosys.rc; echo TOP-EXITED; sleep 600"
+check "no system records: the header's second line says so" wait_for nosys '^no system rows'
+check "  and the processes are shown (gamma at tick 4)" wait_for nosys "^ +103 gamma +210004 "
+tm send-keys -t nosys q
+check "  q ends it" wait_for nosys '^TOP-EXITED'
+check "  exit status 0" [ "$(cat "$w/nosys.rc")" = 0 ]
+
 # ---- 2. live -------------------------------------------------------------
 
 "$FIX" new "$w/live" 1 3 || exit 1

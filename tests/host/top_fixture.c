@@ -22,10 +22,12 @@
  *   104 delta     30000       30000 30000  4000   80000  50     6      120
  *   105 alphabet  1000        1000  0      200    1500   0      0      0
  *
- * ticks_missed is 3 before tick 10 and 5 from it on.  Exit status 0, or
- * 1 on bad usage.
+ * ticks_missed is 3 before tick 10 and 5 from it on.  With TOP_FIXTURE_NOSYS=1
+ * in the environment, no system record: tick T's processes at seqs
+ * 5(T-1) .. 5(T-1)+4.  Exit status 0, or 1 on bad usage.
  */
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,10 +54,13 @@ static const struct proc {
 };
 #define NPROCS (sizeof(procs) / sizeof(procs[0]))
 
+/* TOP_FIXTURE_NOSYS: no system records */
+static bool nosys;
+
 static void add_tick(const char *path, uint64_t t)
 {
 	unsigned char sys[SYSTEM_BYTES], smp[NPROCS][SAMPLE_BYTES];
-	uint64_t seq = 6 * (t - 1), ts = t * TICK_NS;
+	uint64_t seq = (nosys ? NPROCS : NPROCS + 1) * (t - 1), ts = t * TICK_NS;
 	uint64_t missed = t >= 10 ? 5 : 3;
 
 	make_system(sys, 0, seq, ts, t, 0, 0);
@@ -66,11 +71,14 @@ static void add_tick(const char *path, uint64_t t)
 	put_le(sys, O_SYS_FIG + 8 * (SYS_SWAPTOTAL + 1), 3000000, 8);
 	put_le(sys, O_SYS_FIG + 8 * SYS_PSI_MEM_SOME, t * 12500, 8);
 	put_le(sys, O_SYS_FIG + 8 * (SYS_PSI_MEM_SOME + 1), t * 5000, 8);
-	spit(path, sys, sizeof(sys), true);
+	if (!nosys)
+		spit(path, sys, sizeof(sys), true);
+	/* the processes: after the system record, or from seq without one */
+	seq += !nosys;
 	for (size_t i = 0; i < NPROCS; i++) {
 		const struct proc *p = &procs[i];
 		struct fig f = {
-			.seq = seq + 1 + i, .ts = ts + 1000 * (i + 1), .tick = t,
+			.seq = seq + i, .ts = ts + 1000 * (i + 1), .tick = t,
 			.cpu = 0, .tgid = p->pid, .comm = p->comm,
 			.vsz = 1000000, .anon = p->anon + (p->pid == 103 ? t : 0),
 			.file = p->file, .shmem = p->shmem, .swap = p->swap,
@@ -94,6 +102,7 @@ int main(int argc, char **argv)
 	char dir[DIR_MAX], path[PATH_MAX];
 	unsigned long first, last;
 
+	nosys = getenv("TOP_FIXTURE_NOSYS") && !strcmp(getenv("TOP_FIXTURE_NOSYS"), "1");
 	if (argc != 5 || (strcmp(argv[1], "new") && strcmp(argv[1], "append")) ||
 	    !(first = strtoul(argv[3], NULL, 10)) ||
 	    (last = strtoul(argv[4], NULL, 10)) < first) {
