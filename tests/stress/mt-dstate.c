@@ -14,8 +14,15 @@
  *	Write MB MiB, then for SECONDS one thread keeps taking mmap_lock for
  *	writing over long stretches (mprotect of the whole region, which
  *	changes every PTE under the write lock, back and forth) while two
- *	threads keep faulting on fresh pages (each fault waits for mmap_lock
- *	in state D whenever the writer holds it).  Prints "ready pid=PID".
+ *	threads wait for it in state D (mmap_write_lock_killable() and
+ *	mmap_read_lock_killable() sleep TASK_KILLABLE): one maps, faults in
+ *	and unmaps 64 MiB of its own in a loop (mmap and munmap wait for the
+ *	writer; its faults do not on 6.4+, where a fault takes the VMA's own
+ *	lock); the other drops 4 MiB of the writer's region at a time
+ *	(MADV_DONTNEED, under mmap_read_lock) and reads it back in: those read
+ *	faults are in the VMA mprotect() write-locks, so on 6.4+ too they fall
+ *	back to mmap_lock and wait (lock_vma_under_rcu() fails; reads, so a
+ *	PROT_READ moment does not fault them).  Prints "ready pid=PID".
  *
  * At the end "done" and exit 0; 1 on a system error, 2 on bad usage.
  */
@@ -108,6 +115,26 @@ static void *faulter(void *arg)
 	return (void *)n;
 }
 
+/* Drop 4 MiB of the writer's region at a time and read it back in. */
+static void *refaulter(void *arg)
+{
+	unsigned long len = 4 * MB, off = 0, n = 0, i;
+	volatile char sink;
+
+	(void)arg;
+	if (len > mem_len)
+		len = mem_len;
+	while (!stop) {
+		madvise(mem + off, len, MADV_DONTNEED);
+		for (i = 0; i < len; i += PG)
+			sink = ((volatile char *)mem)[off + i];
+		(void)sink;
+		off = off + 2 * len <= mem_len ? off + len : 0;
+		n++;
+	}
+	return (void *)n;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long mb;
@@ -155,7 +182,7 @@ int main(int argc, char **argv)
 
 		if (pthread_create(&w, NULL, writer, NULL) ||
 		    pthread_create(&f1, NULL, faulter, NULL) ||
-		    pthread_create(&f2, NULL, faulter, NULL))
+		    pthread_create(&f2, NULL, refaulter, NULL))
 			die("pthread_create");
 		printf("ready pid=%d\n", (int)getpid());
 		sleep(secs);
@@ -163,7 +190,8 @@ int main(int argc, char **argv)
 		pthread_join(w, NULL);
 		pthread_join(f1, &n1);
 		pthread_join(f2, &n2);
-		printf("faulted %lu x 64 MiB\n", (unsigned long)n1 + (unsigned long)n2);
+		printf("faulted %lu x 64 MiB, refaulted %lu x 4 MiB\n",
+		       (unsigned long)n1, (unsigned long)n2);
 	} else {
 		usage();
 	}
