@@ -33,7 +33,11 @@
 #include "tmpfile.h"
 #include "utf8.h"
 
-/* A kB column's "no value" (and a figure of 4 TiB or more is cut to it - 1). */
+/*
+ * A kB column's "no value".  A column holds 32-bit kB until a figure of
+ * KB_NONE kB (4 TiB) or more comes: then it is widened to doubles (exact to
+ * 2^53 kB), and the report reads it as such (html.h, report.js).
+ */
 #define KB_NONE UINT32_MAX
 /* Columns a series has at most (a process: 4 + 2 + 4 idle + 3 rates). */
 #define HS_COLS_MAX 13
@@ -48,7 +52,8 @@ enum hs_kind { HS_KB, HS_RATE };
 struct hs_col {
 	const char *name;
 	enum hs_kind kind;
-	void *v;			/* uint32_t[] or float[], cap entries */
+	bool wide;			/* HS_KB in doubles (NAN: no value) */
+	void *v;			/* uint32_t[], double[] (wide) or float[], cap entries */
 };
 
 /*
@@ -186,17 +191,25 @@ static void hs_free(struct hseries *hs)
 static void hs_fill_none(struct hs_col *c, size_t from, size_t to)
 {
 	for (size_t i = from; i < to; i++) {
-		if (c->kind == HS_KB)
+		if (c->wide)
+			((double *)c->v)[i] = NAN;
+		else if (c->kind == HS_KB)
 			((uint32_t *)c->v)[i] = KB_NONE;
 		else
 			((float *)c->v)[i] = NAN;
 	}
 }
 
+/* Bytes of one value of column @c. */
+static size_t col_size(const struct hs_col *c)
+{
+	return c->wide ? sizeof(double) : 4;
+}
+
 /* Room for column @c's values up to hs->cap.  0, or -1 (out of memory). */
 static int hs_col_grow(struct hseries *hs, struct hs_col *c, size_t old_cap)
 {
-	void *v = realloc(c->v, hs->cap * 4);
+	void *v = realloc(c->v, hs->cap * col_size(c));
 
 	if (!v)
 		return -1;
@@ -228,6 +241,26 @@ static ssize_t hs_push(struct hseries *hs, double t)
 	return (ssize_t)hs->n++;
 }
 
+/*
+ * Column @c's 32-bit kB values as doubles, in place (from the last, which
+ * the wider entries overwrite last).  0, or -1 (out of memory).
+ */
+static int hs_col_widen(struct hseries *hs, struct hs_col *c)
+{
+	double *v = realloc(c->v, hs->cap * sizeof(double));
+	uint32_t u;
+
+	if (!v)
+		return -1;
+	for (size_t i = hs->cap; i-- > 0;) {
+		memcpy(&u, (char *)v + 4 * i, sizeof(u));
+		v[i] = u == KB_NONE ? NAN : (double)u;
+	}
+	c->v = v;
+	c->wide = true;
+	return 0;
+}
+
 /* Column @c of row @i: @kb kB (MEMTRACE_UNKNOWN: no value).  0 or -1. */
 static int hs_set_kb(struct hseries *hs, unsigned int c, size_t i, uint64_t kb)
 {
@@ -237,7 +270,12 @@ static int hs_set_kb(struct hseries *hs, unsigned int c, size_t i, uint64_t kb)
 		return 0;
 	if (!col->v && hs_col_grow(hs, col, 0))
 		return -1;
-	((uint32_t *)col->v)[i] = kb >= KB_NONE ? KB_NONE - 1 : (uint32_t)kb;
+	if (kb >= KB_NONE && !col->wide && hs_col_widen(hs, col))
+		return -1;
+	if (col->wide)
+		((double *)col->v)[i] = (double)kb;
+	else
+		((uint32_t *)col->v)[i] = (uint32_t)kb;
 	return 0;
 }
 
@@ -668,18 +706,27 @@ static void b64_u32(struct b64 *b, uint32_t u)
 	b64_put(b, &u, sizeof(u));
 }
 
-static uint32_t col_bits(const struct hs_col *c, size_t i)
+/* Value @i of column @c into @b, as it is stored. */
+static void b64_col(struct b64 *b, const struct hs_col *c, size_t i)
 {
 	uint32_t u;
 
+	if (c->wide) {
+		b64_f64(b, ((const double *)c->v)[i]);
+		return;
+	}
 	memcpy(&u, (const char *)c->v + 4 * i, sizeof(u));
-	return u;
+	b64_u32(b, u);
 }
 
 /* Whether column value @a is a value and @b is none or less (@lt) / more. */
 static bool col_better(const struct hs_col *c, size_t a, size_t b, bool lt)
 {
-	if (c->kind == HS_KB) {
+	if (c->wide) {
+		double x = ((double *)c->v)[a], y = ((double *)c->v)[b];
+
+		return !isnan(x) && (isnan(y) || (lt ? x < y : x > y));
+	} else if (c->kind == HS_KB) {
 		uint32_t x = ((uint32_t *)c->v)[a], y = ((uint32_t *)c->v)[b];
 
 		return x != KB_NONE && (y == KB_NONE || (lt ? x < y : x > y));
@@ -708,7 +755,7 @@ static void put_col(struct b64 *b, const struct hs_col *c, size_t n,
 {
 	if (npts == n) {
 		for (size_t i = 0; i < n; i++)
-			b64_u32(b, col_bits(c, i));
+			b64_col(b, c, i);
 		return;
 	}
 	for (size_t k = 0; k < npts / 2; k++) {
@@ -722,8 +769,8 @@ static void put_col(struct b64 *b, const struct hs_col *c, size_t n,
 			if (col_better(c, i, mx, false))
 				mx = i;
 		}
-		b64_u32(b, col_bits(c, mn));
-		b64_u32(b, col_bits(c, mx));
+		b64_col(b, c, mn);
+		b64_col(b, c, mx);
 	}
 }
 
@@ -789,7 +836,8 @@ static double ts_sec(const struct mt_html *h, uint64_t ts_ns)
 
 /*
  * A series' fields: "rows" (its rows), "n" (its points), "cols" (the
- * columns that have a value), "b" (base64: time, then those columns).
+ * columns that have a value), "wide" (those of them in doubles, when there
+ * are any), "b" (base64: time, then those columns).
  */
 static int put_series(struct mt_out *o, const struct hseries *hs)
 {
@@ -803,6 +851,14 @@ static int put_series(struct mt_out *o, const struct hseries *hs)
 		if (!hs->col[c].v)
 			continue;
 		if (put_fmt(o, "%s\"%s\"", first ? "" : ",", hs->col[c].name))
+			return -1;
+		first = false;
+	}
+	first = true;
+	for (unsigned int c = 0; c < hs->ncols; c++) {
+		if (!hs->col[c].v || !hs->col[c].wide)
+			continue;
+		if (put_fmt(o, "%s\"%s\"", first ? "],\"wide\":[" : ",", hs->col[c].name))
 			return -1;
 		first = false;
 	}

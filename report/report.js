@@ -17,8 +17,9 @@
  * and a series is {rows, n, cols[], b}: rows samples, drawn as n points
  * (fewer than rows: each pair is a bucket's minimum and maximum); b is
  * base64 of float64 times (n) then one array of n per name in cols:
- * uint32 kB (0xffffffff: no value) for names ending in _kb, else float32
- * (NaN: no value).
+ * uint32 kB (0xffffffff: no value) for names ending in _kb, float64 kB
+ * (NaN: no value) for those also in the series' "wide" (a figure of 4 TiB
+ * or more), else float32 (NaN: no value).
  *
  * For tests and the curious, window.mtReport holds the state (see the end).
  */
@@ -47,10 +48,13 @@
 		const n = s.n;
 		const t = Array.from(new Float64Array(bytes.buffer, 0, n));
 		const cols = {};
+		const wide = new Set(s.wide || []);
 		let off = 8 * n;
 		for (const name of s.cols) {
-			const kb = name.endsWith('_kb');
+			const kb = name.endsWith('_kb') && !wide.has(name);
+			/* a float64 column may start off 8-byte alignment: copied */
 			const arr = kb ? new Uint32Array(bytes.buffer, off, n) :
+				wide.has(name) ? new Float64Array(bytes.buffer.slice(off, off + 8 * n)) :
 				new Float32Array(bytes.buffer, off, n);
 			const out = new Array(n);
 			for (let i = 0; i < n; i++) {
@@ -59,7 +63,7 @@
 					(Number.isNaN(v) ? null : v);
 			}
 			cols[name] = out;
-			off += 4 * n;
+			off += arr.BYTES_PER_ELEMENT * n;
 		}
 		s.decoded = { t, cols };
 		return s.decoded;

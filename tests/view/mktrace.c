@@ -9,7 +9,7 @@
  * writes from the same file.
  *
  * Usage: mktrace [--procs N] [--ticks N] [--interval-ms MS] [--loss]
- *                [--system] [--cgroups] [--wss]
+ *                [--system] [--cgroups] [--wss] [--big]
  *
  * Process k (0..N-1) is pid 1000 + k, named "proc-k", except k = 3
  * ("needle-a"), k = 7 ("needle-b") and k = 5 ('a<b>"&c', for escaping);
@@ -20,6 +20,8 @@
  * before tick ticks/3 (a sequence gap and the loss record that reports it),
  * and ticks_missed rising by 3 at tick ticks/2.  --system: a system record
  * per tick (CPU 0); --cgroups: two cgroup records per tick after it.
+ * --big: from tick ticks/2 on, the system record's MemAvailable is above
+ * 4 TiB (5 TiB + 100 kB a tick), a figure 32 bits of kB cannot hold.
  * Exit status: 0, or 1 (reported), 2 bad usage.
  */
 #include <endian.h>
@@ -127,6 +129,9 @@ static void sample(unsigned int k, uint64_t i, uint64_t ts, uint64_t missed,
 	emit(&r, sizeof(r));
 }
 
+/* --big: MemAvailable above 4 TiB from this tick on (else never) */
+static uint64_t big_from = UINT64_MAX;
+
 static void system_rec(uint64_t i, uint64_t ts, uint64_t missed)
 {
 	struct memtrace_system r;
@@ -140,7 +145,8 @@ static void system_rec(uint64_t i, uint64_t ts, uint64_t missed)
 	for (size_t f = 0; f < MEMTRACE_SYSTEM_FIGURES; f++)
 		v[f] = htole64(1000 + f * i);
 	r.memtotal_kb = htole64(16000000);
-	r.memavailable_kb = htole64(8000000 - i * 100);
+	r.memavailable_kb = htole64(i >= big_from ? (5ull << 30) + i * 100 :
+				    8000000 - i * 100);
 	r.memfree_kb = htole64(4000000 - i * 50);
 	r.swaptotal_kb = htole64(2000000);
 	r.swapfree_kb = htole64(2000000 - i * 10);
@@ -193,10 +199,11 @@ int main(int argc, char **argv)
 		{ "system", no_argument, NULL, 's' },
 		{ "cgroups", no_argument, NULL, 'c' },
 		{ "wss", no_argument, NULL, 'w' },
+		{ "big", no_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long procs = 12, ticks = 200, interval_ms = 100;
-	bool loss = false, sys = false, cgroups = false, wss = false;
+	bool loss = false, sys = false, cgroups = false, wss = false, big = false;
 	struct mt_tfile_info info;
 	struct mt_out out;
 	int opt;
@@ -210,8 +217,9 @@ int main(int argc, char **argv)
 		case 's': sys = true; break;
 		case 'c': cgroups = true; break;
 		case 'w': wss = true; break;
+		case 'b': big = true; break;
 		default:
-			fprintf(stderr, "usage: mktrace [--procs N] [--ticks N] [--interval-ms MS] [--loss] [--system] [--cgroups] [--wss]\n");
+			fprintf(stderr, "usage: mktrace [--procs N] [--ticks N] [--interval-ms MS] [--loss] [--system] [--cgroups] [--wss] [--big]\n");
 			return 2;
 		}
 	}
@@ -219,6 +227,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mktrace: bad --procs, --ticks or --interval-ms\n");
 		return 2;
 	}
+	if (big)
+		big_from = ticks / 2;
 	mt_tfile_info_now(&info);
 	info.start_mono_ns = T0_NS;
 	info.start_real_ns = 1700000000000000000ull;

@@ -353,3 +353,27 @@ test('a long series is drawn from min/max buckets that keep its extremes', async
 	}
 	noErrors(page);
 });
+
+test('figures of 4 TiB and more are drawn as they are, in full and thinned series', async t => {
+	for (const [name, ticks] of [['big', '200'], ['bigthin', '5000']]) {
+		const r = makeReport(name, ['--procs', '2', '--ticks', ticks, '--interval-ms', '10',
+			'--system', '--big']);
+		const page = await open(t, r.html);
+		const avail = r.sys.map(x => Number(x.memavailable_kb));
+		assert.ok(Math.max(...avail) > 2 ** 32, 'mktrace --big passes 4 TiB');
+		const got = await page.evaluate(() => ({
+			avail: window.mtReport.sysCharts[0].u.data[1],
+			rows: window.mtReport.data.system.rows,
+			max: window.mtReport.data.points_max,
+		}));
+		assert.equal(got.rows, avail.length);
+		if (avail.length <= got.max) {
+			assert.deepEqual(got.avail, avail);
+		} else {
+			assert.equal(got.avail.length, got.max);
+			assert.equal(Math.max(...got.avail), Math.max(...avail));
+			assert.equal(Math.min(...got.avail), Math.min(...avail));
+		}
+		noErrors(page);
+	}
+});
