@@ -69,9 +69,13 @@ struct hseries {
 	uint64_t prev[HS_COLS_MAX];
 };
 
-/* A process (by pid): its series, the last comm seen, its peak RSS. */
+/*
+ * A process (by pid, and which process of that pid in the trace): its
+ * series, the last comm seen, its peak RSS.
+ */
 struct hproc {
 	uint32_t pid;
+	uint32_t gen;			/* 1, or 2.. for a reused pid */
 	char comm[MEMTRACE_COMM_LEN];
 	uint32_t comm_len;
 	uint64_t peak_rss_kb;
@@ -405,17 +409,70 @@ static size_t pid_slot(uint32_t pid, size_t cap)
 	return (size_t)((pid * 2654435761u) & (cap - 1));
 }
 
-/* The process @pid, added when new.  NULL: out of memory. */
-static struct hproc *find_proc(struct mt_html *h, uint32_t pid)
+/* A new entry of h->procs for @pid (which process @gen of it).  NULL: out of memory. */
+static struct hproc *add_proc(struct mt_html *h, uint32_t pid, uint32_t gen)
 {
+	struct hproc *p = grow(h->procs, &h->procs_cap, h->nprocs, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	h->procs = p;
+	p = &h->procs[h->nprocs];
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	p->gen = gen;
+	HS_INIT(&p->s, proc_cols, P_NCOLS);
+	return p;
+}
+
+/*
+ * Whether @r is of another process than @p's last row, of the same pid (a
+ * pid reused): its CPU time (utime + stime, never lower for one process:
+ * the module clamps it as the kernel does, module/proc.c) is lower, or its
+ * command differs and its minor faults (the signal struct's, kept across
+ * exec) are fewer.  A new process that has already run longer than the old
+ * one, or with the same name and more faults, is not told apart.
+ */
+static bool pid_reused(const struct hproc *p, const struct mt_record *r)
+{
+	uint64_t cpu = r->utime_ns + r->stime_ns, pcpu = p->s.prev[P_CPU];
+	uint64_t pflt = p->s.prev[P_MINFLT];
+	size_t len = r->comm_len > MEMTRACE_COMM_LEN ? MEMTRACE_COMM_LEN : r->comm_len;
+
+	if (!p->s.n)
+		return false;
+	if (pcpu != MEMTRACE_UNKNOWN && r->utime_ns != MEMTRACE_UNKNOWN &&
+	    r->stime_ns != MEMTRACE_UNKNOWN && cpu < pcpu)
+		return true;
+	return pflt != MEMTRACE_UNKNOWN && r->minflt != MEMTRACE_UNKNOWN &&
+	       r->minflt < pflt &&
+	       (len != p->comm_len || memcmp(r->comm, p->comm, len));
+}
+
+/*
+ * The process of sample @r (by its pid; a new one when the pid was
+ * reused, see pid_reused()), added when new.  NULL: out of memory.
+ */
+static struct hproc *find_proc(struct mt_html *h, const struct mt_record *r)
+{
+	uint32_t pid = r->tgid;
 	size_t i;
 	struct hproc *p;
 
 	if (h->tab_cap) {
 		for (i = pid_slot(pid, h->tab_cap); h->pid_tab[i];
-		     i = (i + 1) & (h->tab_cap - 1))
-			if (h->procs[h->pid_tab[i] - 1].pid == pid)
-				return &h->procs[h->pid_tab[i] - 1];
+		     i = (i + 1) & (h->tab_cap - 1)) {
+			p = &h->procs[h->pid_tab[i] - 1];
+			if (p->pid != pid)
+				continue;
+			if (!pid_reused(p, r))
+				return p;
+			/* the pid's slot now names its newest process */
+			p = add_proc(h, pid, p->gen + 1);
+			if (p)
+				h->pid_tab[i] = (uint32_t)++h->nprocs;
+			return p;
+		}
 	}
 	if (2 * (h->nprocs + 1) > h->tab_cap) {
 		size_t cap = h->tab_cap ? 2 * h->tab_cap : 256;
@@ -423,8 +480,10 @@ static struct hproc *find_proc(struct mt_html *h, uint32_t pid)
 
 		if (!tab)
 			return NULL;
+		/* a reused pid's later process (later in h->procs) wins */
 		for (size_t k = 0; k < h->nprocs; k++) {
-			for (i = pid_slot(h->procs[k].pid, cap); tab[i];
+			for (i = pid_slot(h->procs[k].pid, cap);
+			     tab[i] && h->procs[tab[i] - 1].pid != h->procs[k].pid;
 			     i = (i + 1) & (cap - 1))
 				;
 			tab[i] = (uint32_t)k + 1;
@@ -433,14 +492,9 @@ static struct hproc *find_proc(struct mt_html *h, uint32_t pid)
 		h->pid_tab = tab;
 		h->tab_cap = cap;
 	}
-	p = grow(h->procs, &h->procs_cap, h->nprocs, sizeof(*p));
+	p = add_proc(h, pid, 1);
 	if (!p)
 		return NULL;
-	h->procs = p;
-	p = &h->procs[h->nprocs];
-	memset(p, 0, sizeof(*p));
-	p->pid = pid;
-	HS_INIT(&p->s, proc_cols, P_NCOLS);
 	for (i = pid_slot(pid, h->tab_cap); h->pid_tab[i];
 	     i = (i + 1) & (h->tab_cap - 1))
 		;
@@ -462,7 +516,7 @@ static int idle_col(struct hproc *p, uint32_t s)
 
 static int add_sample(struct mt_html *h, const struct mt_record *r)
 {
-	struct hproc *p = find_proc(h, r->tgid);
+	struct hproc *p = find_proc(h, r);
 	uint64_t ts = r->hdr.ts_ns, rss;
 	struct hseries *hs;
 	ssize_t i;
@@ -883,7 +937,8 @@ static int put_series(struct mt_out *o, const struct hseries *hs)
 
 static int put_proc(struct mt_out *o, const struct hproc *p)
 {
-	if (put_fmt(o, "{\"pid\":%" PRIu32 ",\"comm\":", p->pid) ||
+	if (put_fmt(o, "{\"pid\":%" PRIu32 ",\"gen\":%" PRIu32 ",\"comm\":",
+		    p->pid, p->gen) ||
 	    put_jstr(o, p->comm, p->comm_len) ||
 	    put_fmt(o, ",\"peak_rss_kb\":%" PRIu64 ",\"idle_s\":[", p->peak_rss_kb))
 		return -1;
