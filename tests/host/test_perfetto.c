@@ -486,6 +486,36 @@ static bool has_annot(const struct pkt *p, const char *a)
 }
 
 /*
+ * A line per figure cell of the system or cgroup CSV @t (@prefix "system"
+ * or "cgroup") as check_trace() makes them from the trace: "- TRACK UNIT TS
+ * VALUE" for the machine, "[PATH] TRACK UNIT TS VALUE" for a cgroup.
+ */
+static void want_figures(struct lines *want, const struct table *t,
+			 const char *prefix)
+{
+	bool cg = !strcmp(prefix, "cgroup");
+
+	for (size_t r = 0; r < t->nrows; r++) {
+		for (size_t c = 0; c < t->ncols; c++) {
+			char track[64], who[300] = "-";
+			const char *unit, *cell = t->rows[r][c];
+			unsigned int mult;
+
+			if ((cg && (!strcmp(t->cols[c], "cgroup_id") ||
+				    !strcmp(t->cols[c], "path"))) ||
+			    !fig_track(prefix, t->cols[c], track, &unit, &mult) || !*cell)
+				continue;
+			if (cg)
+				snprintf(who, sizeof(who), "[%s]",
+					 t->rows[r][col_of(t, "path")]);
+			add_line(want, "%s %s %s %s %llu", who, track, unit,
+				 t->rows[r][col_of(t, "ts_ns")],
+				 strtoull(cell, NULL, 10) * mult);
+		}
+	}
+}
+
+/*
  * The trace against the CSVs: every counter event is one CSV cell, every
  * CSV cell one counter event, with its pid, track name, unit, timestamp
  * and value; the process tracks; the instant events; the sequence.
@@ -585,36 +615,11 @@ static void check_trace(const struct trace *t, const char *csv,
 	assert_int_equal(pt.nrows, 8);
 	free_table(&pt);
 	read_table(sys, &st);
-	for (size_t r = 0; r < st.nrows; r++) {
-		for (size_t c = 0; c < st.ncols; c++) {
-			char track[64];
-			const char *unit, *cell = st.rows[r][c];
-			unsigned int mult;
-
-			if (!fig_track("system", st.cols[c], track, &unit, &mult) || !*cell)
-				continue;
-			add_line(&want, "- %s %s %s %llu", track, unit,
-				 st.rows[r][col_of(&st, "ts_ns")],
-				 strtoull(cell, NULL, 10) * mult);
-		}
-	}
+	want_figures(&want, &st, "system");
 	assert_int_equal(st.nrows, 2);
 	free_table(&st);
 	read_table(cg, &ct);
-	for (size_t r = 0; r < ct.nrows; r++) {
-		for (size_t c = 0; c < ct.ncols; c++) {
-			char track[64];
-			const char *unit, *cell = ct.rows[r][c];
-			unsigned int mult;
-
-			if (!strcmp(ct.cols[c], "cgroup_id") || !strcmp(ct.cols[c], "path") ||
-			    !fig_track("cgroup", ct.cols[c], track, &unit, &mult) || !*cell)
-				continue;
-			add_line(&want, "[%s] %s %s %s %llu", ct.rows[r][col_of(&ct, "path")],
-				 track, unit, ct.rows[r][col_of(&ct, "ts_ns")],
-				 strtoull(cell, NULL, 10) * mult);
-		}
-	}
+	want_figures(&want, &ct, "cgroup");
 	assert_int_equal(ct.nrows, 3);
 	free_table(&ct);
 	/* the lines compare as text: sort the numbers' lines the same way */
