@@ -33,7 +33,11 @@
 #include "tmpfile.h"
 #include "utf8.h"
 
-/* A kB column's "no value" (and a figure of 4 TiB or more is cut to it - 1). */
+/*
+ * A kB column's "no value".  A column holds 32-bit kB until a figure of
+ * KB_NONE kB (4 TiB) or more comes: then it is widened to doubles (exact to
+ * 2^53 kB), and the report reads it as such (html.h, report.js).
+ */
 #define KB_NONE UINT32_MAX
 /* Columns a series has at most (a process: 4 + 2 + 4 idle + 3 rates). */
 #define HS_COLS_MAX 13
@@ -48,7 +52,8 @@ enum hs_kind { HS_KB, HS_RATE };
 struct hs_col {
 	const char *name;
 	enum hs_kind kind;
-	void *v;			/* uint32_t[] or float[], cap entries */
+	bool wide;			/* HS_KB in doubles (NAN: no value) */
+	void *v;			/* uint32_t[], double[] (wide) or float[], cap entries */
 };
 
 /*
@@ -64,9 +69,13 @@ struct hseries {
 	uint64_t prev[HS_COLS_MAX];
 };
 
-/* A process (by pid): its series, the last comm seen, its peak RSS. */
+/*
+ * A process (by pid, and which process of that pid in the trace): its
+ * series, the last comm seen, its peak RSS.
+ */
 struct hproc {
 	uint32_t pid;
+	uint32_t gen;			/* 1, or 2.. for a reused pid */
 	char comm[MEMTRACE_COMM_LEN];
 	uint32_t comm_len;
 	uint64_t peak_rss_kb;
@@ -186,17 +195,25 @@ static void hs_free(struct hseries *hs)
 static void hs_fill_none(struct hs_col *c, size_t from, size_t to)
 {
 	for (size_t i = from; i < to; i++) {
-		if (c->kind == HS_KB)
+		if (c->wide)
+			((double *)c->v)[i] = NAN;
+		else if (c->kind == HS_KB)
 			((uint32_t *)c->v)[i] = KB_NONE;
 		else
 			((float *)c->v)[i] = NAN;
 	}
 }
 
+/* Bytes of one value of column @c. */
+static size_t col_size(const struct hs_col *c)
+{
+	return c->wide ? sizeof(double) : 4;
+}
+
 /* Room for column @c's values up to hs->cap.  0, or -1 (out of memory). */
 static int hs_col_grow(struct hseries *hs, struct hs_col *c, size_t old_cap)
 {
-	void *v = realloc(c->v, hs->cap * 4);
+	void *v = realloc(c->v, hs->cap * col_size(c));
 
 	if (!v)
 		return -1;
@@ -228,6 +245,26 @@ static ssize_t hs_push(struct hseries *hs, double t)
 	return (ssize_t)hs->n++;
 }
 
+/*
+ * Column @c's 32-bit kB values as doubles, in place (from the last, which
+ * the wider entries overwrite last).  0, or -1 (out of memory).
+ */
+static int hs_col_widen(struct hseries *hs, struct hs_col *c)
+{
+	double *v = realloc(c->v, hs->cap * sizeof(double));
+	uint32_t u;
+
+	if (!v)
+		return -1;
+	for (size_t i = hs->cap; i-- > 0;) {
+		memcpy(&u, (char *)v + 4 * i, sizeof(u));
+		v[i] = u == KB_NONE ? NAN : (double)u;
+	}
+	c->v = v;
+	c->wide = true;
+	return 0;
+}
+
 /* Column @c of row @i: @kb kB (MEMTRACE_UNKNOWN: no value).  0 or -1. */
 static int hs_set_kb(struct hseries *hs, unsigned int c, size_t i, uint64_t kb)
 {
@@ -237,7 +274,12 @@ static int hs_set_kb(struct hseries *hs, unsigned int c, size_t i, uint64_t kb)
 		return 0;
 	if (!col->v && hs_col_grow(hs, col, 0))
 		return -1;
-	((uint32_t *)col->v)[i] = kb >= KB_NONE ? KB_NONE - 1 : (uint32_t)kb;
+	if (kb >= KB_NONE && !col->wide && hs_col_widen(hs, col))
+		return -1;
+	if (col->wide)
+		((double *)col->v)[i] = (double)kb;
+	else
+		((uint32_t *)col->v)[i] = (uint32_t)kb;
 	return 0;
 }
 
@@ -367,17 +409,70 @@ static size_t pid_slot(uint32_t pid, size_t cap)
 	return (size_t)((pid * 2654435761u) & (cap - 1));
 }
 
-/* The process @pid, added when new.  NULL: out of memory. */
-static struct hproc *find_proc(struct mt_html *h, uint32_t pid)
+/* A new entry of h->procs for @pid (which process @gen of it).  NULL: out of memory. */
+static struct hproc *add_proc(struct mt_html *h, uint32_t pid, uint32_t gen)
 {
+	struct hproc *p = grow(h->procs, &h->procs_cap, h->nprocs, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	h->procs = p;
+	p = &h->procs[h->nprocs];
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	p->gen = gen;
+	HS_INIT(&p->s, proc_cols, P_NCOLS);
+	return p;
+}
+
+/*
+ * Whether @r is of another process than @p's last row, of the same pid (a
+ * pid reused): its CPU time (utime + stime, never lower for one process:
+ * the module clamps it as the kernel does, module/proc.c) is lower, or its
+ * command differs and its minor faults (the signal struct's, kept across
+ * exec) are fewer.  A new process that has already run longer than the old
+ * one, or with the same name and more faults, is not told apart.
+ */
+static bool pid_reused(const struct hproc *p, const struct mt_record *r)
+{
+	uint64_t cpu = r->utime_ns + r->stime_ns, pcpu = p->s.prev[P_CPU];
+	uint64_t pflt = p->s.prev[P_MINFLT];
+	size_t len = r->comm_len > MEMTRACE_COMM_LEN ? MEMTRACE_COMM_LEN : r->comm_len;
+
+	if (!p->s.n)
+		return false;
+	if (pcpu != MEMTRACE_UNKNOWN && r->utime_ns != MEMTRACE_UNKNOWN &&
+	    r->stime_ns != MEMTRACE_UNKNOWN && cpu < pcpu)
+		return true;
+	return pflt != MEMTRACE_UNKNOWN && r->minflt != MEMTRACE_UNKNOWN &&
+	       r->minflt < pflt &&
+	       (len != p->comm_len || memcmp(r->comm, p->comm, len));
+}
+
+/*
+ * The process of sample @r (by its pid; a new one when the pid was
+ * reused, see pid_reused()), added when new.  NULL: out of memory.
+ */
+static struct hproc *find_proc(struct mt_html *h, const struct mt_record *r)
+{
+	uint32_t pid = r->tgid;
 	size_t i;
 	struct hproc *p;
 
 	if (h->tab_cap) {
 		for (i = pid_slot(pid, h->tab_cap); h->pid_tab[i];
-		     i = (i + 1) & (h->tab_cap - 1))
-			if (h->procs[h->pid_tab[i] - 1].pid == pid)
-				return &h->procs[h->pid_tab[i] - 1];
+		     i = (i + 1) & (h->tab_cap - 1)) {
+			p = &h->procs[h->pid_tab[i] - 1];
+			if (p->pid != pid)
+				continue;
+			if (!pid_reused(p, r))
+				return p;
+			/* the pid's slot now names its newest process */
+			p = add_proc(h, pid, p->gen + 1);
+			if (p)
+				h->pid_tab[i] = (uint32_t)++h->nprocs;
+			return p;
+		}
 	}
 	if (2 * (h->nprocs + 1) > h->tab_cap) {
 		size_t cap = h->tab_cap ? 2 * h->tab_cap : 256;
@@ -385,8 +480,10 @@ static struct hproc *find_proc(struct mt_html *h, uint32_t pid)
 
 		if (!tab)
 			return NULL;
+		/* a reused pid's later process (later in h->procs) wins */
 		for (size_t k = 0; k < h->nprocs; k++) {
-			for (i = pid_slot(h->procs[k].pid, cap); tab[i];
+			for (i = pid_slot(h->procs[k].pid, cap);
+			     tab[i] && h->procs[tab[i] - 1].pid != h->procs[k].pid;
 			     i = (i + 1) & (cap - 1))
 				;
 			tab[i] = (uint32_t)k + 1;
@@ -395,14 +492,9 @@ static struct hproc *find_proc(struct mt_html *h, uint32_t pid)
 		h->pid_tab = tab;
 		h->tab_cap = cap;
 	}
-	p = grow(h->procs, &h->procs_cap, h->nprocs, sizeof(*p));
+	p = add_proc(h, pid, 1);
 	if (!p)
 		return NULL;
-	h->procs = p;
-	p = &h->procs[h->nprocs];
-	memset(p, 0, sizeof(*p));
-	p->pid = pid;
-	HS_INIT(&p->s, proc_cols, P_NCOLS);
 	for (i = pid_slot(pid, h->tab_cap); h->pid_tab[i];
 	     i = (i + 1) & (h->tab_cap - 1))
 		;
@@ -424,7 +516,7 @@ static int idle_col(struct hproc *p, uint32_t s)
 
 static int add_sample(struct mt_html *h, const struct mt_record *r)
 {
-	struct hproc *p = find_proc(h, r->tgid);
+	struct hproc *p = find_proc(h, r);
 	uint64_t ts = r->hdr.ts_ns, rss;
 	struct hseries *hs;
 	ssize_t i;
@@ -668,18 +760,27 @@ static void b64_u32(struct b64 *b, uint32_t u)
 	b64_put(b, &u, sizeof(u));
 }
 
-static uint32_t col_bits(const struct hs_col *c, size_t i)
+/* Value @i of column @c into @b, as it is stored. */
+static void b64_col(struct b64 *b, const struct hs_col *c, size_t i)
 {
 	uint32_t u;
 
+	if (c->wide) {
+		b64_f64(b, ((const double *)c->v)[i]);
+		return;
+	}
 	memcpy(&u, (const char *)c->v + 4 * i, sizeof(u));
-	return u;
+	b64_u32(b, u);
 }
 
 /* Whether column value @a is a value and @b is none or less (@lt) / more. */
 static bool col_better(const struct hs_col *c, size_t a, size_t b, bool lt)
 {
-	if (c->kind == HS_KB) {
+	if (c->wide) {
+		double x = ((double *)c->v)[a], y = ((double *)c->v)[b];
+
+		return !isnan(x) && (isnan(y) || (lt ? x < y : x > y));
+	} else if (c->kind == HS_KB) {
 		uint32_t x = ((uint32_t *)c->v)[a], y = ((uint32_t *)c->v)[b];
 
 		return x != KB_NONE && (y == KB_NONE || (lt ? x < y : x > y));
@@ -708,7 +809,7 @@ static void put_col(struct b64 *b, const struct hs_col *c, size_t n,
 {
 	if (npts == n) {
 		for (size_t i = 0; i < n; i++)
-			b64_u32(b, col_bits(c, i));
+			b64_col(b, c, i);
 		return;
 	}
 	for (size_t k = 0; k < npts / 2; k++) {
@@ -722,8 +823,8 @@ static void put_col(struct b64 *b, const struct hs_col *c, size_t n,
 			if (col_better(c, i, mx, false))
 				mx = i;
 		}
-		b64_u32(b, col_bits(c, mn));
-		b64_u32(b, col_bits(c, mx));
+		b64_col(b, c, mn);
+		b64_col(b, c, mx);
 	}
 }
 
@@ -789,7 +890,8 @@ static double ts_sec(const struct mt_html *h, uint64_t ts_ns)
 
 /*
  * A series' fields: "rows" (its rows), "n" (its points), "cols" (the
- * columns that have a value), "b" (base64: time, then those columns).
+ * columns that have a value), "wide" (those of them in doubles, when there
+ * are any), "b" (base64: time, then those columns).
  */
 static int put_series(struct mt_out *o, const struct hseries *hs)
 {
@@ -803,6 +905,14 @@ static int put_series(struct mt_out *o, const struct hseries *hs)
 		if (!hs->col[c].v)
 			continue;
 		if (put_fmt(o, "%s\"%s\"", first ? "" : ",", hs->col[c].name))
+			return -1;
+		first = false;
+	}
+	first = true;
+	for (unsigned int c = 0; c < hs->ncols; c++) {
+		if (!hs->col[c].v || !hs->col[c].wide)
+			continue;
+		if (put_fmt(o, "%s\"%s\"", first ? "],\"wide\":[" : ",", hs->col[c].name))
 			return -1;
 		first = false;
 	}
@@ -827,7 +937,8 @@ static int put_series(struct mt_out *o, const struct hseries *hs)
 
 static int put_proc(struct mt_out *o, const struct hproc *p)
 {
-	if (put_fmt(o, "{\"pid\":%" PRIu32 ",\"comm\":", p->pid) ||
+	if (put_fmt(o, "{\"pid\":%" PRIu32 ",\"gen\":%" PRIu32 ",\"comm\":",
+		    p->pid, p->gen) ||
 	    put_jstr(o, p->comm, p->comm_len) ||
 	    put_fmt(o, ",\"peak_rss_kb\":%" PRIu64 ",\"idle_s\":[", p->peak_rss_kb))
 		return -1;

@@ -3,9 +3,10 @@
  * html.h - the HTML report (memtrace-reader --html FILE): a session sink
  * (session.h) that keeps, per process, per cgroup and for the machine, only
  * the figures it charts, as columns (time in seconds as double, memory in
- * kB as uint32, rates as float), and at the session's end writes one HTML
- * file that opens offline: the page (report/template.html, report.js,
- * report.css), uPlot and its licence, embedded at build time
+ * kB as uint32, as double once a figure reaches 4 TiB, rates as float),
+ * and at the session's end writes one HTML file that opens offline: the
+ * page (report/template.html, report.js, report.css), uPlot and its
+ * licence, embedded at build time
  * (scripts/report-assets -> build/report_assets.c), and the data as JSON
  * in a <script type="application/json" id="mt-data"> block
  * (Documentation/memtrace-visualize.rst, "HTML report").

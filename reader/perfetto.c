@@ -48,6 +48,12 @@
  *    name without its unit suffix (system.memavailable), in bytes for _kb
  *    columns, in ns for _ns and _us columns (PSI: us * 1000), else counts;
  *    and system.ticks_missed; a figure that could not be read is left out;
+ *  - the cgroup records' figures (the --cgroups CSV) likewise, under a
+ *    global track per cgroup named "cgroup PATH" (one per cgroup id: a
+ *    cgroup made again at the same path is another track of that name):
+ *    "cgroup." and the column name without its unit suffix
+ *    (cgroup.memory_current in bytes, cgroup.psi_memory_some in ns,
+ *    cgroup.oom_kill a count);
  *  - the global track "memtrace losses": a TYPE_INSTANT event for each run
  *    of lost records the session finds (at the run's first_ts, named "lost
  *    N records", debug annotations cpu, lost, first_seq, first_ts_ns,
@@ -55,7 +61,6 @@
  *    ("missed N ticks", at the record that shows it; annotation
  *    ticks_missed).
  * A value above INT64_MAX once in bytes or ns goes in double_counter_value.
- * Cgroup records are not written.
  *
  * The file is the protobuf encoding of a Trace: each packet is the field
  * Trace.packet (1, length-delimited) on its own, which is how Perfetto
@@ -100,6 +105,12 @@ typedef Perfetto__Protos__DebugAnnotation Annot;
  * | PF_IDLE + T for the idle-age threshold T s. */
 #define PF_PID_SHIFT 24
 #define PF_IDLE 0x10000
+/* A cgroup's tracks: PF_UUID_CG | id << PF_CG_SHIFT for its track, + 1 + i
+ * for its figure i (ids of cgroupfs inodes stay far below 2^57). */
+#define PF_UUID_CG (1ull << 63)
+#define PF_CG_SHIFT 6
+_Static_assert(MEMTRACE_CGROUP_FIGURES < (1 << PF_CG_SHIFT) - 1,
+	       "a cgroup's figures fit under its track's uuid");
 
 /* The per-process counters (see the top of the file), in index order. */
 enum {
@@ -515,12 +526,12 @@ static int put_sample(struct mt_pf *pf, const struct mt_record *r)
 /* ---- system records ------------------------------------------------------- */
 
 /*
- * System figure @i's track name ("system." and the CSV column without its
+ * The track name of CSV column @col ("@prefix." and the column without its
  * unit suffix) at @name (room for 64 bytes), its unit and the factor to it.
  */
-static Unit sys_figure(size_t i, char *name, uint64_t *mult)
+static Unit figure_track(const char *prefix, const char *col, char *name,
+			 uint64_t *mult)
 {
-	const char *col = mt_system_names[i];
 	size_t len = strlen(col);
 	const char *suf = len > 3 ? col + len - 3 : "";
 	Unit unit = UNIT_COUNT;
@@ -537,7 +548,7 @@ static Unit sys_figure(size_t i, char *name, uint64_t *mult)
 	}
 	if (unit != UNIT_COUNT)
 		len -= 3;
-	snprintf(name, 64, "system.%.*s", (int)len, col);
+	snprintf(name, 64, "%s.%.*s", prefix, (int)len, col);
 	return unit;
 }
 
@@ -560,7 +571,7 @@ static int put_system(struct mt_pf *pf, const struct mt_record *r)
 
 		if (y->v[i] == MEMTRACE_UNKNOWN)
 			continue;
-		unit = sys_figure(i, name, &mult);
+		unit = figure_track("system", mt_system_names[i], name, &mult);
 		if (put_counter(pf, r->hdr.ts_ns, PF_UUID_SYS + i, PF_UUID_SYSTEM,
 				name, unit, y->v[i], mult))
 			return -1;
@@ -568,6 +579,43 @@ static int put_system(struct mt_pf *pf, const struct mt_record *r)
 	return put_counter(pf, r->hdr.ts_ns,
 			   PF_UUID_SYS + MEMTRACE_SYSTEM_FIGURES, PF_UUID_SYSTEM,
 			   "system.ticks_missed", UNIT_COUNT, y->ticks_missed, 1);
+}
+
+/* ---- cgroup records ------------------------------------------------------- */
+
+/* The figures of cgroup record @r, on the counter tracks of its cgroup. */
+static int put_cgroup(struct mt_pf *pf, const struct mt_record *r)
+{
+	const struct mt_cginfo *c = &r->cg;
+	uint64_t track = PF_UUID_CG |
+			 (c->cgroup_id & (~0ull >> (PF_CG_SHIFT + 1))) << PF_CG_SHIFT;
+	char name[64], tname[8 + 4 * MEMTRACE_CGROUP_PATH_MAX + 1];
+	int d = described(pf, track);
+	uint64_t mult;
+
+	if (d < 0)
+		return -1;
+	if (!d) {
+		memcpy(tname, "cgroup ", 7);
+		utf8_clean(tname + 7, c->path,
+			   c->path_len > MEMTRACE_CGROUP_PATH_MAX ?
+			   MEMTRACE_CGROUP_PATH_MAX : c->path_len);
+		if (put_track(pf, track, 0, tname,
+			      PERFETTO__PROTOS__COUNTER_DESCRIPTOR__UNIT__UNIT_UNSPECIFIED,
+			      -1, NULL))
+			return -1;
+	}
+	for (size_t i = 0; i < MEMTRACE_CGROUP_FIGURES; i++) {
+		Unit unit;
+
+		if (c->v[i] == MEMTRACE_UNKNOWN)
+			continue;
+		unit = figure_track("cgroup", mt_cgroup_names[i], name, &mult);
+		if (put_counter(pf, r->hdr.ts_ns, track + 1 + i, track, name,
+				unit, c->v[i], mult))
+			return -1;
+	}
+	return 0;
 }
 
 /* ---- losses --------------------------------------------------------------- */
@@ -650,6 +698,8 @@ static int pf_record(void *ctx, const struct mt_sess *s, enum mt_status st,
 		return put_sample(pf, rec) || put_missed(pf, rec) ? -1 : 0;
 	if (st == MT_SYSTEM)
 		return put_system(pf, rec);
+	if (st == MT_CGROUP)
+		return put_cgroup(pf, rec);
 	return 0;	/* loss records: pf_loss() has their runs */
 }
 

@@ -11,14 +11,17 @@
  *   points_max          the most points a series has (html.h)
  *   ranges[]            {kind, cpu, t0, t1, count}: lost records or, kind
  *                       "missed ticks", ticks the sampler missed
- *   procs[]             {pid, comm, peak_rss_kb, idle_s[], series}
+ *   procs[]             {pid, gen, comm, peak_rss_kb, idle_s[], series}
+ *                       (gen: 1, or 2.. for the later processes of a
+ *                       reused pid)
  *   system              series of the machine (or null)
  *   cgroups[]           {id, path, peak_kb, series}
  * and a series is {rows, n, cols[], b}: rows samples, drawn as n points
  * (fewer than rows: each pair is a bucket's minimum and maximum); b is
  * base64 of float64 times (n) then one array of n per name in cols:
- * uint32 kB (0xffffffff: no value) for names ending in _kb, else float32
- * (NaN: no value).
+ * uint32 kB (0xffffffff: no value) for names ending in _kb, float64 kB
+ * (NaN: no value) for those also in the series' "wide" (a figure of 4 TiB
+ * or more), else float32 (NaN: no value).
  *
  * For tests and the curious, window.mtReport holds the state (see the end).
  */
@@ -47,10 +50,13 @@
 		const n = s.n;
 		const t = Array.from(new Float64Array(bytes.buffer, 0, n));
 		const cols = {};
+		const wide = new Set(s.wide || []);
 		let off = 8 * n;
 		for (const name of s.cols) {
-			const kb = name.endsWith('_kb');
+			const kb = name.endsWith('_kb') && !wide.has(name);
+			/* a float64 column may start off 8-byte alignment: copied */
 			const arr = kb ? new Uint32Array(bytes.buffer, off, n) :
+				wide.has(name) ? new Float64Array(bytes.buffer.slice(off, off + 8 * n)) :
 				new Float32Array(bytes.buffer, off, n);
 			const out = new Array(n);
 			for (let i = 0; i < n; i++) {
@@ -59,7 +65,7 @@
 					(Number.isNaN(v) ? null : v);
 			}
 			cols[name] = out;
-			off += 4 * n;
+			off += arr.BYTES_PER_ELEMENT * n;
 		}
 		s.decoded = { t, cols };
 		return s.decoded;
@@ -255,7 +261,15 @@
 	const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd',
 		'#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 
-	/* The charts of the processes drawn: pid -> {mem, faults, cpu, section}. */
+	/*
+	 * A process's key: its pid, or "pid/gen" for a later process of a
+	 * reused pid (gen > 1).
+	 */
+	const keyOf = p => (p.gen > 1 ? `${p.pid}/${p.gen}` : p.pid);
+	/* The pid as shown, with "#gen" for a later process of a reused pid. */
+	const pidLabel = p => (p.gen > 1 ? `${p.pid} #${p.gen}` : `${p.pid}`);
+
+	/* The charts of the processes drawn: key -> {mem, faults, cpu, section}. */
 	const procCharts = new Map();
 
 	function sumCols(a, b) {
@@ -268,10 +282,12 @@
 		const sec = document.createElement('section');
 		sec.className = 'proc';
 		sec.dataset.pid = p.pid;
+		sec.dataset.key = keyOf(p);
 		const note = p.n < p.rows ?
 			`, drawn as ${p.n} points (each bucket's minimum and maximum)` : '';
-		sec.innerHTML = `<h2>${p.pid} ${esc(p.comm)} <span class="sub">` +
-			`peak RSS ${fmtKB(p.peak_rss_kb)}, ${p.rows} samples${note}</span></h2>`;
+		const reused = p.gen > 1 ? `, process ${p.gen} with pid ${p.pid} in this trace` : '';
+		sec.innerHTML = `<h2>${pidLabel(p)} ${esc(p.comm)} <span class="sub">` +
+			`peak RSS ${fmtKB(p.peak_rss_kb)}, ${p.rows} samples${note}${reused}</span></h2>`;
 		parent.appendChild(sec);
 
 		/* RSS stacked: anon at the bottom, then file, then shmem on top */
@@ -320,7 +336,7 @@
 		], [s.t, c.cpu_pct || none], [rateAxis('%', 'y')],
 		{ y: { range: (u, lo, hi) => [0, Math.max(100, hi)] } });
 
-		procCharts.set(p.pid, { mem, faults, cpu, section: sec });
+		procCharts.set(keyOf(p), { mem, faults, cpu, section: sec });
 	}
 
 	function dropCharts(entry) {
@@ -338,29 +354,29 @@
 	/* ---- the picker -------------------------------------------------- */
 
 	const procs = data.procs.slice().sort((a, b) =>
-		b.peak_rss_kb - a.peak_rss_kb || a.pid - b.pid);
-	const byPid = new Map(procs.map(p => [p.pid, p]));
+		b.peak_rss_kb - a.peak_rss_kb || a.pid - b.pid || a.gen - b.gen);
+	const byKey = new Map(procs.map(p => [keyOf(p), p]));
 	let selected = [];
 	const boxes = new Map();
 
-	/* Draw exactly @pids (in the list's order), keeping charts already drawn. */
-	function select(pids) {
-		const want = new Set(pids);
-		selected = procs.filter(p => want.has(p.pid)).map(p => p.pid);
-		for (const [pid, entry] of procCharts)
-			if (!want.has(pid)) {
+	/* Draw exactly @keys (in the list's order), keeping charts already drawn. */
+	function select(keys) {
+		const want = new Set(keys);
+		selected = procs.filter(p => want.has(keyOf(p))).map(keyOf);
+		for (const [key, entry] of procCharts)
+			if (!want.has(key)) {
 				dropCharts(entry);
-				procCharts.delete(pid);
+				procCharts.delete(key);
 			}
 		const parent = document.getElementById('procs');
-		for (const pid of selected)
-			if (!procCharts.has(pid))
-				drawProc(byPid.get(pid), parent);
+		for (const key of selected)
+			if (!procCharts.has(key))
+				drawProc(byKey.get(key), parent);
 		/* sections in the list's order */
-		for (const pid of selected)
-			parent.appendChild(procCharts.get(pid).section);
-		for (const [pid, cb] of boxes)
-			cb.checked = want.has(pid);
+		for (const key of selected)
+			parent.appendChild(procCharts.get(key).section);
+		for (const [key, cb] of boxes)
+			cb.checked = want.has(key);
 		document.getElementById('pick-note').textContent =
 			`${selected.length} of ${procs.length} drawn`;
 	}
@@ -374,20 +390,24 @@
 		return p.comm.toLowerCase().includes(q.toLowerCase());
 	}
 
-	/* Filter the list by @q; with @pick, draw the matches (an exact pid alone). */
+	/*
+	 * Filter the list by @q; with @pick, draw the matches (an exact pid
+	 * alone: its processes, more than one when the pid was reused).
+	 */
 	function search(q, pick) {
 		q = q.trim();
 		let hits = [];
 		for (const p of procs) {
 			const hit = matches(p, q);
-			boxes.get(p.pid).closest('li').hidden = !hit;
+			boxes.get(keyOf(p)).closest('li').hidden = !hit;
 			if (hit)
-				hits.push(p.pid);
+				hits.push(keyOf(p));
 		}
 		if (!pick)
 			return hits;
-		if (/^\d+$/.test(q) && byPid.has(Number(q)))
-			hits = [Number(q)];
+		const exact = procs.filter(p => /^\d+$/.test(q) && p.pid === Number(q));
+		if (exact.length)
+			hits = exact.map(keyOf);
 		select(hits.slice(0, PICK_MAX));
 		return hits;
 	}
@@ -398,19 +418,19 @@
 		for (const p of procs) {
 			const li = document.createElement('li');
 			li.innerHTML = '<label><input type="checkbox">' +
-				`<span class="pid">${p.pid}</span>` +
+				`<span class="pid">${pidLabel(p)}</span>` +
 				`<span class="comm">${esc(p.comm)}</span>` +
 				`<span class="peak">${fmtKB(p.peak_rss_kb)}</span></label>`;
 			const cb = li.querySelector('input');
 			cb.addEventListener('change', () => {
 				const now = new Set(selected);
 				if (cb.checked)
-					now.add(p.pid);
+					now.add(keyOf(p));
 				else
-					now.delete(p.pid);
+					now.delete(keyOf(p));
 				select([...now]);
 			});
-			boxes.set(p.pid, cb);
+			boxes.set(keyOf(p), cb);
 			frag.appendChild(li);
 		}
 		list.appendChild(frag);
@@ -421,7 +441,7 @@
 				search(input.value, true);
 		});
 		document.getElementById('top10').addEventListener('click', () =>
-			select(procs.slice(0, TOP).map(p => p.pid)));
+			select(procs.slice(0, TOP).map(keyOf)));
 		document.getElementById('none').addEventListener('click', () => select([]));
 	}
 
@@ -541,7 +561,7 @@
 	performance.mark('picker-built');
 	drawSystem();
 	drawCgroups();
-	select(procs.slice(0, TOP).map(p => p.pid));
+	select(procs.slice(0, TOP).map(keyOf));
 	performance.mark('drawn');
 
 	/* The state, for tests (tests/view) and the browser's console. */

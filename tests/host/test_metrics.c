@@ -488,18 +488,38 @@ static void put_cg(const char *dir, uint64_t seq, uint64_t tick, uint64_t id,
  */
 static void test_metrics_cgroup_same_path(void **state)
 {
-	char dir[DIR_MAX], trace[PATH_MAX], prom[PATH_MAX];
+	/* each cgroup series of /a, its CSV column, and how it is scaled */
+	static const struct {
+		const char *series, *col;
+		int scale;	/* 1: kB * 1024; 0: as is; 2: us / 1e6 */
+	} cg_series[] = {
+		{ "memtrace_cgroup_memory_current_bytes{cgroup=\"/a\"}", "memory_current_kb", 1 },
+		{ "memtrace_cgroup_swap_current_bytes{cgroup=\"/a\"}", "memory_swap_current_kb", 1 },
+		{ "memtrace_cgroup_memory_bytes{cgroup=\"/a\",type=\"anon\"}", "anon_kb", 1 },
+		{ "memtrace_cgroup_memory_bytes{cgroup=\"/a\",type=\"file\"}", "file_kb", 1 },
+		{ "memtrace_cgroup_memory_bytes{cgroup=\"/a\",type=\"shmem\"}", "shmem_kb", 1 },
+		{ "memtrace_cgroup_workingset_refaults_total{cgroup=\"/a\",type=\"anon\"}", "workingset_refault_anon", 0 },
+		{ "memtrace_cgroup_workingset_refaults_total{cgroup=\"/a\",type=\"file\"}", "workingset_refault_file", 0 },
+		{ "memtrace_cgroup_memory_events_total{cgroup=\"/a\",event=\"high\"}", "memory_high_events", 0 },
+		{ "memtrace_cgroup_memory_events_total{cgroup=\"/a\",event=\"max\"}", "memory_max_events", 0 },
+		{ "memtrace_cgroup_memory_events_total{cgroup=\"/a\",event=\"oom_kill\"}", "oom_kill", 0 },
+		{ "memtrace_cgroup_pressure_some_seconds_total{cgroup=\"/a\"}", "psi_memory_some_us", 2 },
+		{ "memtrace_cgroup_pressure_full_seconds_total{cgroup=\"/a\"}", "psi_memory_full_us", 2 },
+	};
+	char dir[DIR_MAX], trace[PATH_MAX], prom[PATH_MAX], cg[PATH_MAX];
 	const char *rec[] = { "-D", dir, "-d", "0.4", "-w", trace, "-o", "/dev/null", NULL };
-	const char *dec[] = { "-i", trace, "-o", "/dev/null", "--openmetrics", prom, NULL };
+	const char *dec[] = { "-i", trace, "-o", "/dev/null", "--cgroups", cg,
+			      "--openmetrics", prom, NULL };
 	const char *series = "memtrace_cgroup_memory_current_bytes{cgroup=\"/a\"} ";
 	struct run run;
-	char *text, *p;
+	char *text, *p, *cgt, *last, *f[32];
 	uint64_t v;
 
 	(void)state;
 	fake_dir(dir, sizeof(dir), "om-cg");
 	path_in(trace, sizeof(trace), "om-cg.mt");
 	path_in(prom, sizeof(prom), "om-cg.prom");
+	path_in(cg, sizeof(cg), "om-cg.csv");
 	spit_str(dir, "stats", "cpu0_dropped: 0\n");
 	/* cgroup records take no seq (the reader makes them) */
 	put_proc(dir, 0, 1, 11, "a", false);
@@ -518,6 +538,23 @@ static void test_metrics_cgroup_same_path(void **state)
 	assert_null(strstr(p + 1, series));
 	v = strtoull(p + strlen(series), NULL, 10);
 	assert_true(v >= 2000 * 1024 && v < 2100 * 1024);
+	/* every series of /a: the cgroups CSV's last row (the new cgroup's) */
+	cgt = slurp(cg, NULL);
+	last = strrchr(cgt, '\n');
+	*last = '\0';
+	last = strrchr(cgt, '\n') + 1;
+	csv_split(last, f, 32);
+	assert_string_equal(f[col(cgt, "cgroup_id")], "200");
+	for (size_t i = 0; i < sizeof(cg_series) / sizeof(cg_series[0]); i++) {
+		uint64_t x = strtoull(f[col(cgt, cg_series[i].col)], NULL, 10);
+
+		if (cg_series[i].scale == 2)
+			want_secs(text, cg_series[i].series, 1000 * x);
+		else
+			want_int(text, cg_series[i].series,
+				 cg_series[i].scale ? 1024 * x : x);
+	}
+	free(cgt);
 	free(text);
 	promtool_ok(prom);
 }

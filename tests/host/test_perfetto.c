@@ -318,10 +318,11 @@ static const struct {
 	{ "swap_pss_kb", "mem.swap.pss", "UNIT_SIZE_BYTES", 1024 },
 };
 
-/* A system CSV column's track and unit, as Documentation/memtrace-
- * visualize.rst documents them; NULL for the columns that are no figure. */
-static const char *sys_track(const char *col, char *track, const char **unit,
-			     unsigned int *mult)
+/* A system or cgroup CSV column's track ("@prefix.NAME") and unit, as
+ * Documentation/memtrace-visualize.rst documents them; NULL for the
+ * columns that are no figure (the cgroups' id and path: the caller's). */
+static const char *fig_track(const char *prefix, const char *col, char *track,
+			     const char **unit, unsigned int *mult)
 {
 	size_t len = strlen(col);
 
@@ -342,7 +343,7 @@ static const char *sys_track(const char *col, char *track, const char **unit,
 		*unit = "UNIT_TIME_NS";
 		len -= 3;
 	}
-	sprintf(track, "system.%.*s", (int)len, col);
+	sprintf(track, "%s.%.*s", prefix, (int)len, col);
 	return track;
 }
 
@@ -429,16 +430,18 @@ static void pf_sample(const char *dir, unsigned int cpu, uint64_t seq,
  * A live session of three processes on two CPUs, with system records, a
  * loss record (cpu0: seqs 5..7 lost between ts 2100 and 2900), records
  * dropped at the end (cpu1: seqs 3..4), ticks_missed rising from 9 to 12
- * at ts 3000, and pid 100 renamed from "alpha" to "gamma" (an exec).
- * Writes @trace, @csv, @sys and @pf; the reader's exit status 0.
+ * at ts 3000, pid 100 renamed from "alpha" to "gamma" (an exec), and
+ * cgroup records of two cgroups (one path with a space and non-ASCII).
+ * Writes @trace, @csv, @sys, @cg and @pf; the reader's exit status 0.
  */
 static void pf_session(const char *name, const char *trace, const char *csv,
-		       const char *sys, const char *pf)
+		       const char *sys, const char *cg, const char *pf)
 {
 	struct timespec wait = { 0, 300 * 1000 * 1000 };
 	char dir[DIR_MAX];
 	const char *args[] = { "-D", dir, "-d", "0.8", "-w", trace, "-o", csv,
-			       "--system", sys, "--perfetto", pf, NULL };
+			       "--system", sys, "--cgroups", cg, "--perfetto", pf,
+			       NULL };
 	struct run run;
 	pid_t pid;
 
@@ -448,9 +451,12 @@ static void pf_session(const char *name, const char *trace, const char *csv,
 	pf_sample(dir, 0, 0, 1000, 100, "alpha", 9, 0, false);
 	pf_sample(dir, 0, 1, 1000, 200, "beta two", 9, 1, false);
 	add_system(dir, 0, 2, 1050, 100, 1ull << SYS_ORDER10);
+	add_cgroup(dir, 1060, 4242, "/a b/\xc3\xbc", 5000);
+	add_cgroup(dir, 1061, 77, "/system.slice", 7000);
 	pf_sample(dir, 0, 3, 2000, 100, "alpha", 9, 2, true);
 	pf_sample(dir, 0, 4, 2000, 200, "beta two", 9, 3, false);
 	add_loss(dir, 0, 8, 3000, 5, 2100, 2900, 3);
+	add_cgroup(dir, 2060, 4242, "/a b/\xc3\xbc", 6000);
 	pf_sample(dir, 0, 8, 3000, 100, "gamma", 12, 4, false);
 	pf_sample(dir, 0, 9, 3000, 200, "beta two", 12, 5, true);
 	pf_sample(dir, 1, 0, 1500, 300, "delta", 9, 6, false);
@@ -480,15 +486,45 @@ static bool has_annot(const struct pkt *p, const char *a)
 }
 
 /*
+ * A line per figure cell of the system or cgroup CSV @t (@prefix "system"
+ * or "cgroup") as check_trace() makes them from the trace: "- TRACK UNIT TS
+ * VALUE" for the machine, "[PATH] TRACK UNIT TS VALUE" for a cgroup.
+ */
+static void want_figures(struct lines *want, const struct table *t,
+			 const char *prefix)
+{
+	bool cg = !strcmp(prefix, "cgroup");
+
+	for (size_t r = 0; r < t->nrows; r++) {
+		for (size_t c = 0; c < t->ncols; c++) {
+			char track[64], who[300] = "-";
+			const char *unit, *cell = t->rows[r][c];
+			unsigned int mult;
+
+			if ((cg && (!strcmp(t->cols[c], "cgroup_id") ||
+				    !strcmp(t->cols[c], "path"))) ||
+			    !fig_track(prefix, t->cols[c], track, &unit, &mult) || !*cell)
+				continue;
+			if (cg)
+				snprintf(who, sizeof(who), "[%s]",
+					 t->rows[r][col_of(t, "path")]);
+			add_line(want, "%s %s %s %s %llu", who, track, unit,
+				 t->rows[r][col_of(t, "ts_ns")],
+				 strtoull(cell, NULL, 10) * mult);
+		}
+	}
+}
+
+/*
  * The trace against the CSVs: every counter event is one CSV cell, every
  * CSV cell one counter event, with its pid, track name, unit, timestamp
  * and value; the process tracks; the instant events; the sequence.
  */
 static void check_trace(const struct trace *t, const char *csv,
-			const char *sys)
+			const char *sys, const char *cg)
 {
 	struct lines got = { 0 }, want = { 0 };
-	struct table pt, st;
+	struct table pt, st, ct;
 	size_t instants = 0;
 	bool missed = false, lost3 = false, lost2 = false;
 
@@ -548,10 +584,14 @@ static void check_trace(const struct trace *t, const char *csv,
 		if (proc->has_pid)
 			add_line(&got, "%ld %s %s %" PRIu64 " %s", proc->pid,
 				 d->name, d->unit, p->ts, p->value);
+		else if (!strncmp(proc->name, "cgroup ", 7))
+			/* "cgroup PATH": its figures by path */
+			add_line(&got, "[%s] %s %s %" PRIu64 " %s", proc->name + 7,
+				 d->name, d->unit, p->ts, p->value);
 		else
 			add_line(&got, "- %s %s %" PRIu64 " %s", d->name, d->unit,
 				 p->ts, p->value);
-		if (!proc->has_pid)
+		if (!proc->has_pid && strncmp(proc->name, "cgroup ", 7))
 			assert_string_equal(proc->name, "memtrace system");
 	}
 	assert_int_equal(instants, 3);
@@ -575,21 +615,13 @@ static void check_trace(const struct trace *t, const char *csv,
 	assert_int_equal(pt.nrows, 8);
 	free_table(&pt);
 	read_table(sys, &st);
-	for (size_t r = 0; r < st.nrows; r++) {
-		for (size_t c = 0; c < st.ncols; c++) {
-			char track[64];
-			const char *unit, *cell = st.rows[r][c];
-			unsigned int mult;
-
-			if (!sys_track(st.cols[c], track, &unit, &mult) || !*cell)
-				continue;
-			add_line(&want, "- %s %s %s %llu", track, unit,
-				 st.rows[r][col_of(&st, "ts_ns")],
-				 strtoull(cell, NULL, 10) * mult);
-		}
-	}
+	want_figures(&want, &st, "system");
 	assert_int_equal(st.nrows, 2);
 	free_table(&st);
+	read_table(cg, &ct);
+	want_figures(&want, &ct, "cgroup");
+	assert_int_equal(ct.nrows, 3);
+	free_table(&ct);
 	/* the lines compare as text: sort the numbers' lines the same way */
 	assert_same_lines(&got, &want);
 }
@@ -628,8 +660,9 @@ static void test_perfetto_matches_csv(void **state)
 {
 	char trace[PATH_MAX], csv[PATH_MAX], sys[PATH_MAX], pf[PATH_MAX];
 	char csv2[PATH_MAX], sys2[PATH_MAX], pf2[PATH_MAX];
+	char cg[PATH_MAX], cg2[PATH_MAX];
 	const char *dec[] = { "-i", trace, "-o", csv2, "--system", sys2,
-			      "--perfetto", pf2, NULL };
+			      "--cgroups", cg2, "--perfetto", pf2, NULL };
 	struct trace t;
 	struct run run;
 	size_t alen, blen;
@@ -643,11 +676,13 @@ static void test_perfetto_matches_csv(void **state)
 	snprintf(csv2, sizeof(csv2), "%s/pf2.csv", tmpdir);
 	snprintf(sys2, sizeof(sys2), "%s/pf2-sys.csv", tmpdir);
 	snprintf(pf2, sizeof(pf2), "%s/pf-dec.pftrace", tmpdir);
-	pf_session("pf", trace, csv, sys, pf);
+	snprintf(cg, sizeof(cg), "%s/pf-cg.csv", tmpdir);
+	snprintf(cg2, sizeof(cg2), "%s/pf2-cg.csv", tmpdir);
+	pf_session("pf", trace, csv, sys, cg, pf);
 
 	/* the live session's trace */
 	decode(pf, &t);
-	check_trace(&t, csv, sys);
+	check_trace(&t, csv, sys, cg);
 	check_processes(&t);
 	free(t.p);
 
@@ -662,13 +697,14 @@ static void test_perfetto_matches_csv(void **state)
 	free(a);
 	free(b);
 	decode(pf2, &t);
-	check_trace(&t, csv2, sys2);
+	check_trace(&t, csv2, sys2, cg2);
 	free(t.p);
 }
 
 static void test_perfetto_errors(void **state)
 {
 	char trace[PATH_MAX], csv[PATH_MAX], sys[PATH_MAX], pf[PATH_MAX];
+	char cg[PATH_MAX];
 	char bad[PATH_MAX], keep[PATH_MAX], old[PATH_MAX], want[PATH_MAX + 64];
 	const char *nodir[] = { "-i", trace, "-o", keep, "--perfetto", bad, NULL };
 	const char *full[] = { "-i", trace, "-o", csv, "--perfetto", "/dev/full", NULL };
@@ -681,7 +717,8 @@ static void test_perfetto_errors(void **state)
 	snprintf(csv, sizeof(csv), "%s/pfe.csv", tmpdir);
 	snprintf(sys, sizeof(sys), "%s/pfe-sys.csv", tmpdir);
 	snprintf(pf, sizeof(pf), "%s/pfe.pftrace", tmpdir);
-	pf_session("pfe", trace, csv, sys, pf);
+	snprintf(cg, sizeof(cg), "%s/pfe-cg.csv", tmpdir);
+	pf_session("pfe", trace, csv, sys, cg, pf);
 
 	/* a directory that is not there: at the start, before any output */
 	snprintf(bad, sizeof(bad), "%s/no-such-dir/x.pftrace", tmpdir);

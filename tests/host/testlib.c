@@ -343,6 +343,27 @@ void add_system(const char *dir, unsigned int cpu, uint64_t seq, uint64_t ts,
 	spit(path, b, sizeof(b), true);
 }
 
+void add_cgroup(const char *dir, uint64_t ts, uint64_t id, const char *path,
+		uint64_t base)
+{
+	unsigned char b[CGROUP_BYTES + 256];
+	size_t plen = strlen(path), size = (CGROUP_BYTES + plen + 7) & ~(size_t)7;
+	char p[PATH_MAX];
+
+	assert_true(plen <= 256);
+	memset(b, 0, sizeof(b));
+	make_hdr(b, (uint32_t)size, 5, 0, 0, ts);
+	put_le(b, O_VERSION, 3, 2);
+	put_le(b, O_CG_TICK, ts / 1000, 8);
+	put_le(b, O_CG_ID, id, 8);
+	put_le(b, O_CG_PLEN, plen, 4);
+	for (int i = 0; i < CG_FIGS; i++)
+		put_le(b, O_CG_FIG + 8 * (size_t)i, base + (uint64_t)i, 8);
+	memcpy(b + CGROUP_BYTES, path, plen);
+	snprintf(p, sizeof(p), "%s/cpu0", dir);
+	spit(p, b, size, true);
+}
+
 void add_sample(const char *dir, unsigned int cpu, uint64_t seq,
 		       uint64_t ts, uint32_t tgid, const char *comm)
 {

@@ -33,6 +33,10 @@ enum {
 	O_SYS_FIG = 56, SYS_FIGS = 52, SYSTEM_BYTES = 472,
 	/* indexes of figures: swaptotal_kb, psi_memory_some_us, free_order10 */
 	SYS_SWAPTOTAL = 6, SYS_PSI_MEM_SOME = 36, SYS_ORDER10 = 51,
+	/* struct memtrace_cgroup: 12 u64 figures from O_CG_FIG on, then the
+	 * path, NUL-padded to 8 bytes */
+	O_CG_TICK = 32, O_CG_ID = 40, O_CG_FLAGS = 48, O_CG_PLEN = 52,
+	O_CG_FIG = 56, CG_FIGS = 12, CGROUP_BYTES = 152,
 };
 
 struct fig {
@@ -107,6 +111,10 @@ void add_system(const char *dir, unsigned int cpu, uint64_t seq, uint64_t ts,
 		uint64_t base, uint64_t unknown);
 void add_loss(const char *dir, unsigned int cpu, uint64_t seq, uint64_t ts,
 	      uint64_t first, uint64_t fts, uint64_t lts, uint64_t total);
+/* A cgroup record (the reader's: seq 0) of cgroup @id at @path appended to
+ * @dir/cpu0, at @ts, tick @ts / 1000, figure i = @base + i. */
+void add_cgroup(const char *dir, uint64_t ts, uint64_t id, const char *path,
+		uint64_t base);
 /* The row the reader must print for add_sample(cpu, seq, ts, tgid, comm). */
 void want_row(char *dst, size_t len, unsigned int cpu, uint64_t seq,
 	      uint64_t ts, uint32_t tgid, const char *comm_field);

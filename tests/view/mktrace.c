@@ -9,7 +9,7 @@
  * writes from the same file.
  *
  * Usage: mktrace [--procs N] [--ticks N] [--interval-ms MS] [--loss]
- *                [--system] [--cgroups] [--wss]
+ *                [--system] [--cgroups] [--wss] [--big] [--reuse]
  *
  * Process k (0..N-1) is pid 1000 + k, named "proc-k", except k = 3
  * ("needle-a"), k = 7 ("needle-b") and k = 5 ('a<b>"&c', for escaping);
@@ -20,6 +20,10 @@
  * before tick ticks/3 (a sequence gap and the loss record that reports it),
  * and ticks_missed rising by 3 at tick ticks/2.  --system: a system record
  * per tick (CPU 0); --cgroups: two cgroup records per tick after it.
+ * --big: from tick ticks/2 on, the system record's MemAvailable is above
+ * 4 TiB (5 TiB + 100 kB a tick), a figure 32 bits of kB cannot hold.
+ * --reuse: from tick ticks/2 on, pid 1001 is another process ("reborn"),
+ * its cumulative counters (faults, CPU time) starting again from 0.
  * Exit status: 0, or 1 (reported), 2 bad usage.
  */
 #include <endian.h>
@@ -68,6 +72,11 @@ static void hdr(struct memtrace_rec_hdr *h, uint16_t type, uint32_t size,
 	h->ts_ns = htole64(ts);
 }
 
+/* --big: MemAvailable above 4 TiB from this tick on (else never) */
+static uint64_t big_from = UINT64_MAX;
+/* --reuse: pid 1001 another process from this tick on (else never) */
+static uint64_t reuse_from = UINT64_MAX;
+
 static const char *comm_of(unsigned int k)
 {
 	static char buf[16];
@@ -90,23 +99,26 @@ static void sample(unsigned int k, uint64_t i, uint64_t ts, uint64_t missed,
 	uint64_t anon = (k + 1) * 2048ull + (i % 50) * 10 * (k + 1);
 	uint64_t file = 512 + (i * 3) % 200, shmem = 64ull * (k % 3);
 	uint32_t flags = 0;
+	/* the counters' tick: from 0 again for the process that reuses 1001 */
+	bool reborn = k == 1 && i >= reuse_from;
+	uint64_t c = reborn ? i - reuse_from : i;
 
 	memset(&r, 0, sizeof(r));
 	hdr(&r.hdr, MEMTRACE_REC_SAMPLE, sizeof(r), cpu, seq[cpu]++, ts);
 	r.tick = htole64(i);
 	r.tgid = htole32(1000 + k);
-	strncpy(r.comm, comm_of(k), sizeof(r.comm));
+	strncpy(r.comm, reborn ? "reborn" : comm_of(k), sizeof(r.comm));
 	r.vsz_kb = htole64(anon * 4);
 	r.rss_anon_kb = htole64(anon);
 	r.rss_file_kb = htole64(file);
 	r.rss_shmem_kb = htole64(shmem);
 	r.swap_kb = htole64(i % 7 ? 0 : 100 + k);
 	r.hwm_kb = htole64(anon + file + shmem);
-	r.minflt = htole64(i * (10 + k) + (i * i) % 17);
-	r.majflt = htole64(i / 10);
+	r.minflt = htole64(c * (10 + k) + (c * c) % 17);
+	r.majflt = htole64(c / 10);
 	/* CPU: (k % 4) * 12.5 % user, 5 % system */
-	r.utime_ns = htole64(i * interval_ns * (k % 4) / 8);
-	r.stime_ns = htole64(i * interval_ns / 20);
+	r.utime_ns = htole64(c * interval_ns * (k % 4) / 8);
+	r.stime_ns = htole64(c * interval_ns / 20);
 	r.ticks_missed = htole64(missed);
 	if (wss && i % 5 == 0) {
 		flags |= MEMTRACE_SAMPLE_WSS_VALID | MEMTRACE_SAMPLE_IDLE_VALID;
@@ -140,7 +152,8 @@ static void system_rec(uint64_t i, uint64_t ts, uint64_t missed)
 	for (size_t f = 0; f < MEMTRACE_SYSTEM_FIGURES; f++)
 		v[f] = htole64(1000 + f * i);
 	r.memtotal_kb = htole64(16000000);
-	r.memavailable_kb = htole64(8000000 - i * 100);
+	r.memavailable_kb = htole64(i >= big_from ? (5ull << 30) + i * 100 :
+				    8000000 - i * 100);
 	r.memfree_kb = htole64(4000000 - i * 50);
 	r.swaptotal_kb = htole64(2000000);
 	r.swapfree_kb = htole64(2000000 - i * 10);
@@ -193,10 +206,13 @@ int main(int argc, char **argv)
 		{ "system", no_argument, NULL, 's' },
 		{ "cgroups", no_argument, NULL, 'c' },
 		{ "wss", no_argument, NULL, 'w' },
+		{ "big", no_argument, NULL, 'b' },
+		{ "reuse", no_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long procs = 12, ticks = 200, interval_ms = 100;
-	bool loss = false, sys = false, cgroups = false, wss = false;
+	bool loss = false, sys = false, cgroups = false, wss = false, big = false;
+	bool reuse = false;
 	struct mt_tfile_info info;
 	struct mt_out out;
 	int opt;
@@ -210,8 +226,10 @@ int main(int argc, char **argv)
 		case 's': sys = true; break;
 		case 'c': cgroups = true; break;
 		case 'w': wss = true; break;
+		case 'b': big = true; break;
+		case 'r': reuse = true; break;
 		default:
-			fprintf(stderr, "usage: mktrace [--procs N] [--ticks N] [--interval-ms MS] [--loss] [--system] [--cgroups] [--wss]\n");
+			fprintf(stderr, "usage: mktrace [--procs N] [--ticks N] [--interval-ms MS] [--loss] [--system] [--cgroups] [--wss] [--big] [--reuse]\n");
 			return 2;
 		}
 	}
@@ -219,6 +237,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mktrace: bad --procs, --ticks or --interval-ms\n");
 		return 2;
 	}
+	if (big)
+		big_from = ticks / 2;
+	if (reuse)
+		reuse_from = ticks / 2;
 	mt_tfile_info_now(&info);
 	info.start_mono_ns = T0_NS;
 	info.start_real_ns = 1700000000000000000ull;

@@ -353,3 +353,56 @@ test('a long series is drawn from min/max buckets that keep its extremes', async
 	}
 	noErrors(page);
 });
+
+test('figures of 4 TiB and more are drawn as they are, in full and thinned series', async t => {
+	for (const [name, ticks] of [['big', '200'], ['bigthin', '5000']]) {
+		const r = makeReport(name, ['--procs', '2', '--ticks', ticks, '--interval-ms', '10',
+			'--system', '--big']);
+		const page = await open(t, r.html);
+		const avail = r.sys.map(x => Number(x.memavailable_kb));
+		assert.ok(Math.max(...avail) > 2 ** 32, 'mktrace --big passes 4 TiB');
+		const got = await page.evaluate(() => ({
+			avail: window.mtReport.sysCharts[0].u.data[1],
+			rows: window.mtReport.data.system.rows,
+			max: window.mtReport.data.points_max,
+		}));
+		assert.equal(got.rows, avail.length);
+		if (avail.length <= got.max) {
+			assert.deepEqual(got.avail, avail);
+		} else {
+			assert.equal(got.avail.length, got.max);
+			assert.equal(Math.max(...got.avail), Math.max(...avail));
+			assert.equal(Math.min(...got.avail), Math.min(...avail));
+		}
+		noErrors(page);
+	}
+});
+
+test('a reused pid: each of its processes is a series of its own', async t => {
+	const r = makeReport('reuse', ['--procs', '3', '--ticks', '40', '--reuse']);
+	const page = await open(t, r.html);
+	const rows = r.csv.filter(x => x.pid === '1001');
+	const got = await page.evaluate(() => window.mtReport.data.procs
+		.filter(p => p.pid === 1001)
+		.map(p => ({ gen: p.gen, comm: p.comm, rows: p.rows,
+			cpu: window.mtReport.decode(p).cols.cpu_pct })));
+	assert.deepEqual(got.map(g => [g.gen, g.comm, g.rows]),
+		[[1, 'proc-1', rows.filter(x => x.comm === 'proc-1').length],
+		 [2, 'reborn', rows.filter(x => x.comm === 'reborn').length]]);
+	/* no rate across the two: the new process's first row has none, and
+	 * then mktrace's 12.5 % user + 5 % system of pid 1001 */
+	assert.equal(got[1].cpu[0], null);
+	for (const v of got[1].cpu.slice(1))
+		close(v, 17.5, 'CPU % of the new process');
+	/* an exact pid picks both; each has its heading */
+	await page.fill('#search', '1001');
+	await page.press('#search', 'Enter');
+	assert.deepEqual(await page.evaluate(() => [...window.mtReport.procCharts.keys()].map(String).sort()),
+		['1001', '1001/2']);
+	const heads = await page.locator('#procs section h2').allTextContents();
+	assert.equal(heads.length, 2);
+	assert.ok(heads.some(h => /^1001 proc-1 /.test(h)), heads.join(' | '));
+	assert.ok(heads.some(h => /^1001 #2 reborn .*process 2 with pid 1001 in this trace/.test(h)),
+		heads.join(' | '));
+	noErrors(page);
+});
