@@ -889,6 +889,25 @@ static double ts_sec(const struct mt_html *h, uint64_t ts_ns)
 }
 
 /*
+ * The names of @hs's columns that have a value (only the wide ones: @wide),
+ * as JSON strings separated by commas, @lead before the first.  0 or -1.
+ */
+static int put_col_names(struct mt_out *o, const struct hseries *hs,
+			 bool wide, const char *lead)
+{
+	bool first = true;
+
+	for (unsigned int c = 0; c < hs->ncols; c++) {
+		if (!hs->col[c].v || (wide && !hs->col[c].wide))
+			continue;
+		if (put_fmt(o, "%s\"%s\"", first ? lead : ",", hs->col[c].name))
+			return -1;
+		first = false;
+	}
+	return 0;
+}
+
+/*
  * A series' fields: "rows" (its rows), "n" (its points), "cols" (the
  * columns that have a value), "wide" (those of them in doubles, when there
  * are any), "b" (base64: time, then those columns).
@@ -897,26 +916,11 @@ static int put_series(struct mt_out *o, const struct hseries *hs)
 {
 	size_t npts = hs->n > MT_HTML_POINTS_MAX ? MT_HTML_POINTS_MAX : hs->n;
 	struct b64 b = { .o = o };
-	bool first = true;
 
-	if (put_fmt(o, "\"rows\":%zu,\"n\":%zu,\"cols\":[", hs->n, npts))
-		return -1;
-	for (unsigned int c = 0; c < hs->ncols; c++) {
-		if (!hs->col[c].v)
-			continue;
-		if (put_fmt(o, "%s\"%s\"", first ? "" : ",", hs->col[c].name))
-			return -1;
-		first = false;
-	}
-	first = true;
-	for (unsigned int c = 0; c < hs->ncols; c++) {
-		if (!hs->col[c].v || !hs->col[c].wide)
-			continue;
-		if (put_fmt(o, "%s\"%s\"", first ? "],\"wide\":[" : ",", hs->col[c].name))
-			return -1;
-		first = false;
-	}
-	if (mt_out_write(o, "],\"b\":\"", 7))
+	if (put_fmt(o, "\"rows\":%zu,\"n\":%zu,\"cols\":[", hs->n, npts) ||
+	    put_col_names(o, hs, false, "") ||
+	    put_col_names(o, hs, true, "],\"wide\":[") ||
+	    mt_out_write(o, "],\"b\":\"", 7))
 		return -1;
 	if (npts == hs->n) {
 		for (size_t i = 0; i < hs->n; i++)

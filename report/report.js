@@ -405,7 +405,7 @@
 		}
 		if (!pick)
 			return hits;
-		const exact = procs.filter(p => /^\d+$/.test(q) && p.pid === Number(q));
+		const exact = /^\d+$/.test(q) ? procs.filter(p => p.pid === Number(q)) : [];
 		if (exact.length)
 			hits = exact.map(keyOf);
 		select(hits.slice(0, PICK_MAX));

@@ -17,7 +17,9 @@
 #     cpu0 file grows while the view is on: the ticks appear as they are
 #     written; a bad record's message waits until the terminal is
 #     restored; q ends with status 0 and the trace holds every tick.
-#     Ctrl-C (SIGINT) ends a replay with the terminal restored too.
+#     Ctrl-C (SIGINT) ends a replay with the terminal restored too, and
+#     exit status 0 as q's; a trace without system records says "no
+#     system rows" in the header and shows its processes.
 #  3. --top with standard output not a terminal: exit 2.
 #
 # Screen captures are kept in build/screenshots/ (text, and PNG when
@@ -238,7 +240,6 @@ check "Ctrl-C ends the view" wait_for intr '^TOP-EXITED'
 check "  the terminal's settings are restored" cmp -s "$w/intr.before" "$w/intr.after"
 check "  the summary follows, no sanitizer report" \
 	sh -c "grep -q '200 records from 5 processes' '$w/intr.err' && ! grep -Eq 'Sanitizer|runtime error' '$w/intr.err'"
-
 check "  exit status 0, as q's" [ "$(cat "$w/intr.rc")" = 0 ]
 
 # a trace without system records: the header says so

@@ -8,10 +8,11 @@
 # first after.  Bounds:
 #  - event counters (/proc/vmstat) only grow: A <= proc <= B, exactly;
 #  - memory figures (/proc/meminfo): within 64 pages (256 kB) of the range
-#    of A and B (4 MiB on the debug kernel); Committed_AS within the error of the percpu_counter both
-#    read (percpu_counter_read_positive() of vm_committed_as: per CPU up to
-#    its batch, max(2 * CPUs, MemTotal pages / CPUs / 256) pages, is not
-#    yet folded in, and a fold between two reads moves it by that much);
+#    of A and B (4 MiB on the debug kernel); Committed_AS within the error
+#    of the percpu_counter both read (percpu_counter_read_positive() of
+#    vm_committed_as: per CPU up to its batch, max(2 * CPUs, MemTotal
+#    pages / CPUs / 256) pages, is not yet folded in, and a fold between
+#    two reads moves it by that much);
 #  - CPU times (/proc/stat, USER_HZ = 10 ms): A - 1 tick per CPU <= proc
 #    <= B + 1 tick per CPU (clock_t truncation; iowait is not monotonic);
 #  - PSI totals (filled by the reader from /proc/pressure when it reads the

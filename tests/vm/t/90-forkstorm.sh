@@ -42,6 +42,16 @@ stat_ticks() {
 	done < $MT/stats
 }
 
+# storm_round SECS: one run of the storm, its output appended, its leader's
+# pid logged (the shell's child: "sh" until it execs mt-storm); src = its
+# exit status.  No fork of its own beyond the storm.
+storm_round() {
+	"$STORM" -d "$1" -w 3 -k 6 -t 4 -l /tmp/storm.pids >> /tmp/storm.out 2>> /tmp/storm.err &
+	echo $! >> /tmp/leaders.pids
+	wait $!
+	src=$?
+}
+
 STORM=$(stress_bin mt-storm) || { fail "helper mt-storm missing: build tests/stress/mt-storm.c into build/stress and --add build/stress"; finish; }
 secs=$(test_param storm_s 12)
 EV=/sys/kernel/tracing/events/memstat
@@ -58,10 +68,8 @@ echo 1 > $EV/enable
 memtrace-reader -I 1 -W 10 -o /tmp/storm.csv --system /tmp/storm.sys 2> /tmp/reader.err &
 R=$!
 stat_ticks; t0=$T
-"$STORM" -d "$secs" -w 3 -k 6 -t 4 -l /tmp/storm.pids > /tmp/storm.out 2> /tmp/storm.err &
-echo $! > /tmp/leaders.pids
-wait $!
-src=$?
+: > /tmp/storm.out; : > /tmp/storm.err; : > /tmp/leaders.pids
+storm_round "$secs"
 # On the debug kernel a tick takes up to 4 s under TCG beside another
 # kernel's batch (29 to 142 ticks in 12 s seen), so the storm goes on in
 # 6 s rounds until the sampler has run 150 ticks through it, up to 48 s in
@@ -72,10 +80,7 @@ if [ -e /sys/kernel/debug/kmemleak ]; then
 	ran=$secs
 	stat_ticks
 	while [ $((T - t0)) -lt 150 ] && [ "$ran" -lt 48 ] && [ "$src" -eq 0 ]; do
-		"$STORM" -d 6 -w 3 -k 6 -t 4 -l /tmp/storm.pids >> /tmp/storm.out 2>> /tmp/storm.err &
-		echo $! >> /tmp/leaders.pids
-		wait $!
-		src=$?
+		storm_round 6
 		ran=$((ran + 6))
 		stat_ticks
 	done
