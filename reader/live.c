@@ -172,9 +172,12 @@ static int live_loop(void)
 			return -1;
 		if (flush_outputs())
 			return -1;
-		metrics_poll(mono_ns());
-		mt_sess_status(&g.sess, mono_ns(), false);
-		if (g.top && top_poll(mono_ns()))
+		/* one clock read for the three: under a VM whose clocksource
+		 * is not the TSC, each read is a system call */
+		now = mono_ns();
+		metrics_poll(now);
+		mt_sess_status(&g.sess, now, false);
+		if (g.top && top_poll(now))
 			break;		/* q: the session ends normally */
 		if (got == 0)
 			wait_data(deadline);

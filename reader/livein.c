@@ -330,7 +330,7 @@ static int parse_cpu(struct cpu_in *c)
 			break;
 		if (mt_status_is_record(st)) {
 			/* the stream's buffer is ours: fill it before it is copied */
-			if (st == MT_SYSTEM)
+			if (st == MT_SYSTEM && procfill_wanted())
 				procfill_system((unsigned char *)c->st.raw,
 						c->st.raw_len, g.round);
 			q->ts_ns = rec.hdr.ts_ns;

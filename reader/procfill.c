@@ -11,7 +11,8 @@
  * /proc/pressure/{memory,io,cpu} ("total=", µs) once per read round, so a
  * record's figures are those of when the reader read it: within one read
  * period (half interval_ms, at most POLL_MS) of its tick, more when the
- * reader falls behind.  A record so filled has MEMTRACE_SYSTEM_F_PROC set;
+ * reader falls behind; and only when an output shows them
+ * (procfill_wanted()).  A record so filled has MEMTRACE_SYSTEM_F_PROC set;
  * a trace file keeps the filled record, so -i shows the same figures.
  * A figure /proc does not have either (a kernel without PSI, or booted with
  * psi=0) stays unknown: an empty cell, said once on standard error.
@@ -109,15 +110,15 @@ static bool psi_total(const char *text, const char *kind, uint64_t *v)
 /* Read what the module leaves unknown, once for @round. */
 static void read_proc(uint64_t round)
 {
+	/* each file once a round: its "some" and "full" lines (cpu's "full"
+	 * is not a figure of the record) */
 	static const struct {
-		const char *res, *kind;
-		size_t idx;
+		const char *res;
+		size_t some, full;
 	} psi[] = {
-		{ "memory", "some", MT_SYS_IDX(psi_memory_some_us) },
-		{ "memory", "full", MT_SYS_IDX(psi_memory_full_us) },
-		{ "io", "some", MT_SYS_IDX(psi_io_some_us) },
-		{ "io", "full", MT_SYS_IDX(psi_io_full_us) },
-		{ "cpu", "some", MT_SYS_IDX(psi_cpu_some_us) },
+		{ "memory", MT_SYS_IDX(psi_memory_some_us), MT_SYS_IDX(psi_memory_full_us) },
+		{ "io", MT_SYS_IDX(psi_io_some_us), MT_SYS_IDX(psi_io_full_us) },
+		{ "cpu", MT_SYS_IDX(psi_cpu_some_us), MEMTRACE_SYSTEM_FIGURES },
 	};
 	static const struct {
 		const char *key;
@@ -147,9 +148,18 @@ static void read_proc(uint64_t round)
 			fill.psi_reported = true;
 			continue;
 		}
-		if (psi_total(buf, psi[i].kind, &v) && v < MEMTRACE_UNKNOWN)
-			fill.v[psi[i].idx] = v;
+		if (psi_total(buf, "some", &v) && v < MEMTRACE_UNKNOWN)
+			fill.v[psi[i].some] = v;
+		if (psi[i].full < MEMTRACE_SYSTEM_FIGURES && psi_total(buf, "full", &v) &&
+		    v < MEMTRACE_UNKNOWN)
+			fill.v[psi[i].full] = v;
 	}
+}
+
+bool procfill_wanted(void)
+{
+	return g.sys_open || g.raw_open || g.pf || g.html_rep || g.top || g.om_path ||
+	       g.listen_addr;
 }
 
 void procfill_note_delayacct(void)

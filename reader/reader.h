@@ -205,6 +205,14 @@ int open_outputs(void);
  * /proc, read once per read round @round.
  */
 void procfill_system(unsigned char *rec, uint32_t len, uint64_t round);
+/*
+ * procfill.c: whether an output of this session shows the system record's
+ * figures (--system, -w, --perfetto, --html, --top, --openmetrics,
+ * --listen).  Without one, the /proc reads (4 files a round: a fixed cost
+ * per tick that dominates the reader's CPU time at a few processes) are
+ * skipped.
+ */
+bool procfill_wanted(void);
 /* procfill.c: say once (unless -q) that delay accounting is off. */
 void procfill_note_delayacct(void);
 /*
