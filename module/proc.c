@@ -49,6 +49,8 @@ struct mtr_cputime {
 static DEFINE_XARRAY(mtr_cputimes); /* tgid -> struct mtr_cputime */
 /* samples whose split could not be clamped (no memory for the state) */
 static u64 mtr_cputime_unclamped;
+/* states allocated now (stats' cputime_states); written by the work item */
+static unsigned long mtr_cputime_n;
 
 /* Drop @tgid's state.  Context: the work item, or unload. */
 static void mtr_cputime_free(unsigned long tgid, struct mtr_cputime *ct)
@@ -56,6 +58,7 @@ static void mtr_cputime_free(unsigned long tgid, struct mtr_cputime *ct)
 	xa_erase(&mtr_cputimes, tgid);
 	put_pid(ct->pid);
 	kfree(ct);
+	WRITE_ONCE(mtr_cputime_n, mtr_cputime_n - 1);
 }
 
 /*
@@ -82,6 +85,7 @@ static struct mtr_cputime *mtr_cputime_get(struct task_struct *p)
 		kfree(ct);
 		return NULL;
 	}
+	WRITE_ONCE(mtr_cputime_n, mtr_cputime_n + 1);
 	return ct;
 }
 
@@ -374,6 +378,10 @@ void mtr_proc_sweep(u64 tick)
 void mtr_proc_show_stats(struct seq_file *m)
 {
 	seq_printf(m, "cputime_unclamped: %llu\n", READ_ONCE(mtr_cputime_unclamped));
+	/* kzalloc()'s slab object: sizeof rounded up to a kmalloc size */
+	seq_printf(m, "cputime_states: %lu\n", READ_ONCE(mtr_cputime_n));
+	seq_printf(m, "cputime_state_bytes: %lu\n",
+		   READ_ONCE(mtr_cputime_n) * sizeof(struct mtr_cputime));
 }
 
 /**

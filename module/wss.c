@@ -361,6 +361,8 @@ static struct cpumask mtr_wss_flush_mask;
 
 /* Statistics, written by the work item only. */
 static u64 mtr_pss_scans_completed;
+/* WSS/PSS states allocated now (stats' wss_states) */
+static unsigned long mtr_wss_n;
 /* idle-age tables allocated now, and allocations that failed */
 static unsigned long mtr_idle_tables;
 static u64 mtr_idle_alloc_failed;
@@ -524,6 +526,7 @@ static void mtr_wss_free(unsigned long tgid, struct mtr_wss *st)
 	xa_erase(&mtr_wss_states, tgid);
 	put_pid(st->pid);
 	kfree(st);
+	WRITE_ONCE(mtr_wss_n, mtr_wss_n - 1);
 }
 
 /**
@@ -1154,6 +1157,7 @@ void mtr_wss_note(struct task_struct *p, u64 tick, struct memtrace_sample *rec)
 			kfree(st);
 			return;
 		}
+		WRITE_ONCE(mtr_wss_n, mtr_wss_n + 1);
 	}
 	st->seen_tick = tick;
 	if (st->result_ready) {
@@ -1201,6 +1205,9 @@ void mtr_wss_show_stats(struct seq_file *m)
 	seq_printf(m, "wss_scan_ns: %llu\n", READ_ONCE(mtr_wss_scan_ns));
 	seq_printf(m, "pss_scans_completed: %llu\n",
 		   READ_ONCE(mtr_pss_scans_completed));
+	seq_printf(m, "wss_states: %lu\n", READ_ONCE(mtr_wss_n));
+	seq_printf(m, "wss_state_bytes: %lu\n",
+		   READ_ONCE(mtr_wss_n) * sizeof(struct mtr_wss));
 	seq_printf(m, "idle_tables: %lu\n", READ_ONCE(mtr_idle_tables));
 	seq_printf(m, "idle_bytes: %lu\n",
 		   READ_ONCE(mtr_idle_tables) * PTRS_PER_PTE);

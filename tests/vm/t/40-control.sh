@@ -106,6 +106,29 @@ check_eq "session: a second open for writing -> EBUSY" "$( (exec 4> $MT/session)
 check_eq "session: reading names the holder" "$(awk '$1 == "owner_pid:" { print $2 }' $MT/session)" "$holder"
 wait $holder
 check_eq "session: free again once closed" "$(awk '$1 == "owner_pid:" { print $2 }' $MT/session)" 0
+# per-process state counts (cputime_states, wss_states): one per thread
+# group sampled, freed at the sweep (every 64th tick) after it exits.
+# Ground truth: the session's own CSV.  An all-process session of 2 s at
+# 10 ms (3 sweeps) with WSS on; after it, the states are at least the
+# processes of its last tick still alive, and at most the processes it
+# sampled (the states of processes that exited before it, earlier in this
+# file, were swept)
+memtrace-reader -I 10 -W 100 -d 2 -o /tmp/states.csv -q 2> /tmp/states.err ||
+	fail "memtrace-reader (states): $(cat /tmp/states.err)"
+st_all=$(awk -F, 'NR > 1 { p[$5] = 1 } END { print length(p) }' /tmp/states.csv)
+st_live=0
+for p in $(awk -F, 'NR > 1 { if ($4 + 0 > t) { t = $4 + 0; delete p } if ($4 + 0 == t) p[$5] = 1 }
+		END { for (i in p) print i }' /tmp/states.csv); do
+	kill -0 "$p" 2> /dev/null && st_live=$((st_live + 1))
+done
+st_ct=$(stat_val cputime_states)
+st_wss=$(stat_val wss_states)
+check "cputime_states $st_ct: at least the $st_live live processes of the last tick, at most the $st_all sampled" \
+	[ "$st_live" -ge 1 -a "${st_ct:-0}" -ge "$st_live" -a "${st_ct:-0}" -le "$st_all" ]
+check "wss_states $st_wss: at most the $st_all sampled, at least one" \
+	[ "${st_wss:-0}" -ge 1 -a "${st_wss:-0}" -le "$st_all" ]
+check_eq "cputime_state_bytes: a whole number of states" \
+	"$(($(stat_val cputime_state_bytes) % (st_ct > 0 ? st_ct : 1)))" 0
 check "stats refuses writes" [ -n "$(write_err $MT/stats 1)" ]
 check "stats has every key" sh -c "for k in ticks records_written records_dropped procs_last_tick tick_last_ns tick_max_ns cpu0_dropped; do grep -q \"^\$k: [0-9]*\$\" $MT/stats || exit 1; done"
 rmmod memtrace
