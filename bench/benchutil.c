@@ -14,17 +14,23 @@
  *       costs little more than its kernel stack, task and page tables.
  *
  *   benchutil rusage [-o FILE] -- COMMAND [ARG]...
- *       run COMMAND, then print "wall_ns", "user_ns", "sys_ns" and "cpu_ns"
- *       lines (wait4()'s rusage: the command and its waited-for children)
- *       to FILE (default stderr); exit with COMMAND's status.
+ *       run COMMAND, then print "wall_ns", "user_ns", "sys_ns", "cpu_ns"
+ *       and "maxrss_kb" lines (wait4()'s rusage: the command and its
+ *       waited-for children; maxrss_kb the largest peak RSS of them) to
+ *       FILE (default stderr); exit with COMMAND's status.
  *
- *   benchutil clearrefs PID WINDOW_MS COUNT
- *       the /proc way to a working-set size: COUNT windows of: write "1" to
- *       /proc/PID/clear_refs, sleep WINDOW_MS, read /proc/PID/smaps_rollup.
- *       Per window one line on stdout:
+ *   benchutil clearrefs PID[,PID]... WINDOW_MS COUNT
+ *       the /proc way to a working-set size, as Brendan Gregg's wss tools
+ *       do it: COUNT windows (0: until SIGTERM or SIGINT) of: write "1" to
+ *       /proc/PID/clear_refs of every PID, sleep WINDOW_MS, read every
+ *       /proc/PID/smaps_rollup.  Per window one line on stdout, the sums
+ *       over the PIDs:
  *         "window I referenced_kb R rss_kb S clear_ns C rollup_ns U"
  *       C and U are this thread's CPU time (CLOCK_THREAD_CPUTIME_ID) in the
- *       write and in the read: the page-table walks run in the caller.
+ *       writes and in the reads: the page-table walks run in the caller.
+ *       When a PID has exited (ENOENT, ESRCH) the run ends there, with
+ *       status 0, and that window is not reported: observe a workload
+ *       until it ends.
  *
  *   benchutil rollup PID COUNT
  *       the /proc way to PSS: read /proc/PID/smaps_rollup COUNT times.  Per
@@ -64,7 +70,8 @@ static int usage(void)
 	fprintf(stderr, "Usage: benchutil now\n"
 			"       benchutil spawn N\n"
 			"       benchutil rusage [-o FILE] -- COMMAND [ARG]...\n"
-			"       benchutil clearrefs PID WINDOW_MS COUNT\n");
+			"       benchutil clearrefs PID[,PID]... WINDOW_MS COUNT\n"
+			"       benchutil rollup PID COUNT\n");
 	return 2;
 }
 
@@ -163,9 +170,9 @@ static int cmd_rusage(int argc, char **argv)
 			return 1;
 		}
 	}
-	fprintf(out, "wall_ns: %llu\nuser_ns: %llu\nsys_ns: %llu\ncpu_ns: %llu\n",
+	fprintf(out, "wall_ns: %llu\nuser_ns: %llu\nsys_ns: %llu\ncpu_ns: %llu\nmaxrss_kb: %ld\n",
 		clock_ns(CLOCK_MONOTONIC) - t0, tv_ns(&ru.ru_utime), tv_ns(&ru.ru_stime),
-		tv_ns(&ru.ru_utime) + tv_ns(&ru.ru_stime));
+		tv_ns(&ru.ru_utime) + tv_ns(&ru.ru_stime), ru.ru_maxrss);
 	if (outpath)
 		fclose(out);
 	if (WIFEXITED(st))
@@ -180,50 +187,98 @@ static unsigned long long kb_of(const char *buf, const char *key)
 	return p ? strtoull(p + strlen(key), NULL, 10) : 0;
 }
 
+/* write "1" to /proc/PID/clear_refs: the CPU time it took, or -1 */
+static long long clear_refs(const char *pid)
+{
+	unsigned long long c0, c1;
+	char path[64];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "/proc/%s/clear_refs", pid);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	ok = write(fd, "1", 1) == 1;
+	c1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	close(fd);
+	return ok ? (long long)(c1 - c0) : -1;
+}
+
+/* read /proc/PID/smaps_rollup into buf (size 8192): CPU time, or -1 */
+static long long read_rollup(const char *pid, char *buf)
+{
+	unsigned long long c0, c1;
+	char path[64];
+	ssize_t n, len = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%s/smaps_rollup", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	while ((n = read(fd, buf + len, 8192 - 1 - len)) > 0)
+		len += n;
+	c1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[len] = '\0';
+	return c1 - c0;
+}
+
 static int cmd_clearrefs(int argc, char **argv)
 {
-	char path[64], rpath[64], buf[8192];
+	struct sigaction sa = { .sa_handler = on_signal };
+	char *pids[256], *list, buf[8192];
 	long window_ms, count, w;
-	int fd;
+	int npids = 0, i;
 
 	if (argc != 5)
 		return usage();
 	window_ms = strtol(argv[3], NULL, 10);
 	count = strtol(argv[4], NULL, 10);
-	snprintf(path, sizeof(path), "/proc/%s/clear_refs", argv[2]);
-	snprintf(rpath, sizeof(rpath), "/proc/%s/smaps_rollup", argv[2]);
-	for (w = 1; w <= count; w++) {
+	if (window_ms <= 0 || count < 0)
+		return usage();
+	list = argv[2];
+	for (char *p = strtok(list, ","); p && npids < 256; p = strtok(NULL, ","))
+		pids[npids++] = p;
+	if (!npids)
+		return usage();
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	for (w = 1; !stop && (!count || w <= count); w++) {
 		struct timespec ts = { window_ms / 1000, (window_ms % 1000) * 1000000L };
-		unsigned long long c0, c1, c2, c3;
-		ssize_t n, len = 0;
+		unsigned long long clear = 0, rollup = 0, ref = 0, rss = 0;
+		long long t;
 
-		fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0)
-			goto fail;
-		c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-		if (write(fd, "1", 1) != 1)
-			goto fail;
-		c1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-		close(fd);
-		nanosleep(&ts, NULL);
-		fd = open(rpath, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			goto fail;
-		c2 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-		while ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
-			len += n;
-		c3 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-		close(fd);
-		if (n < 0)
-			goto fail;
-		buf[len] = '\0';
+		for (i = 0; i < npids; i++) {
+			t = clear_refs(pids[i]);
+			if (t < 0)
+				goto fail;
+			clear += t;
+		}
+		/* a signal ends the window early; that window is not reported */
+		if (nanosleep(&ts, NULL) && stop)
+			break;
+		for (i = 0; i < npids; i++) {
+			t = read_rollup(pids[i], buf);
+			if (t < 0)
+				goto fail;
+			rollup += t;
+			ref += kb_of(buf, "\nReferenced:");
+			rss += kb_of(buf, "\nRss:");
+		}
 		printf("window %ld referenced_kb %llu rss_kb %llu clear_ns %llu rollup_ns %llu\n",
-		       w, kb_of(buf, "\nReferenced:"), kb_of(buf, "\nRss:"), c1 - c0, c3 - c2);
+		       w, ref, rss, clear, rollup);
 		fflush(stdout);
 	}
 	return 0;
 fail:
-	fprintf(stderr, "benchutil: /proc/%s: %s\n", argv[2], strerror(errno));
+	if (errno == ENOENT || errno == ESRCH)
+		return 0;
+	fprintf(stderr, "benchutil: /proc/%s: %s\n", pids[i], strerror(errno));
 	return 1;
 }
 

@@ -6,7 +6,7 @@
 # natively (bench/run --native).  Prints "metric: value" lines on stdout and
 # its progress on stderr.
 #
-# Usage: guest.sh ITEM...   ITEM: idle wss sampling transport decode
+# Usage: guest.sh ITEM...   ITEM: idle wss pss sampling transport decode workload
 #
 # Environment (bench/run sets it):
 #   BENCH_TOOLS    directory of benchutil, poller and microbench (required)
@@ -22,6 +22,10 @@
 #                  and "=== bench-end" lines (the VM's only way out)
 #   BENCH_SMOKE=1  tiny sizes (a check that the harness works, not figures)
 #   BENCH_REPS     repeats of the sampling measurements (default 3)
+#   BENCH_WL_BIN   directory of sysbench and stress-ng, their libraries in
+#                  lib/ (workload); BENCH_WL_WHY: why there is none
+#   BENCH_WL_SECS, BENCH_WL_ROUNDS  length of a workload run (10 s) and
+#                  rounds of the conditions (5)
 #
 # Every figure is the median of its repeats.  What is counted:
 #   memtrace kernel   the sum of memstat_tick's duration_ns (the tick's wall
@@ -208,7 +212,7 @@ bench_idle() {
 # start_memload OUT ARG...: memload with ARGs in the background, its output
 # to OUT; waits for its "ready" line.  MEMLOAD_PID is its pid (set even when
 # it fails, so that the caller's cleanup can kill it).  Status 1 (reported)
-# when it exits or is not ready within 60 s.
+# when it exits or is not ready within MEMLOAD_WAIT_S (default 60) s.
 start_memload() {
 	local out=$1 i=0
 	shift
@@ -216,7 +220,7 @@ start_memload() {
 	MEMLOAD_PID=$!
 	while ! grep -q '^ready' "$out" 2> /dev/null; do
 		i=$((i + 1))
-		if [ $i -ge 600 ] || ! kill -0 $MEMLOAD_PID 2> /dev/null; then
+		if [ $i -ge $((${MEMLOAD_WAIT_S:-60} * 10)) ] || ! kill -0 $MEMLOAD_PID 2> /dev/null; then
 			fail "memload did not start"
 			kill $MEMLOAD_PID 2> /dev/null
 			return 1
@@ -271,6 +275,8 @@ wss_memtrace() { # TAG SECONDS
 	ds=$(($(stat_val wss_scan_ns) - s0))
 	dp=$(($(stat_val wss_pages_scanned) - p0))
 	dc=$(($(stat_val wss_scans_completed) - c0))
+	# entries of a pass: the budget lets one pass fit a tick (the callers
+	# see to it), and the module was loaded for this process
 	per_pass=$(stat_val wss_tick_max_pages)
 	col=$(head -n 1 $W/wss.csv | tr ',' '\n' | grep -n -x wss_kb | cut -d: -f1)
 	# skip the first window: it may still see the initial touch
@@ -283,8 +289,25 @@ wss_memtrace() { # TAG SECONDS
 	metric wss_memtrace${1}_accuracy_pct "$(calc "$(median < $W/wss.win) / $WSS_HOT * 100")"
 	metric wss_memtrace${1}_windows "$(wc -l < $W/wss.win)"
 }
+# wss_clearrefs TAG WINDOWS: the clear_refs + smaps_rollup peer on WSS_PID,
+# and wss${TAG}_ratio against wss_memtrace${TAG} (in $W/wss.metrics)
+wss_clearrefs() {
+	local cost rss cr
+	$U clearrefs $WSS_PID 1000 $2 > $W/cr.out || { fail "clearrefs failed"; return 1; }
+	say "wss$1 clear_refs: $(awk '{ printf "%s ", $4 }' $W/cr.out)KiB Referenced"
+	cost=$(awk '{ print $8 + $10 }' $W/cr.out | median)
+	rss=$(awk '{ print $6 }' $W/cr.out | median)
+	cr=$(calc "$cost / ($rss / 1048576) / 1e6")
+	metric wss_clearrefs${1}_ns_per_page "$(calc "$cost / ($rss / 4)")"
+	metric wss_clearrefs${1}_ms_per_gib "$cr" | tee -a $W/wss.metrics
+	metric wss_clearrefs${1}_accuracy_pct "$(calc "$(awk '{ print $4 }' $W/cr.out | median) / $WSS_HOT * 100")"
+	metric wss_clearrefs${1}_windows "$2"
+	metric wss_clearrefs${1}_clear_ms_per_gib "$(calc "$(awk '{ print $8 }' $W/cr.out | median) / ($rss / 1048576) / 1e6")"
+	metric wss_clearrefs${1}_rollup_ms_per_gib "$(calc "$(awk '{ print $10 }' $W/cr.out | median) / ($rss / 1048576) / 1e6")"
+	metric wss${1}_ratio "$(div "$cr" "$(kv wss_memtrace${1}_ms_per_gib $W/wss.metrics)")"
+}
 bench_wss() {
-	local anon hot secs wins i cost rss cr
+	local anon hot secs wins
 	: > $W/wss.metrics
 	if [ "$SMOKE" = 1 ]; then
 		anon=64 hot=8 secs=3 wins=2
@@ -304,22 +327,43 @@ bench_wss() {
 	wss_memtrace _noflush $secs
 	echo Y > /sys/module/memtrace/parameters/wss_tlb_flush
 
-	$U clearrefs $WSS_PID 1000 $wins > $W/cr.out || { fail "clearrefs failed"; return; }
-	say "wss clear_refs: $(awk '{ printf "%s ", $4 }' $W/cr.out)KiB Referenced"
-	cost=$(awk '{ print $8 + $10 }' $W/cr.out | median)
-	rss=$(awk '{ print $6 }' $W/cr.out | median)
-	metric wss_clearrefs_ns_per_page "$(calc "$cost / ($rss / 4)")"
-	metric wss_clearrefs_ms_per_gib "$(calc "$cost / ($rss / 1048576) / 1e6")"
-	metric wss_clearrefs_accuracy_pct "$(calc "$(awk '{ print $4 }' $W/cr.out | median) / $WSS_HOT * 100")"
-	metric wss_clearrefs_windows "$wins"
-	metric wss_clearrefs_clear_ms_per_gib "$(calc "$(awk '{ print $8 }' $W/cr.out | median) / ($rss / 1048576) / 1e6")"
-	metric wss_clearrefs_rollup_ms_per_gib "$(calc "$(awk '{ print $10 }' $W/cr.out | median) / ($rss / 1048576) / 1e6")"
-	cr=$(calc "$cost / ($rss / 1048576) / 1e6")
-	metric wss_ratio "$(div "$cr" "$(kv wss_memtrace_ms_per_gib $W/wss.metrics)")"
-	metric wss_noflush_ratio "$(div "$cr" "$(kv wss_memtrace_noflush_ms_per_gib $W/wss.metrics)")"
+	wss_clearrefs "" $wins || return
+	metric wss_noflush_ratio "$(div "$(kv wss_clearrefs_ms_per_gib $W/wss.metrics)" \
+		"$(kv wss_memtrace_noflush_ms_per_gib $W/wss.metrics)")"
 	kill $WSS_PID
 	wait $WSS_PID 2> /dev/null
 	WSS_PID=""
+	unload
+}
+
+# bench_wss_scale: the same at RSS of G GiB for each G of BENCH_WSS_GIB
+# (bench/run passes the sizes the VM's memory allows), hot set G x 64 MiB,
+# wss_budget_pages at its maximum so that a pass fits one tick, TLB flush
+# on; memtrace and clear_refs on the same process: wss_*_gG_* figures.
+bench_wss_scale() {
+	local g secs=8 wins=5
+	[ "$SMOKE" = 1 ] && return
+	for g in ${BENCH_WSS_GIB:-}; do
+		unload && load || return
+		echo 1073741824 > /sys/module/memtrace/parameters/wss_budget_pages ||
+			{ fail "cannot raise wss_budget_pages"; return; }
+		WSS_HOT=$((g * 64 * 1024))
+		MEMLOAD_WAIT_S=$((60 + g * 60)) start_memload $W/memload.out -a $((g * 1024)) -w $((g * 64)) ||
+			return
+		WSS_PID=$MEMLOAD_PID
+		WSS_RSS=$(awk '$1 == "VmRSS:" { print $2 }' /proc/$WSS_PID/status)
+		say "wss scale: memload -a $((g * 1024)) -w $((g * 64)), VmRSS $WSS_RSS KiB"
+		metric wss_g${g}_rss_kb "$WSS_RSS"
+		metric wss_g${g}_hot_kb "$WSS_HOT"
+		: > $W/wss.metrics
+		wss_memtrace _g$g $secs
+		# one window's scan, in % of one CPU (1 s windows)
+		metric wss_memtrace_g${g}_cpu_pct "$(calc "$(kv wss_memtrace_g${g}_ms_per_gib $W/wss.metrics) * $WSS_RSS / 1048576 / 1000 * 100")"
+		wss_clearrefs _g$g $wins || return
+		kill $WSS_PID
+		wait $WSS_PID 2> /dev/null
+		WSS_PID=""
+	done
 	unload
 }
 
@@ -375,17 +419,35 @@ bench_pss() {
 }
 
 # ------------------------------------------------------------ 1. sampling ---
-sampling_memtrace() { # SECONDS
-	local d0 kw dd ticks ns procs allprocs rows rns
-	echo 100 > $MT/interval_ms
+# footprint_snap: "SUnreclaim_kb vmalloc_kb relay_kb states": unreclaimable slab
+# (/proc/meminfo), vmalloc areas of memtrace's own code ([memtrace] in
+# /proc/vmallocinfo) and of relay's buffers (vmap()ed by relay_alloc_buf(),
+# inlined in relay_create_buf() or relay_open_buf(): memtrace is relay's
+# only user in the VM), in KiB (a vmalloc area's size counts its guard
+# page); and the bytes of per-process state that stats counts
+# (cputime_state_bytes + wss_state_bytes: 0 on a module without them)
+footprint_snap() {
+	echo "$(awk '$1 == "SUnreclaim:" { print $2 }' /proc/meminfo)" \
+		"$(awk '/\[memtrace\]/ { s += $2 } END { printf "%.0f", s / 1024 }' /proc/vmallocinfo)" \
+		"$(awk '/ relay_/ { s += $2 } END { printf "%.0f", s / 1024 }' /proc/vmallocinfo)" \
+		"$(awk '$1 == "cputime_state_bytes:" || $1 == "wss_state_bytes:" { s += $2 } END { print s + 0 }' $MT/stats)"
+}
+sampling_memtrace() { # SECONDS INTERVAL_MS
+	local d0 kw dd ticks ns procs allprocs rows rns tick_ns fp
+	echo "$2" > $MT/interval_ms
 	echo 0 > $TR/tracing_on
 	echo > $TR/trace
 	echo 1 > $TR/events/memstat/memstat_tick/enable || { fail "cannot enable memstat_tick"; return 1; }
 	echo 1 > $TR/tracing_on
 	d0=$(stat_val records_dropped)
 	kworker_snap > $W/kw0
-	$U rusage -o $W/reader.rus -- "$READER" -I 100 -d "$1" -o $W/mt.csv -q 2> $W/reader.err ||
+	footprint_snap > $W/fp0
+	# the module's memory in mid-session, with every process's state made
+	(sleep $(($1 / 2)); footprint_snap > $W/fp1) &
+	fp=$!
+	$U rusage -o $W/reader.rus -- "$READER" -I "$2" -d "$1" -o $W/mt.csv -q 2> $W/reader.err ||
 		{ fail "memtrace-reader failed: $(cat $W/reader.err)"; return 1; }
+	wait $fp
 	kworker_snap > $W/kw1
 	echo 0 > $TR/events/memstat/memstat_tick/enable
 	dd=$(($(stat_val records_dropped) - d0))
@@ -396,6 +458,10 @@ sampling_memtrace() { # SECONDS
 		if (f["written"] > 0) { n++; ns += f["duration_ns"]; p += f["procs"] }
 	} END { printf "%d %.0f %d %d\n", n, ns, p, all }' $TR/trace > $W/ticks
 	read -r ticks ns procs allprocs < $W/ticks
+	# the median duration of those ticks
+	tick_ns=$(awk '/memstat_tick:/ {
+		for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+		if (f["written"] > 0) print f["duration_ns"] }' $TR/trace | median)
 	# run time of the kworkers that ran ticks (from the events' "comm-PID")
 	awk '/memstat_tick:/ { n = split($1, a, "-"); print a[n] }' $TR/trace > $W/kwt
 	kw=$(awk 'FILENAME == ARGV[1] { t[$1] = 1; next }
@@ -406,12 +472,17 @@ sampling_memtrace() { # SECONDS
 	rns=$(kv cpu_ns $W/reader.rus)
 	say "  memtrace: $ticks ticks, $procs samples, $rows rows, $dd dropped, kernel $ns ns, their kworkers $kw ns, reader $rns ns"
 	[ "$dd" = 0 ] || say "  warning: $dd records dropped"
-	echo "$(div "$ns" "$procs") $(div "$kw" "$allprocs") $(div "$rns" "$rows") $dd $((procs / (ticks > 0 ? ticks : 1))) $ticks" >> $W/s.mt
+	# fields: kernel/sample kworker/sample reader/row dropped procs/tick
+	# ticks tick_ns slab_delta_kb vmalloc_kb relay_kb state_bytes
+	# reader_maxrss_kb
+	echo "$(div "$ns" "$procs") $(div "$kw" "$allprocs") $(div "$rns" "$rows") $dd $((procs / (ticks > 0 ? ticks : 1))) $ticks $tick_ns" \
+		"$(awk 'NR == FNR { s = $1; next } { print $1 - s, $2, $3, $4 }' $W/fp0 $W/fp1)" \
+		"$(kv maxrss_kb $W/reader.rus)" >> $W/s.mt
 	rm -f $W/mt.csv
 }
-sampling_poller() { # SECONDS
+sampling_poller() { # SECONDS INTERVAL_MS
 	local n cpu emit
-	$T/poller -i 100 -d "$1" -o $W/poll.csv > $W/poll.out || { fail "poller failed"; return 1; }
+	$T/poller -i "$2" -d "$1" -o $W/poll.csv > $W/poll.out || { fail "poller failed"; return 1; }
 	n=$(kv samples $W/poll.out)
 	cpu=$(kv cpu_ns $W/poll.out)
 	emit=$(kv emit_ns $W/poll.out)
@@ -430,30 +501,47 @@ sampling_pidstat() { # COUNT PROCS
 	div "$cpu" "$n" >> $W/s.ps
 	rm -f $W/ps.out
 }
+# bench_sampling N: N sleepers, memtrace against the poller and pidstat.
+# At 10,000 processes and more the interval is 1 s (a tick of 50,000
+# processes takes longer than 100 ms under TCG) and the module's relay
+# buffers are 16 x 1 MiB per CPU (a tick's records, 312 bytes each, go to
+# one CPU's buffer); pidstat, which takes about 30 s per read of 50,000
+# processes here, runs up to 10,000.
 bench_sampling() { # N
-	local secs pscount reps n r p mk mr pc pf ps
+	local secs pscount reps n r p mk mr pc pf ps iv
+	n=$1 iv=100
 	if [ "$SMOKE" = 1 ]; then
 		secs=2 pscount=1 reps=1
 	else
 		secs=10 reps=$REPS
 		# 1 s intervals; fewer of them for many processes, where one pass
 		# over /proc takes seconds in the VM
-		pscount=$((10000 / $1))
+		pscount=$((10000 / n))
 		[ $pscount -le 10 ] || pscount=10
 		[ $pscount -ge 2 ] || pscount=2
 	fi
-	n=$1
-	load || return
+	if [ "$n" -ge 10000 ]; then
+		iv=1000
+		# room for the sleepers: pids and threads
+		[ "$(cat /proc/sys/kernel/pid_max)" -gt $((n * 2)) ] ||
+			echo $((n * 4)) > /proc/sys/kernel/pid_max
+		[ "$(cat /proc/sys/kernel/threads-max)" -gt $((n * 2)) ] ||
+			echo $((n * 4)) > /proc/sys/kernel/threads-max
+		stop_sleepers
+		unload && load subbuf_size=1048576 n_subbufs=16 || return
+	else
+		load || return
+	fi
 	sleepers $n || return
-	say "sampling: $n sleepers, $reps x $secs s each"
+	say "sampling: $n sleepers, $reps x $secs s each at $iv ms"
 	: > $W/s.mt
 	: > $W/s.poll
 	: > $W/s.ps
 	r=1
 	while [ $r -le $reps ]; do
-		sampling_memtrace $secs
-		sampling_poller $secs
-		if [ -n "$PIDSTAT" ]; then
+		sampling_memtrace $secs $iv
+		sampling_poller $secs $iv
+		if [ -n "$PIDSTAT" ] && [ "$n" -le 10000 ]; then
 			sampling_pidstat $pscount "$(tail -n 1 $W/s.mt | awk '{ print $5 }')"
 		fi
 		r=$((r + 1))
@@ -464,24 +552,42 @@ bench_sampling() { # N
 	pc=$(awk '{ print $1 }' $W/s.poll | median)
 	pf=$(awk '{ print $2 }' $W/s.poll | median)
 	metric ${p}_procs "$(awk '{ print $5 }' $W/s.mt | median)"
+	metric ${p}_interval_ms "$iv"
 	metric ${p}_memtrace_kernel_ns_per_sample "$mk"
 	metric ${p}_memtrace_kworker_ns_per_sample "$(awk '{ print $2 }' $W/s.mt | median)"
 	metric ${p}_memtrace_reader_ns_per_sample "$mr"
 	metric ${p}_memtrace_ticks "$(awk '{ print $6 }' $W/s.mt | median)"
+	metric ${p}_memtrace_tick_ms "$(calc "$(awk '{ print $7 }' $W/s.mt | median) / 1e6")"
 	metric ${p}_memtrace_dropped "$(awk '{ s += $4 } END { print s + 0 }' $W/s.mt)"
+	# the module's memory: its code (/sys/module/memtrace/coresize), its
+	# vmalloc areas, relay's buffers, its per-process state (stats), and
+	# the unreclaimable slab a session adds in mid-session (a cross-check
+	# of the state: other kernel objects come and go with it)
+	metric ${p}_module_core_kb "$(($(cat /sys/module/memtrace/coresize) / 1024))"
+	metric ${p}_module_vmalloc_kb "$(awk '{ print $9 }' $W/s.mt | median)"
+	metric ${p}_module_relay_kb "$(awk '{ print $10 }' $W/s.mt | median)"
+	metric ${p}_module_slab_delta_kb "$(awk '{ print $8 }' $W/s.mt | median)"
+	metric ${p}_module_state_kb "$(calc "$(awk '{ print $11 }' $W/s.mt | median) / 1024")"
+	metric ${p}_reader_maxrss_kb "$(awk '{ print $12 }' $W/s.mt | median)"
 	metric ${p}_poller_ns_per_sample "$pc"
 	metric ${p}_poller_csv_ns_per_sample "$pf"
 	metric ${p}_poller_intervals "$(awk '{ print $4 }' $W/s.poll | median)"
 	metric ${p}_poller_overruns "$(awk '{ print $3 }' $W/s.poll | median)"
 	metric ${p}_poller_ratio "$(div "$pc" "$mk")"
 	metric ${p}_poller_e2e_ratio "$(div "$pf" "$(calc "$mk + $mr")")"
-	if [ -n "$PIDSTAT" ]; then
+	if [ -n "$PIDSTAT" ] && [ "$n" -le 10000 ]; then
 		ps=$(median < $W/s.ps)
 		metric ${p}_pidstat_ns_per_sample "$ps"
 		metric ${p}_pidstat_ratio "$(div "$ps" "$mk")"
 		metric ${p}_pidstat_e2e_ratio "$(div "$ps" "$(calc "$mk + $mr")")"
+	elif [ -n "$PIDSTAT" ]; then
+		metric ${p}_pidstat_skipped "not run above 10,000 processes (about 30 s per read of 50,000)"
 	else
 		metric ${p}_pidstat_skipped "${BENCH_PIDSTAT_WHY:-pidstat not available}"
+	fi
+	if [ "$n" -ge 10000 ]; then
+		stop_sleepers
+		unload
 	fi
 }
 
@@ -492,40 +598,46 @@ bench_sampling() { # N
 # The zero-drop setting with the highest rate is run twice more; if either
 # run drops, the next one is tried the same way.  The figure is the median
 # rate of its three runs.
-transport_run() { # INTERVAL_MS SECONDS -> "rate dropped cpu_ns records missed"
-	local w0 d0 m0 dw dd dm rows rate cpu
+transport_run() { # INTERVAL_MS SECONDS MODE -> "rate dropped cpu_ns records missed"
+	local w0 d0 m0 dw dd dm rows rate cpu out
 	w0=$(stat_val records_written) d0=$(stat_val records_dropped) m0=$(stat_val ticks_missed)
-	$U rusage -o $W/tr.rus -- "$READER" -I "$1" -d "$2" -o $W/tr.csv --system $W/tr.sys -q \
+	# csv: the CSV and the system CSV; raw: a raw trace file (-w)
+	if [ "$3" = raw ]; then
+		out="-w $W/tr.mtr"
+	else
+		out="-o $W/tr.csv --system $W/tr.sys"
+	fi
+	# shellcheck disable=SC2086 # $out is two or four words
+	$U rusage -o $W/tr.rus -- "$READER" -I "$1" -d "$2" $out -q \
 		2> $W/tr.err || { fail "memtrace-reader failed: $(cat $W/tr.err)"; return 1; }
 	dw=$(($(stat_val records_written) - w0))
 	dd=$(($(stat_val records_dropped) - d0))
 	dm=$(($(stat_val ticks_missed) - m0))
 	# every record the module writes: a row of the CSV or of the system CSV
-	rows=$(($(wc -l < $W/tr.csv) + $(wc -l < $W/tr.sys) - 2))
-	rm -f $W/tr.csv $W/tr.sys
+	rows=$dw
+	[ "$3" = raw ] || rows=$(($(wc -l < $W/tr.csv) + $(wc -l < $W/tr.sys) - 2))
+	rm -f $W/tr.csv $W/tr.sys $W/tr.mtr
 	rate=$(awk -v w=$dw -v s="$2" 'BEGIN { printf "%.0f\n", w / s }')
 	cpu=$(kv cpu_ns $W/tr.rus)
-	say "  -I $1: $rate records/s achieved ($((SLEEPERS_N * 1000 / $1)) nominal), $dd dropped, $dm ticks missed, $rows rows, reader $cpu ns"
+	say "  $3 -I $1: $rate records/s achieved ($((SLEEPERS_N * 1000 / $1)) nominal), $dd dropped, $dm ticks missed, $rows rows, reader $cpu ns"
 	[ "$dd" -gt 0 ] || [ "$rows" = "$dw" ] || say "  warning: $rows CSV rows for $dw records written"
 	echo "$rate $dd $cpu $dw $dm" > $W/tr.last
 }
-bench_transport() {
-	local n secs ladder confirm iv rate dd cpu dw dm best ok c bad
+# transport_mode MODE PREFIX: the ladder for one output mode (csv, raw)
+transport_mode() {
+	local ladder confirm iv rate dd cpu dw dm best ok c bad
 	if [ "$SMOKE" = 1 ]; then
-		n=200 secs=1 ladder="20 10" confirm=0
+		ladder="20 10" confirm=0
 	else
-		n=1000 secs=5 ladder="20 10 9 8 7 5 4 3 2 1" confirm=2
+		ladder="20 10 9 8 7 5 4 3 2 1" confirm=2
 	fi
-	load || return
-	sleepers $n || return
-	say "transport: $n sleepers, $secs s per step"
 	: > $W/tr.ok
 	bad=0
 	for iv in $ladder; do
-		transport_run "$iv" "$secs" || return
+		transport_run "$iv" "$TR_SECS" $1 || return
 		read -r rate dd cpu dw dm < $W/tr.last
 		if [ "$dd" = 0 ]; then
-			echo "$iv $rate $cpu $dw" >> $W/tr.ok
+			echo "$iv $rate $cpu $dw $dm" >> $W/tr.ok
 			bad=0
 		else
 			# one dropping step may be a stall of the machine; two end it
@@ -540,25 +652,41 @@ bench_transport() {
 		grep "^$iv " $W/tr.ok > $W/tr.conf
 		ok=1 c=0
 		while [ $c -lt $confirm ]; do
-			transport_run "$iv" "$secs" || return
+			transport_run "$iv" "$TR_SECS" $1 || return
 			read -r rate dd cpu dw dm < $W/tr.last
 			[ "$dd" = 0 ] || { ok=0; break; }
-			echo "$iv $rate $cpu $dw" >> $W/tr.conf
+			echo "$iv $rate $cpu $dw $dm" >> $W/tr.conf
 			c=$((c + 1))
 		done
 		[ $ok = 1 ] && { best=$iv; break; }
 	done
 	if [ -z "$best" ]; then
-		metric transport_max_rate 0
-		metric transport_note "every setting dropped records"
+		metric ${2}max_rate 0
+		metric ${2}note "every setting dropped records"
 		return
 	fi
-	metric transport_procs "$SLEEPERS_N"
-	metric transport_interval_ms "$best"
-	metric transport_runs_at_max "$(wc -l < $W/tr.conf)"
-	metric transport_max_rate "$(awk '{ print $2 }' $W/tr.conf | median)"
-	metric transport_reader_cpu_s_per_mrec "$(awk '{ print $3 / $4 * 1e6 / 1e9 }' $W/tr.conf | median)"
-	metric transport_reader_cpu_pct_at_max "$(awk -v s=$secs '{ print $3 / (s * 1e9) * 100 }' $W/tr.conf | median)"
+	metric ${2}procs "$SLEEPERS_N"
+	metric ${2}interval_ms "$best"
+	metric ${2}runs_at_max "$(wc -l < $W/tr.conf)"
+	metric ${2}max_rate "$(awk '{ print $2 }' $W/tr.conf | median)"
+	metric ${2}reader_cpu_s_per_mrec "$(awk '{ print $3 / $4 * 1e6 / 1e9 }' $W/tr.conf | median)"
+	metric ${2}reader_cpu_pct_at_max "$(awk -v s=$TR_SECS '{ print $3 / (s * 1e9) * 100 }' $W/tr.conf | median)"
+	# what stopped the ladder: ticks missed at the best setting (the
+	# sampler could not tick faster) or records dropped (the reader)
+	metric ${2}ticks_missed_at_max "$(awk '{ print $5 }' $W/tr.conf | median)"
+}
+bench_transport() {
+	local n
+	if [ "$SMOKE" = 1 ]; then
+		n=200 TR_SECS=1
+	else
+		n=1000 TR_SECS=5
+	fi
+	load || return
+	sleepers $n || return
+	say "transport: $n sleepers, $TR_SECS s per step, CSV then raw"
+	transport_mode csv transport_
+	transport_mode raw transport_raw_
 }
 
 # -------------------------------------------------------------- 4. decode ---
@@ -659,6 +787,178 @@ bench_decode() {
 	fi
 }
 
+# ------------------------------------------------------------ 7. workload ---
+# What an observer costs a real workload: two memory-bound programs from
+# Debian's packages, each with its own throughput figure, run for WL_SECS
+# under each condition, the conditions interleaved in WL_ROUNDS rounds
+# (rotating order) in one boot:
+#   sysbench  sysbench memory, 1 thread, sequential writes over a 32 MiB
+#             block (MiB/s): one vCPU busy, the other free for the observer
+#   vm        stress-ng --vm 2 --vm-keep --vm-method write64: 2 instances
+#             each writing 64 MiB over and over (bogo ops/s, real time):
+#             both vCPUs busy, so the observer's CPU comes out of the
+#             workload's
+# Conditions (the module stays loaded, idle when not used: the idle item
+# shows that an idle module costs nothing):
+#   none      the workload alone
+#   mt100     memtrace-reader, all processes, -I 100, WSS over 1 s windows
+#   mt10      memtrace-reader, all processes, -I 10, WSS over 1 s windows,
+#             PSS every 1 s, idle ages (--idle-ages 10,60)
+#   pidstat   pidstat -r 1 (sysstat: every process's /proc files each s)
+#   clearrefs benchutil clearrefs on the workload's pids, 1 s windows (the
+#             wss tools' clear_refs + smaps_rollup method)
+# The memtrace and pidstat observers start 1 s before the workload and
+# stop 1 s after it; clearrefs starts as soon as the workload's processes
+# exist and stops with them.  The figure of a round is the workload's
+# throughput; a condition's slowdown is the median over the rounds of
+# 1 - cond / none of the same round, in %.  noise_pct: the half-range of
+# the none runs over their median; spread_pct: the half-range of the
+# condition's per-round slowdowns.  Observer CPU: the reader's, pidstat's
+# or benchutil's user+sys time (wait4), plus for memtrace the run time of
+# the unbound kworkers meanwhile (an upper bound, as in sampling), in % of
+# one CPU over the observer's own run.  Each workload first runs once
+# alone, not counted: under TCG a program's first run also pays for
+# translating its code.
+WL_BIN=${BENCH_WL_BIN:-}
+# wl_pids NAME: the pids of workload NAME's processes, comma-separated
+wl_pids() {
+	local f c l=""
+	for f in /proc/[0-9]*/comm; do
+		read -r c < "$f" 2> /dev/null || continue
+		case $1:$c in
+		sysbench:sysbench | vm:stress-ng*)
+			f=${f%/comm}
+			l="$l,${f#/proc/}"
+			;;
+		esac
+	done
+	echo "${l#,}"
+}
+wl_run() { # NAME SECS OUT: run workload NAME for SECS, its figure in OUT
+	case $1 in
+	sysbench)
+		LD_LIBRARY_PATH=$WL_BIN/lib "$WL_BIN/sysbench" memory --threads=1 \
+			--memory-block-size=32M --memory-total-size=1000T \
+			--memory-access-mode=seq --memory-oper=write --time="$2" run > $W/wl.out 2>&1 ||
+			{ fail "sysbench failed: $(tail -n 3 $W/wl.out)"; return 1; }
+		sed -n 's/.*MiB transferred (\([0-9.]*\) MiB\/sec).*/\1/p' $W/wl.out > "$3"
+		;;
+	vm)
+		LD_LIBRARY_PATH=$WL_BIN/lib "$WL_BIN/stress-ng" --vm 2 --vm-bytes 64M --vm-keep \
+			--vm-method write64 -t "$2" --metrics-brief --yaml $W/wl.yaml > $W/wl.out 2>&1 ||
+			{ fail "stress-ng failed: $(tail -n 3 $W/wl.out)"; return 1; }
+		awk '$1 == "bogo-ops-per-second-real-time:" { print $2; exit }' $W/wl.yaml > "$3"
+		;;
+	esac
+	[ -s "$3" ] || { fail "$1 printed no throughput: $(tail -n 3 $W/wl.out)"; return 1; }
+}
+# wl_cond NAME COND SECS: one run; appends "COND FIGURE OBSERVER_CPU_NS" to
+# $W/wl.NAME
+wl_cond() {
+	local name=$1 cond=$2 secs=$3 obs="" kw cpu wall pids i
+	kworker_snap > $W/kw0
+	case $cond in
+	mt100)
+		$U rusage -o $W/obs.rus -- "$READER" -I 100 -W 1000 -d $((secs + 2)) \
+			-o $W/wl.csv -q 2> $W/obs.err &
+		obs=$!
+		;;
+	mt10)
+		$U rusage -o $W/obs.rus -- "$READER" -I 10 -W 1000 --pss 1000 --idle-ages 10,60 \
+			-d $((secs + 2)) -o $W/wl.csv -q 2> $W/obs.err &
+		obs=$!
+		;;
+	pidstat)
+		$U rusage -o $W/obs.rus -- "$PIDSTAT" -r 1 $((secs + 2)) > $W/wl.ps 2> $W/obs.err &
+		obs=$!
+		;;
+	esac
+	[ -z "$obs" ] || sleep 1
+	wl_run "$name" "$secs" $W/wl.fig &
+	i=$!
+	if [ "$cond" = clearrefs ]; then
+		# the workload's processes, once they all exist: sysbench, or
+		# stress-ng and its instances
+		sleep 0.5
+		pids=$(wl_pids $name)
+		if [ -n "$pids" ]; then
+			# it ends when the first of them exits
+			$U rusage -o $W/obs.rus -- $U clearrefs "$pids" 1000 0 > $W/wl.cr 2> $W/obs.err &
+			obs=$!
+		else
+			fail "clearrefs: no $name process found"
+		fi
+	fi
+	wait $i || return 1
+	if [ -n "$obs" ]; then
+		wait $obs || { fail "$cond observer failed: $(tail -n 2 $W/obs.err)"; return 1; }
+	fi
+	kworker_snap > $W/kw1
+	kw=0
+	case $cond in mt*)
+		kw=$(awk 'FILENAME == ARGV[1] { a[$1] = $2; next }
+			{ s += $2 - ($1 in a ? a[$1] : 0) } END { printf "%.0f\n", s }' $W/kw0 $W/kw1)
+	esac
+	cpu=0 wall=1
+	[ -z "$obs" ] || cpu=$(kv cpu_ns $W/obs.rus) wall=$(kv wall_ns $W/obs.rus)
+	echo "$cond $(cat $W/wl.fig) $((cpu + kw)) $wall" >> $W/wl.$name
+	say "  $name $cond: $(cat $W/wl.fig), observer $(((cpu + kw) / 1000000)) ms CPU ($((kw / 1000000)) in kworkers) in $((wall / 1000000)) ms"
+	rm -f $W/wl.csv $W/wl.ps $W/wl.cr
+}
+bench_workload() {
+	local secs rounds conds r order name c base sl
+	if [ -z "$WL_BIN" ] || [ ! -x "$WL_BIN/sysbench" ] || [ ! -x "$WL_BIN/stress-ng" ]; then
+		metric workload_skipped "${BENCH_WL_WHY:-no workload binaries (BENCH_WL_BIN)}"
+		return
+	fi
+	if [ "$SMOKE" = 1 ]; then
+		secs=2 rounds=1
+	else
+		secs=${BENCH_WL_SECS:-10} rounds=${BENCH_WL_ROUNDS:-5}
+	fi
+	conds="none mt100 mt10 clearrefs"
+	[ -n "$PIDSTAT" ] && conds="$conds pidstat"
+	unload && load || return
+	say "workload: sysbench and stress-ng --vm, $rounds rounds of $secs s under: $conds"
+	for name in sysbench vm; do
+		: > $W/wl.$name
+		wl_run $name $secs $W/wl.fig || return
+		say "  $name, first run (not counted): $(cat $W/wl.fig)"
+		r=1
+		while [ $r -le $rounds ]; do
+			# rotate the order: every condition in every place in turn
+			order=$(echo $conds | awk -v r=$r '{ for (i = 0; i < NF; i++)
+				printf "%s ", $((i + r - 1) % NF + 1) }')
+			for c in $order; do
+				wl_cond $name $c $secs || return
+			done
+			r=$((r + 1))
+		done
+		metric workload_${name}_secs "$secs"
+		metric workload_${name}_rounds "$rounds"
+		base=$(awk '$1 == "none" { print $2 }' $W/wl.$name | median)
+		metric workload_${name}_none "$base"
+		metric workload_${name}_noise_pct "$(awk -v m="$base" '$1 == "none" {
+			if (!n++) lo = hi = $2; if ($2 < lo) lo = $2; if ($2 > hi) hi = $2 }
+			END { printf "%.2f\n", m ? (hi - lo) / 2 / m * 100 : 0 }' $W/wl.$name)"
+		for c in $conds; do
+			[ $c = none ] && continue
+			# per round: the slowdown against that round's none run
+			awk -v c=$c '$1 == "none" { b[++nb] = $2 } $1 == c { v[++nv] = $2 }
+				END { for (i = 1; i <= nv && i <= nb; i++) printf "%.4f\n", (1 - v[i] / b[i]) * 100 }' \
+				$W/wl.$name > $W/wl.sl
+			sl=$(median < $W/wl.sl)
+			metric workload_${name}_${c} "$(awk -v c=$c '$1 == c { print $2 }' $W/wl.$name | median)"
+			metric workload_${name}_${c}_slowdown_pct "$(calc "$sl")"
+			metric workload_${name}_${c}_spread_pct "$(awk '{ if (!n++) lo = hi = $1; if ($1 < lo) lo = $1; if ($1 > hi) hi = $1 }
+				END { printf "%.2f\n", (hi - lo) / 2 }' $W/wl.sl)"
+			metric workload_${name}_${c}_observer_cpu_pct "$(awk -v c=$c '$1 == c { print $3 / $4 * 100 }' \
+				$W/wl.$name | median)"
+		done
+	done
+	unload
+}
+
 # ----------------------------------------------------------------- main ---
 metric bench_kernel "$(uname -r)"
 metric bench_nproc "$(nproc)"
@@ -674,6 +974,7 @@ for item in "$@"; do
 	case $item in
 	idle) bench_idle ;;
 	wss) bench_wss ;;
+	wss_scale) bench_wss_scale ;;
 	pss) bench_pss ;;
 	sampling)
 		if [ "$SMOKE" = 1 ]; then
@@ -683,10 +984,10 @@ for item in "$@"; do
 			bench_sampling 5000
 		fi
 		;;
-	sampling1000) bench_sampling 1000 ;;
-	sampling5000) bench_sampling 5000 ;;
+	sampling[0-9]*) bench_sampling "${item#sampling}" ;;
 	transport) bench_transport ;;
 	decode) bench_decode ;;
+	workload) bench_workload ;;
 	*) fail "unknown item '$item'" ;;
 	esac
 	say "$item took $((($(now) - t0) / 1000000000)) s"
