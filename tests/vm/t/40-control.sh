@@ -108,13 +108,23 @@ wait $holder
 check_eq "session: free again once closed" "$(awk '$1 == "owner_pid:" { print $2 }' $MT/session)" 0
 # per-process state counts (cputime_states, wss_states): one per thread
 # group sampled, freed at the sweep (every 64th tick) after it exits.
-# Ground truth: the session's own CSV.  An all-process session of 2 s at
-# 10 ms (3 sweeps) with WSS on; after it, the states are at least the
+# Ground truth: the session's own CSV.  An all-process session at 10 ms
+# with WSS on, for at least 2 s and until 130 ticks ran (2 sweeps, however
+# slow the kernel's ticks); after it, the states are at least the
 # processes of its last tick still alive, and at most the processes it
 # sampled (the states of processes that exited before it, earlier in this
 # file, were swept)
-memtrace-reader -I 10 -W 100 -d 2 -o /tmp/states.csv -q 2> /tmp/states.err ||
-	fail "memtrace-reader (states): $(cat /tmp/states.err)"
+st_t0=$(stat_val ticks)
+memtrace-reader -I 10 -W 100 -o /tmp/states.csv -q 2> /tmp/states.err &
+st_rd=$!
+sleep 2
+i=0
+while [ "$(stat_val ticks)" -lt $((st_t0 + 130)) ] && [ $i -lt 600 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -INT $st_rd
+wait $st_rd || fail "memtrace-reader (states): $(cat /tmp/states.err)"
 st_all=$(awk -F, 'NR > 1 { p[$5] = 1 } END { print length(p) }' /tmp/states.csv)
 st_live=0
 for p in $(awk -F, 'NR > 1 { if ($4 + 0 > t) { t = $4 + 0; delete p } if ($4 + 0 == t) p[$5] = 1 }
