@@ -127,8 +127,16 @@ stop_sleepers() {
 	SLEEPERS_N=0
 }
 
+# restore_sysctls: kernel.pid_max and kernel.threads-max as they were
+# before the sampling item raised them
+restore_sysctls() {
+	[ -z "${PID_MAX0:-}" ] || echo "$PID_MAX0" > /proc/sys/kernel/pid_max
+	[ -z "${THREADS_MAX0:-}" ] || echo "$THREADS_MAX0" > /proc/sys/kernel/threads-max
+}
+
 cleanup() {
 	stop_sleepers
+	restore_sysctls
 	[ -n "${WSS_PID:-}" ] && kill "$WSS_PID" 2> /dev/null
 	[ -n "${PSS_PID:-}" ] && kill "$PSS_PID" 2> /dev/null
 	[ -d $MT ] && echo 0 > $MT/enable 2> /dev/null
@@ -522,7 +530,10 @@ bench_sampling() { # N
 	fi
 	if [ "$n" -ge 10000 ]; then
 		iv=1000
-		# room for the sleepers: pids and threads
+		# room for the sleepers: pids and threads (put back at the end
+		# of the item, and by cleanup: --native runs on a real machine)
+		[ -n "${PID_MAX0:-}" ] || PID_MAX0=$(cat /proc/sys/kernel/pid_max)
+		[ -n "${THREADS_MAX0:-}" ] || THREADS_MAX0=$(cat /proc/sys/kernel/threads-max)
 		[ "$(cat /proc/sys/kernel/pid_max)" -gt $((n * 2)) ] ||
 			echo $((n * 4)) > /proc/sys/kernel/pid_max
 		[ "$(cat /proc/sys/kernel/threads-max)" -gt $((n * 2)) ] ||
@@ -588,6 +599,7 @@ bench_sampling() { # N
 	if [ "$n" -ge 10000 ]; then
 		stop_sleepers
 		unload
+		restore_sysctls
 	fi
 }
 
