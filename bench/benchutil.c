@@ -205,7 +205,14 @@ static long long clear_refs(const char *pid)
 	return ok ? (long long)(c1 - c0) : -1;
 }
 
-/* read /proc/PID/smaps_rollup into buf (size 8192): CPU time, or -1 */
+/* smaps_rollup is well under this (about 1 KiB) */
+#define ROLLUP_BUF 8192
+
+/*
+ * Read /proc/PID/smaps_rollup into @buf (ROLLUP_BUF bytes, NUL-terminated):
+ * this thread's CPU time in the read (the walk runs in the caller), or -1
+ * with errno set.
+ */
 static long long read_rollup(const char *pid, char *buf)
 {
 	unsigned long long c0, c1;
@@ -218,7 +225,7 @@ static long long read_rollup(const char *pid, char *buf)
 	if (fd < 0)
 		return -1;
 	c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-	while ((n = read(fd, buf + len, 8192 - 1 - len)) > 0)
+	while ((n = read(fd, buf + len, ROLLUP_BUF - 1 - len)) > 0)
 		len += n;
 	c1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	close(fd);
@@ -231,7 +238,7 @@ static long long read_rollup(const char *pid, char *buf)
 static int cmd_clearrefs(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	char *pids[256], *list, buf[8192];
+	char *pids[256], *list, buf[ROLLUP_BUF];
 	long window_ms, count, w;
 	int npids = 0, i;
 
@@ -242,8 +249,13 @@ static int cmd_clearrefs(int argc, char **argv)
 	if (window_ms <= 0 || count < 0)
 		return usage();
 	list = argv[2];
-	for (char *p = strtok(list, ","); p && npids < 256; p = strtok(NULL, ","))
+	for (char *p = strtok(list, ","); p; p = strtok(NULL, ",")) {
+		if (npids == (int)(sizeof(pids) / sizeof(pids[0]))) {
+			fprintf(stderr, "benchutil: clearrefs: more than %d pids\n", npids);
+			return 2;
+		}
 		pids[npids++] = p;
+	}
 	if (!npids)
 		return usage();
 	sigaction(SIGTERM, &sa, NULL);
@@ -284,37 +296,25 @@ fail:
 
 static int cmd_rollup(int argc, char **argv)
 {
-	char rpath[64], buf[8192];
+	char buf[ROLLUP_BUF];
 	long count, i;
-	int fd;
+	long long t;
 
 	if (argc != 4)
 		return usage();
 	count = strtol(argv[3], NULL, 10);
-	snprintf(rpath, sizeof(rpath), "/proc/%s/smaps_rollup", argv[2]);
 	for (i = 1; i <= count; i++) {
-		unsigned long long c0, c1;
-		ssize_t n, len = 0;
-
-		fd = open(rpath, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			goto fail;
-		c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-		while ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
-			len += n;
-		c1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-		close(fd);
-		if (n < 0)
-			goto fail;
-		buf[len] = '\0';
-		printf("read %ld pss_kb %llu rss_kb %llu rollup_ns %llu\n", i,
-		       kb_of(buf, "\nPss:"), kb_of(buf, "\nRss:"), c1 - c0);
+		t = read_rollup(argv[2], buf);
+		if (t < 0) {
+			fprintf(stderr, "benchutil: /proc/%s/smaps_rollup: %s\n", argv[2],
+				strerror(errno));
+			return 1;
+		}
+		printf("read %ld pss_kb %llu rss_kb %llu rollup_ns %lld\n", i,
+		       kb_of(buf, "\nPss:"), kb_of(buf, "\nRss:"), t);
 		fflush(stdout);
 	}
 	return 0;
-fail:
-	fprintf(stderr, "benchutil: %s: %s\n", rpath, strerror(errno));
-	return 1;
 }
 
 int main(int argc, char **argv)

@@ -76,6 +76,12 @@ median() {
 		if (!n) { print "nan"; exit }
 		if (n % 2) print v[int(n / 2)]; else printf "%.6g\n", (v[n / 2 - 1] + v[n / 2]) / 2 }'
 }
+# halfrange: half of max - min of the numbers on stdin (one per line), 0 if
+# none: the spread of repeated runs
+halfrange() {
+	awk '{ if (!n++) lo = hi = $1; if ($1 < lo) lo = $1; if ($1 > hi) hi = $1 }
+		END { printf "%.10g\n", n ? (hi - lo) / 2 : 0 }'
+}
 # calc EXPR: awk arithmetic, printed with 4 significant digits ("nan" on
 # division by zero or missing operands)
 calc() {
@@ -201,9 +207,8 @@ bench_idle() {
 		awk -v o=${op}_ns '$2 == o { print $1, $3 }' $W/idle > $W/idle.$op
 		base=$(awk '$1 == "none" { print $2 }' $W/idle.$op | median)
 		metric idle_${op}_ns_unloaded "$base"
-		metric idle_${op}_noise_pct "$(awk -v m="$base" '$1 == "none" {
-			if (!n++ || $2 < lo) lo = $2; if ($2 > hi) hi = $2 }
-			END { printf "%.1f\n", m ? (hi - lo) / 2 / m * 100 : 0 }' $W/idle.$op)"
+		metric idle_${op}_noise_pct "$(awk -v h="$(awk '$1 == "none" { print $2 }' $W/idle.$op | halfrange)" \
+			-v m="$base" 'BEGIN { printf "%.1f\n", m ? h / m * 100 : 0 }')"
 		for s in loaded toggled; do
 			v=$(awk -v s=$s '$1 == s { print $2 }' $W/idle.$op | median)
 			metric idle_${op}_ns_$s "$v"
@@ -460,16 +465,18 @@ sampling_memtrace() { # SECONDS INTERVAL_MS
 	echo 0 > $TR/events/memstat/memstat_tick/enable
 	dd=$(($(stat_val records_dropped) - d0))
 	# ticks that wrote relay records: their duration and processes
-	awk '/memstat_tick:/ {
+	# (and each one's duration in $W/tickns, for their median)
+	: > $W/tickns
+	awk -v durs=$W/tickns '/memstat_tick:/ {
 		for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
 		all += f["procs"]
-		if (f["written"] > 0) { n++; ns += f["duration_ns"]; p += f["procs"] }
+		if (f["written"] > 0) {
+			n++; ns += f["duration_ns"]; p += f["procs"]
+			print f["duration_ns"] > durs
+		}
 	} END { printf "%d %.0f %d %d\n", n, ns, p, all }' $TR/trace > $W/ticks
 	read -r ticks ns procs allprocs < $W/ticks
-	# the median duration of those ticks
-	tick_ns=$(awk '/memstat_tick:/ {
-		for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
-		if (f["written"] > 0) print f["duration_ns"] }' $TR/trace | median)
+	tick_ns=$(median < $W/tickns)
 	# run time of the kworkers that ran ticks (from the events' "comm-PID")
 	awk '/memstat_tick:/ { n = split($1, a, "-"); print a[n] }' $TR/trace > $W/kwt
 	kw=$(awk 'FILENAME == ARGV[1] { t[$1] = 1; next }
@@ -864,11 +871,11 @@ wl_run() { # NAME SECS OUT: run workload NAME for SECS, its figure in OUT
 	esac
 	[ -s "$3" ] || { fail "$1 printed no throughput: $(tail -n 3 $W/wl.out)"; return 1; }
 }
-# wl_cond NAME COND SECS: one run; appends "COND FIGURE OBSERVER_CPU_NS" to
-# $W/wl.NAME
+# wl_cond NAME COND SECS: one run; appends "COND FIGURE OBSERVER_CPU_NS
+# OBSERVER_WALL_NS" to $W/wl.NAME
 wl_cond() {
-	local name=$1 cond=$2 secs=$3 obs="" kw cpu wall pids i
-	kworker_snap > $W/kw0
+	local name=$1 cond=$2 secs=$3 obs="" kw=0 cpu wall pids i
+	case $cond in mt*) kworker_snap > $W/kw0 ;; esac
 	case $cond in
 	mt100)
 		$U rusage -o $W/obs.rus -- "$READER" -I 100 -W 1000 -d $((secs + 2)) \
@@ -905,9 +912,8 @@ wl_cond() {
 	if [ -n "$obs" ]; then
 		wait $obs || { fail "$cond observer failed: $(tail -n 2 $W/obs.err)"; return 1; }
 	fi
-	kworker_snap > $W/kw1
-	kw=0
 	case $cond in mt*)
+		kworker_snap > $W/kw1
 		kw=$(awk 'FILENAME == ARGV[1] { a[$1] = $2; next }
 			{ s += $2 - ($1 in a ? a[$1] : 0) } END { printf "%.0f\n", s }' $W/kw0 $W/kw1)
 	esac
@@ -950,9 +956,8 @@ bench_workload() {
 		metric workload_${name}_rounds "$rounds"
 		base=$(awk '$1 == "none" { print $2 }' $W/wl.$name | median)
 		metric workload_${name}_none "$base"
-		metric workload_${name}_noise_pct "$(awk -v m="$base" '$1 == "none" {
-			if (!n++) lo = hi = $2; if ($2 < lo) lo = $2; if ($2 > hi) hi = $2 }
-			END { printf "%.2f\n", m ? (hi - lo) / 2 / m * 100 : 0 }' $W/wl.$name)"
+		metric workload_${name}_noise_pct "$(awk -v h="$(awk '$1 == "none" { print $2 }' $W/wl.$name | halfrange)" \
+			-v m="$base" 'BEGIN { printf "%.2f\n", m ? h / m * 100 : 0 }')"
 		for c in $conds; do
 			[ $c = none ] && continue
 			# per round: the slowdown against that round's none run
@@ -962,8 +967,7 @@ bench_workload() {
 			sl=$(median < $W/wl.sl)
 			metric workload_${name}_${c} "$(awk -v c=$c '$1 == c { print $2 }' $W/wl.$name | median)"
 			metric workload_${name}_${c}_slowdown_pct "$(calc "$sl")"
-			metric workload_${name}_${c}_spread_pct "$(awk '{ if (!n++) lo = hi = $1; if ($1 < lo) lo = $1; if ($1 > hi) hi = $1 }
-				END { printf "%.2f\n", (hi - lo) / 2 }' $W/wl.sl)"
+			metric workload_${name}_${c}_spread_pct "$(halfrange < $W/wl.sl | awk '{ printf "%.2f\n", $1 }')"
 			metric workload_${name}_${c}_observer_cpu_pct "$(awk -v c=$c '$1 == c { print $3 / $4 * 100 }' \
 				$W/wl.$name | median)"
 		done
