@@ -256,9 +256,10 @@ start_memload() {
 # (which the median over its windows leaves out).  When no pass completes
 # after the first window (a smoke run on a slow machine) the whole run counts.
 wss_memtrace() { # TAG SECONDS
-	local s0 p0 c0 s1 p1 c1 ds dp dc per_pass col npe rp i
+	local s0 p0 c0 k0 s1 p1 c1 k1 ds dp dc dk col npw rp i
 	echo 1000 > $MT/wss_interval_ms || { fail "cannot set wss_interval_ms"; return 1; }
 	s0=$(stat_val wss_scan_ns) p0=$(stat_val wss_pages_scanned) c0=$(stat_val wss_scans_completed)
+	k0=$(stat_val wss_tables_skipped)
 	# -W: the session sets its own window (a reader without -W turns WSS off)
 	"$READER" -p $WSS_PID -I 100 -W 1000 -d "$2" -o $W/wss.csv -q 2> $W/wss.err &
 	rp=$!
@@ -277,28 +278,31 @@ wss_memtrace() { # TAG SECONDS
 		i=$((i + 1))
 	done
 	s1=$(kv wss_scan_ns $W/wss.stats) p1=$(kv wss_pages_scanned $W/wss.stats)
-	c1=$(kv wss_scans_completed $W/wss.stats)
+	c1=$(kv wss_scans_completed $W/wss.stats) k1=$(kv wss_tables_skipped $W/wss.stats)
 	wait $rp || { fail "memtrace-reader (wss) failed: $(cat $W/wss.err)"; return 1; }
 	echo 0 > $MT/wss_interval_ms
 	if [ "$c1" -gt "$c0" ] && [ "$(stat_val wss_scans_completed)" -gt "$c1" ]; then
-		s0=$s1 p0=$p1 c0=$c1
+		s0=$s1 p0=$p1 c0=$c1 k0=$k1
 	else
 		say "wss $1: no pass completed after the first window: the priming pass counts"
 	fi
 	ds=$(($(stat_val wss_scan_ns) - s0))
 	dp=$(($(stat_val wss_pages_scanned) - p0))
 	dc=$(($(stat_val wss_scans_completed) - c0))
-	# entries of a pass: the budget lets one pass fit a tick (the callers
-	# see to it), and the module was loaded for this process
-	per_pass=$(stat_val wss_tick_max_pages)
+	dk=$(($(stat_val wss_tables_skipped) - ${k0:-0}))
 	col=$(head -n 1 $W/wss.csv | tr ',' '\n' | grep -n -x wss_kb | cut -d: -f1)
 	# skip the first window: it may still see the initial touch
 	awk -F, -v c="$col" 'NR > 1 && $c != "" && ++n > 1 { print $c }' $W/wss.csv > $W/wss.win
-	say "wss $1: $(tr '\n' ' ' < $W/wss.win)KiB; $dp entries in $dc windows ($per_pass per pass), $ds ns"
-	npe=$(div "$ds" "$dp")
-	metric wss_memtrace${1}_ns_per_page "$npe"
-	metric wss_memtrace${1}_ms_per_gib "$(calc "$npe * $per_pass / ($WSS_RSS / 1048576) / 1e6")" |
+	say "wss $1: $(tr '\n' ' ' < $W/wss.win)KiB; $dp entries in $dc windows, $dk tables skipped, $ds ns"
+	# the scan time of one window (one pass: the callers let a pass fit a
+	# tick), per resident page and per GiB, as clear_refs's below
+	npw=$(div "$ds" "$dc")
+	metric wss_memtrace${1}_ns_per_page "$(div "$npw" "$((WSS_RSS / 4))")"
+	metric wss_memtrace${1}_ms_per_gib "$(calc "$npw / ($WSS_RSS / 1048576) / 1e6")" |
 		tee -a $W/wss.metrics
+	metric wss_memtrace${1}_ns_per_entry "$(div "$ds" "$dp")"
+	metric wss_memtrace${1}_entries_per_pass "$(div "$dp" "$dc")"
+	metric wss_memtrace${1}_tables_skipped_per_pass "$(div "$dk" "$dc")"
 	metric wss_memtrace${1}_accuracy_pct "$(calc "$(median < $W/wss.win) / $WSS_HOT * 100")"
 	metric wss_memtrace${1}_windows "$(wc -l < $W/wss.win)"
 }
@@ -336,13 +340,20 @@ bench_wss() {
 	metric wss_rss_kb "$WSS_RSS"
 	metric wss_hot_kb "$WSS_HOT"
 	wss_memtrace "" $secs
+	# every page table read (wss_nonleaf_young=N): the cost when every
+	# table of the process is in use, as it was before tables were skipped
+	echo N > /sys/module/memtrace/parameters/wss_nonleaf_young
+	wss_memtrace _allread $secs
+	echo Y > /sys/module/memtrace/parameters/wss_nonleaf_young
 	echo N > /sys/module/memtrace/parameters/wss_tlb_flush
 	wss_memtrace _noflush $secs
 	echo Y > /sys/module/memtrace/parameters/wss_tlb_flush
 
 	wss_clearrefs "" $wins || return
-	metric wss_noflush_ratio "$(div "$(kv wss_clearrefs_ms_per_gib $W/wss.metrics)" \
-		"$(kv wss_memtrace_noflush_ms_per_gib $W/wss.metrics)")"
+	for v in allread noflush; do
+		metric wss_${v}_ratio "$(div "$(kv wss_clearrefs_ms_per_gib $W/wss.metrics)" \
+			"$(kv wss_memtrace_${v}_ms_per_gib $W/wss.metrics)")"
+	done
 	kill $WSS_PID
 	wait $WSS_PID 2> /dev/null
 	WSS_PID=""
@@ -369,10 +380,16 @@ bench_wss_scale() {
 		metric wss_g${g}_rss_kb "$WSS_RSS"
 		metric wss_g${g}_hot_kb "$WSS_HOT"
 		: > $W/wss.metrics
-		wss_memtrace _g$g $secs
-		# one window's scan, in % of one CPU (1 s windows)
-		metric wss_memtrace_g${g}_cpu_pct "$(calc "$(kv wss_memtrace_g${g}_ms_per_gib $W/wss.metrics) * $WSS_RSS / 1048576 / 1000 * 100")"
+		for v in "" _allread; do
+			[ "$v" ] && echo N > /sys/module/memtrace/parameters/wss_nonleaf_young
+			wss_memtrace _g$g$v $secs
+			# one window's scan, in % of one CPU (1 s windows)
+			metric wss_memtrace_g$g${v}_cpu_pct "$(calc "$(kv wss_memtrace_g$g${v}_ms_per_gib $W/wss.metrics) * $WSS_RSS / 1048576 / 1000 * 100")"
+		done
+		echo Y > /sys/module/memtrace/parameters/wss_nonleaf_young
 		wss_clearrefs _g$g $wins || return
+		metric wss_g${g}_allread_ratio "$(div "$(kv wss_clearrefs_g${g}_ms_per_gib $W/wss.metrics)" \
+			"$(kv wss_memtrace_g${g}_allread_ms_per_gib $W/wss.metrics)")"
 		kill $WSS_PID
 		wait $WSS_PID 2> /dev/null
 		WSS_PID=""

@@ -165,6 +165,11 @@ module_param_named(wss_tlb_flush, mtr_wss_tlb_flush, bool, 0644);
 MODULE_PARM_DESC(wss_tlb_flush,
 		 "Flush TLBs after clearing Accessed bits (default Y)");
 
+/* wss_nonleaf_young: see its definition in wss.c; writable at run time. */
+module_param_named(wss_nonleaf_young, mtr_wss_nonleaf_young, bool, 0644);
+MODULE_PARM_DESC(wss_nonleaf_young,
+		 "Skip page tables whose PMD Accessed bit is clear (default Y)");
+
 /*
  * subbuf_size: bytes per relay sub-buffer, 4096..67108864, default 262144
  * (1560 records).  Load time only.

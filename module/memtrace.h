@@ -16,7 +16,8 @@
  *   proc.c     fills the per-process figures of a record the caller owns;
  *              the CPU-time clamp state
  *   wss.c      working-set-size estimate: the Accessed-bit scanner and its
- *              knobs (wss_interval_ms, wss_budget_pages, wss_tlb_flush)
+ *              knobs (wss_interval_ms, wss_budget_pages, wss_tlb_flush,
+ *              wss_nonleaf_young)
  *   wss_x86.c  its x86-64 part (wss_arch.h); wss_none.c elsewhere
  *   channel.c  relay channel (per-CPU buffers in debugfs) and the record path
  *   trace.c    instantiates the memstat trace events (tracepoints/)
@@ -77,6 +78,7 @@ extern u64 mtr_idle_ages;
 extern unsigned int mtr_wss_budget_pages;
 /* wss.c: flush TLBs after a tick's scan cleared Accessed bits (a bool). */
 extern bool mtr_wss_tlb_flush;
+extern bool mtr_wss_nonleaf_young;
 
 /* channel.c */
 int mtr_channel_open(struct dentry *dir, size_t subbuf_size, size_t n_subbufs);

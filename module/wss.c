@@ -36,7 +36,10 @@
  * (wss_x86.c) flushes the CPUs that run one of the mms it cleared bits in,
  * in one IPI round per tick, and makes CPUs switching to one later flush;
  * on a kernel that exports no way to flush (mtr_arch_tlb_flush false) the
- * scan runs unflushed.  Reclaim's view: a young PTE we clear is handed on
+ * scan runs unflushed.  A PMD's own Accessed bit, cleared by a pass and
+ * kept clear by the flush until something walks through it, lets the next
+ * pass skip a page table nothing touched (wss_nonleaf_young,
+ * mtr_wss_scan_range()).  Reclaim's view: a young PTE we clear is handed on
  * to the folio with folio_mark_accessed(), as zap_pte_range() does for
  * young file PTEs.
  *
@@ -154,6 +157,12 @@ struct mtr_idle {
  * @pss_window_ns:  the time that pass took, first entry to last.
  * @budget_debt:    entries of budget a huge PMD cost beyond its one entry
  *                  (the page-by-page PSS of a shared THP), to be charged.
+ * @nonleaf_cleared: the step in progress cleared the Accessed bit of a PMD
+ *                  that points to a page table: its mm needs the flush.
+ * @nonleaf_end:    the end of the table whose PMD bit the pass cleared and
+ *                  whose entries it has not all read yet (a chunk or the
+ *                  budget ended inside it): the pass reads on to there
+ *                  whatever the bit says.  0 when none.
  * @idle:           idle-age state, only while idle ages are on (struct
  *                  mtr_idle), else NULL.
  */
@@ -176,6 +185,8 @@ struct mtr_wss {
 	u64 pss_kb[MTR_PSS_NR];
 	u64 pss_window_ns;
 	unsigned long budget_debt;
+	bool nonleaf_cleared;
+	unsigned long nonleaf_end;
 	struct mtr_idle *idle;
 };
 
@@ -202,6 +213,15 @@ unsigned int mtr_wss_budget_pages = 131072;
  * Default on; off trades accuracy for cost.  A bool module parameter only.
  */
 bool mtr_wss_tlb_flush = true;
+/*
+ * wss_nonleaf_young: a WSS pass skips a page table whose PMD's own Accessed
+ * bit is clear -- nothing walked through it since a pass cleared the bit and
+ * flushed -- reading one entry instead of 512 (see mtr_wss_scan_range()).
+ * Needs the flush (wss_tlb_flush and wss_tlb_flush_available) and hardware
+ * that sets that bit (mtr_arch_nonleaf_young()); without them, or when set
+ * to N, every table is read.  Default on.  A bool module parameter only.
+ */
+bool mtr_wss_nonleaf_young = true;
 
 /**
  * mtr_wss_set_interval() - the one setter of wss_interval_ms.
@@ -358,6 +378,13 @@ static DEFINE_XARRAY(mtr_wss_states); /* tgid -> struct mtr_wss */
 static unsigned long mtr_wss_resume; /* tgid the next tick starts at */
 /* CPUs that had an mm loaded whose Accessed bits this tick cleared */
 static struct cpumask mtr_wss_flush_mask;
+/*
+ * The flush and non-leaf knobs as this tick read them at its start, once:
+ * a PMD's Accessed bit is cleared only in a tick that then flushes (a
+ * cleared bit that a CPU's paging-structure cache outlives would hide every
+ * later access through that cached entry), whatever the knobs do meanwhile.
+ */
+static bool mtr_wss_tick_flush, mtr_wss_tick_nonleaf;
 
 /* Statistics, written by the work item only. */
 static u64 mtr_pss_scans_completed;
@@ -368,7 +395,8 @@ static unsigned long mtr_idle_tables;
 static u64 mtr_idle_alloc_failed;
 static u64 mtr_wss_pages_scanned, mtr_wss_scans_completed,
 	mtr_wss_scans_skipped, mtr_wss_scan_ns, mtr_wss_flushes,
-	mtr_wss_tick_max_pages;
+	mtr_wss_tick_max_pages, mtr_wss_tables_skipped,
+	mtr_wss_tables_cleared;
 
 /* Free every age table of @st (its ages start anew). */
 static void mtr_idle_free_tables(struct mtr_wss *st)
@@ -624,10 +652,13 @@ static void mtr_pss_ptes(pte_t *pte, unsigned long n, struct mtr_wss *st)
  * Scan the PTEs of one page table for [addr, addr + n pages), under its lock.
  * A table retracted meanwhile (6.5+, see wrapper/pgtable.h) is skipped: its
  * pages were just collapsed into a huge page, which the next pass ages.
+ * @whole: the table lies in one VMA and @addr is its first entry, so a WSS
+ * pass clears the PMD's own Accessed bit too (mtr_wss_scan_range() says
+ * why).
  */
 static void mtr_wss_scan_ptes(struct mm_struct *mm, pmd_t *pmd,
 			      unsigned long addr, unsigned long n,
-			      struct mtr_wss *st)
+			      bool whole, struct mtr_wss *st)
 {
 	DECLARE_BITMAP(young, PTRS_PER_PTE);
 	spinlock_t *ptl;
@@ -644,6 +675,15 @@ static void mtr_wss_scan_ptes(struct mm_struct *mm, pmd_t *pmd,
 	pte = mtr_pte_offset_map_lock(mm, pmd, addr, &ptl);
 	if (!pte)
 		return;
+	/*
+	 * Before the PTEs: an access between the two sets the PMD's bit again
+	 * (or is found in its PTE now), so the next pass reads the table.
+	 */
+	if (whole && (st->kinds & MTR_PASS_WSS) && mtr_wss_tick_nonleaf &&
+	    mtr_arch_pmd_table_clear_young(pmd)) {
+		st->nonleaf_cleared = true;
+		mtr_wss_tables_cleared++;
+	}
 	if (st->kinds & MTR_PASS_PSS)
 		mtr_pss_ptes(pte, n, st);
 	if (st->kinds & MTR_PASS_WSS)
@@ -713,6 +753,7 @@ static unsigned long mtr_wss_scan_range(struct vm_area_struct *vma,
 {
 	struct mm_struct *mm = vma->vm_mm;
 	unsigned long next, n;
+	bool whole;
 	pgd_t *pgd;
 	p4d_t *p4d;
 	pud_t *pud;
@@ -756,8 +797,33 @@ static unsigned long mtr_wss_scan_range(struct vm_area_struct *vma,
 		/* rechecked under the PTE lock by mtr_wss_scan_ptes() */
 		if (pmd_none(pmdval) || pmd_bad(pmdval) || mtr_pmd_leaf(pmdval))
 			goto next_pmd;
+		/*
+		 * The table's own Accessed bit.  A WSS pass clears it when it
+		 * reads the whole table (from its first entry to its last, in
+		 * one VMA, within the budget), and the tick flushes after it;
+		 * from then on any access through the table walks it and sets
+		 * the bit again (a paging-structure cache holds only entries
+		 * met with the bit set, and the flush emptied them).  So while
+		 * it stays clear every PTE of the table has stayed old since
+		 * that pass cleared them: a pass that only tests Accessed bits
+		 * skips the table for one entry of budget.  The bit is cleared
+		 * before the table's first entry is read, so the pass reads on
+		 * to the table's end (@nonleaf_end) when a chunk or the budget
+		 * ends inside it.  A table that lies across VMAs keeps the bit
+		 * and is read.  PSS and idle ages need every PTE: passes with
+		 * them read every table.
+		 */
+		whole = !(addr & ~PMD_MASK) && next - addr == PMD_SIZE;
+		if (st->kinds == MTR_PASS_WSS && mtr_wss_tick_nonleaf &&
+		    addr >= st->nonleaf_end &&
+		    !mtr_arch_pmd_table_young(pmdval)) {
+			mtr_wss_tables_skipped++;
+			goto next_pmd;
+		}
 		n = min((next - addr) >> PAGE_SHIFT, *budget);
-		mtr_wss_scan_ptes(mm, pmd, addr, n, st);
+		mtr_wss_scan_ptes(mm, pmd, addr, n, whole, st);
+		if (whole && n < PTRS_PER_PTE)
+			st->nonleaf_end = next;
 		*budget -= n;
 		addr += n << PAGE_SHIFT;
 		continue;
@@ -916,6 +982,7 @@ static enum mtr_wss_step_ret mtr_wss_step(struct mtr_wss *st, u64 now,
 		st->kinds = kinds;
 		st->scanning = true;
 		st->cursor = 0;
+		st->nonleaf_end = 0;
 		st->young_pages = 0;
 		st->pss = 0;
 		st->pss_anon = 0;
@@ -926,6 +993,7 @@ static enum mtr_wss_step_ret mtr_wss_step(struct mtr_wss *st, u64 now,
 	}
 
 	young_before = st->young_pages;
+	st->nonleaf_cleared = false;
 	mm = NULL;
 	rcu_read_lock();
 	p = pid_task(st->pid, PIDTYPE_TGID);
@@ -989,9 +1057,9 @@ static enum mtr_wss_step_ret mtr_wss_step(struct mtr_wss *st, u64 now,
 		mtr_wss_scans_skipped++;
 		ret = MTR_WSS_CONTENDED;
 	}
-	if (st->young_pages != young_before) {
+	if (st->young_pages != young_before || st->nonleaf_cleared) {
 		*cleared = true;
-		if (READ_ONCE(mtr_wss_tlb_flush) && mtr_arch_tlb_flush)
+		if (mtr_wss_tick_flush)
 			mtr_arch_tlb_batch_add(&mtr_wss_flush_mask, mm);
 	}
 	/* the last reference may drop here: never tear an mm down in a tick */
@@ -1068,6 +1136,10 @@ void mtr_wss_tick(u64 tick)
 		mtr_wss_exit();
 		return;
 	}
+	mtr_wss_tick_flush = READ_ONCE(mtr_wss_tlb_flush) && mtr_arch_tlb_flush;
+	mtr_wss_tick_nonleaf = mtr_wss_tick_flush &&
+			       READ_ONCE(mtr_wss_nonleaf_young) &&
+			       mtr_arch_nonleaf_young();
 	for (;;) {
 		st = xa_find(&mtr_wss_states, &tgid, ULONG_MAX, XA_PRESENT);
 		if (!st) {
@@ -1215,6 +1287,12 @@ void mtr_wss_show_stats(struct seq_file *m)
 		   READ_ONCE(mtr_idle_alloc_failed));
 	seq_printf(m, "wss_tlb_flushes: %llu\n", READ_ONCE(mtr_wss_flushes));
 	seq_printf(m, "wss_tlb_flush_available: %d\n", mtr_arch_tlb_flush);
+	seq_printf(m, "wss_tables_skipped: %llu\n",
+		   READ_ONCE(mtr_wss_tables_skipped));
+	seq_printf(m, "wss_tables_cleared: %llu\n",
+		   READ_ONCE(mtr_wss_tables_cleared));
+	seq_printf(m, "wss_nonleaf_young_available: %d\n",
+		   mtr_arch_tlb_flush && mtr_arch_nonleaf_young());
 }
 
 /**

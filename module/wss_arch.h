@@ -40,6 +40,43 @@ unsigned long mtr_arch_age_ptes(pte_t *pte, unsigned long n,
 bool mtr_arch_age_pmd(pmd_t *pmd);
 
 /**
+ * mtr_arch_nonleaf_young() - whether a PMD that points to a page table
+ * reliably records accesses in its own Accessed bit.
+ *
+ * x86 hardware sets the Accessed bit of every paging-structure entry it
+ * uses to translate an address, non-leaf ones included (the Intel SDM,
+ * 4.8; AMD's APM, 5.4.2), except under Xen PV, as the kernel's own
+ * arch_has_hw_nonleaf_pmd_young() (6.1+) says.  The kernel must also accept
+ * such an entry with the bit clear: x86's pmd_bad() does from 6.1 on
+ * (CONFIG_ARCH_HAS_NONLEAF_PMD_YOUNG), and 5.10's does not.
+ * Context: any.
+ * Return: true when mtr_arch_pmd_table_young() can be trusted.
+ */
+bool mtr_arch_nonleaf_young(void);
+
+/**
+ * mtr_arch_pmd_table_young() - the Accessed bit of a non-leaf PMD.
+ * @pmdval: the entry's value, read locklessly; it points to a page table.
+ *
+ * Context: any.
+ * Return: true when a CPU walked through the entry since the bit was last
+ * cleared (or it was never cleared: pmd_populate() sets it).
+ */
+bool mtr_arch_pmd_table_young(pmd_t pmdval);
+
+/**
+ * mtr_arch_pmd_table_clear_young() - test and clear that bit.
+ * @pmd: the entry; the caller holds the lock of the page table it points to
+ *       and saw it point there under that lock.
+ *
+ * An atomic clear of the one bit, as the kernel's pmdp_test_and_clear_young()
+ * (what MGLRU uses on non-leaf PMDs), paid for only when the bit is set.
+ * Context: the PTE lock held; does not sleep.
+ * Return: true when it was set.
+ */
+bool mtr_arch_pmd_table_clear_young(pmd_t *pmd);
+
+/**
  * mtr_arch_tlb_batch_add() - note that Accessed bits of @mm were cleared.
  * @mask: out, the CPUs mtr_arch_tlb_flush_cpus() must then flush.
  * @mm:   the address space; the caller holds a reference and its mmap_lock.

@@ -23,6 +23,21 @@ bool mtr_arch_age_pmd(pmd_t *pmd)
 	return false;
 }
 
+bool mtr_arch_nonleaf_young(void)
+{
+	return false;
+}
+
+bool mtr_arch_pmd_table_young(pmd_t pmdval)
+{
+	return true;
+}
+
+bool mtr_arch_pmd_table_clear_young(pmd_t *pmd)
+{
+	return false;
+}
+
 void mtr_arch_tlb_batch_add(struct cpumask *mask, struct mm_struct *mm)
 {
 }

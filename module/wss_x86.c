@@ -26,12 +26,19 @@
  * Without CONFIG_PARAVIRT there is no exported flush: the scan then runs
  * unflushed (mtr_arch_tlb_flush false; the stats file and the reader say
  * so).
+ *
+ * A PMD that points to a page table has an Accessed bit the CPU sets on
+ * every walk through it (non-leaf; not under Xen PV, where the kernel's
+ * arch_has_hw_nonleaf_pmd_young() says no too): wss.c skips a table whose
+ * bit it cleared and finds still clear.  Only on kernels whose pmd_bad()
+ * ignores the bit (6.1+, CONFIG_ARCH_HAS_NONLEAF_PMD_YOUNG).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitops.h>
 #include <linux/mm.h>
 #include <linux/smp.h>
+#include <asm/cpufeature.h>
 #include <asm/pgtable.h>
 #include <asm/tlbflush.h>
 
@@ -101,6 +108,30 @@ bool mtr_arch_age_pmd(pmd_t *pmd)
 		return false;
 	mtr_wss_mark(pmd_pfn(pmdval));
 	return true;
+}
+
+/*
+ * Until 6.1 x86's pmd_bad() wanted the bit set: a table entry without it
+ * was "bad", and pmd_none_or_clear_bad() would drop the table (seen on 5.10
+ * as "bad pmd" in the kernel log).  The commit that made pmd_bad() ignore
+ * it (for MGLRU) is the one that selects ARCH_HAS_NONLEAF_PMD_YOUNG.
+ */
+bool mtr_arch_nonleaf_young(void)
+{
+	return IS_ENABLED(CONFIG_ARCH_HAS_NONLEAF_PMD_YOUNG) &&
+	       !cpu_feature_enabled(X86_FEATURE_XENPV);
+}
+
+/* pmd_flags() reads the raw entry (pmd_val() is a paravirt call) */
+bool mtr_arch_pmd_table_young(pmd_t pmdval)
+{
+	return pmd_flags(pmdval) & _PAGE_ACCESSED;
+}
+
+bool mtr_arch_pmd_table_clear_young(pmd_t *pmd)
+{
+	return (pmd_flags(READ_ONCE(*pmd)) & _PAGE_ACCESSED) &&
+	       test_and_clear_bit(_PAGE_BIT_ACCESSED, (unsigned long *)pmd);
 }
 
 /*

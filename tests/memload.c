@@ -36,6 +36,13 @@
  *   -C MS | --unmap-cold-ms=MS  with --hot: after MS ms, munmap the part of
  *                            --anon past the hot set (the cold part) and go
  *                            on writing the hot set
+ *   -m MS | --move-hot-ms=MS with --hot: after MS ms, write the next --hot MB
+ *                            of --anon instead (needs --anon >= 2 x --hot):
+ *                            the hot set moves into memory cold until then
+ *   -S KB | --hot-stride=KB  with --hot: write one page every KB KiB of the
+ *                            hot set, not every page (a multiple of the page
+ *                            size): hot * 1024 / KB pages are hot, e.g. one
+ *                            per page table with 2048
  *   -X    | --leader-exit    after "ready", the main thread (the thread group
  *                            leader) exits with pthread_exit(): a new thread
  *                            does the rest (--hot, --hold-s), so the process
@@ -199,7 +206,7 @@ static void *live_thread(void *arg)
 /* what is left to do after "ready": --hot, then --hold-s or a signal */
 struct tail_args {
 	char *a;
-	unsigned long anon, hot, hold, unmap_ms, unmap_cold_ms;
+	unsigned long anon, hot, hold, unmap_ms, unmap_cold_ms, move_ms, stride;
 };
 
 static void *run_tail(void *arg)
@@ -210,12 +217,17 @@ static void *run_tail(void *arg)
 	if (t->hot) {
 		long unmap_at = t->unmap_ms ? now_ms() + (long)t->unmap_ms : 0;
 		long cold_at = t->unmap_cold_ms ? now_ms() + (long)t->unmap_cold_ms : 0;
-		unsigned long off, round = 0;
+		long move_at = t->move_ms ? now_ms() + (long)t->move_ms : 0;
+		unsigned long off, round = 0, base = 0;
 
 		while (!stop && (!end || now_ms() < end)) {
-			for (off = 0; off < t->hot * MB; off += page_size)
-				t->a[off] = (char)round;
+			for (off = 0; off < t->hot * MB; off += t->stride)
+				t->a[base + off] = (char)round;
 			round++;
+			if (move_at && now_ms() >= move_at) {
+				base = t->hot * MB;
+				move_at = 0;
+			}
 			if (cold_at && now_ms() >= cold_at) {
 				munmap(t->a + t->hot * MB, (t->anon - t->hot) * MB);
 				cold_at = 0;
@@ -256,6 +268,8 @@ static void usage(FILE *f)
 	      "  -P    | --thp              back --anon with transparent huge pages\n"
 	      "  -U MS | --unmap-ms=MS      with --hot: munmap --anon after MS ms\n"
 	      "  -C MS | --unmap-cold-ms=MS with --hot: munmap --anon past the hot set after MS ms\n"
+	      "  -m MS | --move-hot-ms=MS   with --hot: write the next --hot MB instead after MS ms\n"
+	      "  -S KB | --hot-stride=KB    with --hot: write one page every KB KiB of the hot set\n"
 	      "  -X    | --leader-exit      the main thread exits after ready; another goes on\n"
 	      "  -k N  | --fork=N           N children that read --anon/--shmem/--file and stay\n"
 	      "  -h    | --help             this text\n", f);
@@ -294,6 +308,8 @@ int main(int argc, char **argv)
 		{ "thp", no_argument, NULL, 'P' },
 		{ "unmap-ms", required_argument, NULL, 'U' },
 		{ "unmap-cold-ms", required_argument, NULL, 'C' },
+		{ "move-hot-ms", required_argument, NULL, 'm' },
+		{ "hot-stride", required_argument, NULL, 'S' },
 		{ "leader-exit", no_argument, NULL, 'X' },
 		{ "fork", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
@@ -301,7 +317,7 @@ int main(int argc, char **argv)
 	};
 	unsigned long anon = 0, shmem = 0, file = 0, pageout = 0, swapin = 0;
 	unsigned long threads = 0, live = 0, ramp = 0, hold = 0, hot = 0, i;
-	unsigned long unmap_ms = 0, unmap_cold_ms = 0, nfork = 0;
+	unsigned long unmap_ms = 0, unmap_cold_ms = 0, move_ms = 0, stride_kb = 0, nfork = 0;
 	int thp = 0, leader_exit = 0;
 	const char *path = NULL;
 	char *a = NULL, *s = NULL, *f = NULL;
@@ -311,7 +327,7 @@ int main(int argc, char **argv)
 	int c, fd;
 
 	page_size = sysconf(_SC_PAGESIZE);
-	while ((c = getopt_long(argc, argv, "a:s:f:F:o:i:t:T:l:r:H:w:PU:C:Xk:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:s:f:F:o:i:t:T:l:r:H:w:PU:C:m:S:Xk:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': anon = num_arg(optarg); break;
 		case 's': shmem = num_arg(optarg); break;
@@ -328,6 +344,8 @@ int main(int argc, char **argv)
 		case 'P': thp = 1; break;
 		case 'U': unmap_ms = num_arg(optarg); break;
 		case 'C': unmap_cold_ms = num_arg(optarg); break;
+		case 'm': move_ms = num_arg(optarg); break;
+		case 'S': stride_kb = num_arg(optarg); break;
 		case 'X': leader_exit = 1; break;
 		case 'k': nfork = num_arg(optarg); break;
 		case 'h': usage(stdout); return 0;
@@ -335,8 +353,11 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind != argc || (file && !path) || pageout > anon || swapin > pageout ||
-	    hot > anon || ((unmap_ms || unmap_cold_ms) && !hot)) {
-		fputs("memload: bad usage (-f needs -F; -i <= -o <= -a; -w <= -a; -U and -C need -w)\n",
+	    hot > anon || ((unmap_ms || unmap_cold_ms || move_ms || stride_kb) && !hot) ||
+	    (move_ms && 2 * hot > anon) ||
+	    (stride_kb && (stride_kb * 1024 % page_size || stride_kb > hot * 1024))) {
+		fputs("memload: bad usage (-f needs -F; -i <= -o <= -a; -w <= -a; -U, -C, -m and -S\n"
+		      "need -w; -m needs -a >= 2 x -w; -S is a multiple of the page size, <= -w)\n",
 		      stderr);
 		usage(stderr);
 		return 2;
@@ -440,6 +461,8 @@ int main(int argc, char **argv)
 	tail.hold = hold;
 	tail.unmap_ms = unmap_ms;
 	tail.unmap_cold_ms = unmap_cold_ms;
+	tail.move_ms = move_ms;
+	tail.stride = stride_kb ? stride_kb * 1024 : (unsigned long)page_size;
 	if (leader_exit) {
 		pthread_t t;
 
