@@ -148,8 +148,10 @@ struct mtr_idle {
  * @kinds:          MTR_PASS_* bits: what the pass in progress measures.
  * @next_pss_ns:    when the next PSS pass is due.
  * @pss:            the pass's PSS so far, bytes << MTR_PSS_SHIFT, as
- *                  smaps_rollup's mem_size_stats.pss; @pss_anon, @pss_file
- *                  and @pss_shmem its parts.
+ *                  smaps_rollup's mem_size_stats.pss.
+ * @pss_anon:       its anonymous part (smaps_rollup's Pss_Anon), likewise.
+ * @pss_file:       its file part (Pss_File), likewise.
+ * @pss_shmem:      its shmem part (Pss_Shmem), likewise.
  * @uss:            the pass's Private_Clean + Private_Dirty so far, bytes.
  * @pss_ready:      a PSS pass completed; the next record carries @pss_kb[].
  * @pss_kb:         its figures, KiB: PSS, its anon, file and shmem parts,
