@@ -170,7 +170,11 @@ else
 	memtrace-reader -p $p --wss 1000 -d $nd -o /tmp/sp.csv 2> /dev/null
 	check_windows "one page per page table ($((load_mb / 2)) pages, $((load_mb * 2)) KiB)" \
 		"$(wss_windows /tmp/sp.csv $p 1)" $((load_mb * 2)) 3
-	diag "tables skipped with every table in use: $(($(stat_val wss_tables_skipped) - k0))"
+	# the process's other tables (code, stack) may go untouched; its
+	# tables of memory, each written every round, may not
+	ks=$(($(stat_val wss_tables_skipped) - k0))
+	check "every table in use: $ks skipped (skipping the rest of a table a pass had just cleared, at a chunk's end, skipped 1,247 here)" \
+		[ "$ks" -lt 64 ]
 	kill $p
 	wait $p 2> /dev/null
 
