@@ -168,7 +168,7 @@ MODULE_PARM_DESC(wss_tlb_flush,
 /* wss_nonleaf_young: see its definition in wss.c; writable at run time. */
 module_param_named(wss_nonleaf_young, mtr_wss_nonleaf_young, bool, 0644);
 MODULE_PARM_DESC(wss_nonleaf_young,
-		 "Skip page tables whose PMD Accessed bit is clear (default Y)");
+		 "Skip page tables whose PMD Accessed bit is clear (default Y; N where MGLRU is on by default)");
 
 /*
  * subbuf_size: bytes per relay sub-buffer, 4096..67108864, default 262144

@@ -221,9 +221,12 @@ bool mtr_wss_tlb_flush = true;
  * flushed -- reading one entry instead of 512 (see mtr_wss_scan_range()).
  * Needs the flush (wss_tlb_flush and wss_tlb_flush_available) and hardware
  * that sets that bit (mtr_arch_nonleaf_young()); without them, or when set
- * to N, every table is read.  Default on.  A bool module parameter only.
+ * to N, every table is read.  Off by default where MGLRU is on by default
+ * (CONFIG_LRU_GEN_ENABLED: Debian's 6.12 and 7.2): its page-table walk clears
+ * the same bits without reading every PTE below them or flushing, and a
+ * table it aged would read as untouched.  A bool module parameter only.
  */
-bool mtr_wss_nonleaf_young = true;
+bool mtr_wss_nonleaf_young = !IS_ENABLED(CONFIG_LRU_GEN_ENABLED);
 
 /**
  * mtr_wss_set_interval() - the one setter of wss_interval_ms.
@@ -812,12 +815,14 @@ static unsigned long mtr_wss_scan_range(struct vm_area_struct *vma,
 		 * before the table's first entry is read, so the pass reads on
 		 * to the table's end (@nonleaf_end) when a chunk or the budget
 		 * ends inside it.  A table that lies across VMAs keeps the bit
-		 * and is read.  PSS and idle ages need every PTE: passes with
-		 * them read every table.
+		 * and is read.  A priming pass (the first, or the first after
+		 * WSS was off) reads every table: a pass abandoned before may
+		 * have cleared a bit and left the table half read.  PSS and
+		 * idle ages need every PTE: passes with them read every table.
 		 */
 		whole = !(addr & ~PMD_MASK) && next - addr == PMD_SIZE;
-		if (st->kinds == MTR_PASS_WSS && mtr_wss_tick_nonleaf &&
-		    addr >= st->nonleaf_end &&
+		if (st->kinds == MTR_PASS_WSS && st->prev_start_ns &&
+		    mtr_wss_tick_nonleaf && addr >= st->nonleaf_end &&
 		    !mtr_arch_pmd_table_young(pmdval)) {
 			mtr_wss_tables_skipped++;
 			goto next_pmd;

@@ -118,6 +118,17 @@ bool mtr_arch_age_pmd(pmd_t *pmd)
  */
 bool mtr_arch_nonleaf_young(void)
 {
+#ifdef X86_FEATURE_INVLPGB
+	/*
+	 * With broadcast TLB flushes (7.x, AMD) a process may hold a global
+	 * ASID, for which a CPU switching back to it does not compare TLB
+	 * generations (choose_new_asid()): the cached walks that our IPI to
+	 * the CPUs running it now does not reach would outlive the pass and
+	 * hide accesses from the table's bit.
+	 */
+	if (cpu_feature_enabled(X86_FEATURE_INVLPGB))
+		return false;
+#endif
 	return IS_ENABLED(CONFIG_ARCH_HAS_NONLEAF_PMD_YOUNG) &&
 	       !cpu_feature_enabled(X86_FEATURE_XENPV);
 }

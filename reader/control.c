@@ -191,6 +191,10 @@ void read_stats(struct stats *st)
 			st->wss_unflushed = !v;
 			continue;
 		}
+		if (!strcmp(line, "wss_nonleaf_young_available")) {
+			st->wss_nonleaf = v;
+			continue;
+		}
 		if (!strcmp(line, "timer_resolution_ns")) {
 			st->timer_res_ns = v;
 			continue;
@@ -357,6 +361,32 @@ static void warn_timer_resolution(void)
 	    res / 1e6, res, g.dir, res / 1e6, iv);
 }
 
+/*
+ * MGLRU's page-table walk, with its non-leaf capability (0x0004 of
+ * /sys/kernel/mm/lru_gen/enabled, on by default where the kernel enables
+ * MGLRU), clears the PMD Accessed bits by which the module skips page tables
+ * (wss_nonleaf_young), without reading every PTE below them or flushing:
+ * say so once when both are on, as the WSS figures can then miss tables.
+ */
+static void warn_mglru_nonleaf(void)
+{
+	char buf[32], *end;
+	unsigned long caps;
+
+	if (!g.stats0.wss_nonleaf ||
+	    mt_read_small("/sys/module/memtrace/parameters/wss_nonleaf_young",
+			  buf, sizeof(buf)) <= 0 || buf[0] != 'Y' ||
+	    mt_read_small("/sys/kernel/mm/lru_gen/enabled", buf, sizeof(buf)) <= 0)
+		return;
+	buf[strcspn(buf, "\n")] = '\0';
+	errno = 0;
+	caps = strtoul(buf, &end, 0);
+	if (errno || end == buf || (caps & 0x5) != 0x5)
+		return;
+	msg("warning: MGLRU's page-table walk clears page tables' own Accessed bits (capability 0x0004 in /sys/kernel/mm/lru_gen/enabled: %s), by which memtrace's WSS scan skips untouched tables (wss_nonleaf_young=Y): under memory pressure a window can miss tables it aged; echo N > /sys/module/memtrace/parameters/wss_nonleaf_young, or echo 0x%lx > /sys/kernel/mm/lru_gen/enabled (Documentation/memtrace-wss.rst, \"Skipping untouched page tables\")",
+	    buf, caps & ~0x4UL);
+}
+
 /* Apply -I, -W, --pss and --idle-ages for the session.  0, or -1 (reported). */
 int set_intervals(void)
 {
@@ -404,6 +434,8 @@ int set_intervals(void)
 	/* once per session: the figures are less exact without it */
 	if (g.wss_ms && g.stats0.wss_unflushed)
 		msg("warning: this kernel lets no module flush TLBs: WSS runs without the flush and can miss pages whose translations stay cached (Documentation/memtrace-wss.rst, \"Supported kernels\")");
+	if (g.wss_ms)
+		warn_mglru_nonleaf();
 	warn_timer_resolution();
 	return 0;
 }

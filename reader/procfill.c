@@ -36,7 +36,7 @@ static struct {
 } fill;
 
 /* Read @path whole into @buf (NUL-terminated).  Bytes read, or -1/errno. */
-static ssize_t read_small(const char *path, char *buf, size_t len)
+ssize_t mt_read_small(const char *path, char *buf, size_t len)
 {
 	size_t got = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -135,13 +135,13 @@ static void read_proc(uint64_t round)
 		fill.v[i] = MEMTRACE_UNKNOWN;
 	fill.valid = true;
 	fill.round = round;
-	if (read_small("/proc/meminfo", buf, sizeof(buf)) > 0)
+	if (mt_read_small("/proc/meminfo", buf, sizeof(buf)) > 0)
 		for (size_t i = 0; i < sizeof(mem) / sizeof(mem[0]); i++)
 			if (find_num(buf, mem[i].key, &v) && v < MEMTRACE_UNKNOWN)
 				fill.v[mem[i].idx] = v;
 	for (size_t i = 0; i < sizeof(psi) / sizeof(psi[0]); i++) {
 		snprintf(path, sizeof(path), "/proc/pressure/%s", psi[i].res);
-		if (read_small(path, buf, sizeof(buf)) < 0) {
+		if (mt_read_small(path, buf, sizeof(buf)) < 0) {
 			if (!fill.psi_reported && !g.quiet)
 				msg("note: %s: %s: the psi_* columns of --system are empty (PSI needs CONFIG_PSI and no psi=0 on the kernel command line)",
 				    path, strerror(errno));
@@ -169,7 +169,7 @@ void procfill_note_delayacct(void)
 	/* the sysctl exists from 5.14 on; before, delay accounting is on
 	 * unless the kernel was booted with nodelayacct */
 	if (g.quiet ||
-	    read_small("/proc/sys/kernel/task_delayacct", buf, sizeof(buf)) <= 0 ||
+	    mt_read_small("/proc/sys/kernel/task_delayacct", buf, sizeof(buf)) <= 0 ||
 	    buf[0] != '0')
 		return;
 	msg("note: kernel.task_delayacct is 0 (delay accounting off): the *_delay_ns columns are empty for processes started while it is off (sysctl -w kernel.task_delayacct=1, or boot with delayacct)");
@@ -393,7 +393,7 @@ static bool cg_read(const char *path, uint64_t *v)
 #define CG_FILE(name) \
 	(snprintf(fn, sizeof(fn), "%s%s/" name, CGROUP_ROOT, \
 		  strcmp(path, "/") ? path : ""), \
-	 read_small(fn, buf, sizeof(buf)) >= 0)
+	 mt_read_small(fn, buf, sizeof(buf)) >= 0)
 	snprintf(fn, sizeof(fn), "%s%s", CGROUP_ROOT, strcmp(path, "/") ? path : "");
 	if (access(fn, F_OK) && errno == ENOENT)
 		return false;

@@ -101,6 +101,7 @@ struct cpu_stat {
 struct stats {
 	bool ok;			/* the stats file was read */
 	bool wss_unflushed;		/* "wss_tlb_flush_available: 0" */
+	bool wss_nonleaf;		/* "wss_nonleaf_young_available: 1" */
 	unsigned long long timer_res_ns; /* "timer_resolution_ns", 0 = none */
 	struct cpu_stat *cpu;
 	size_t n;
@@ -213,6 +214,11 @@ void procfill_system(unsigned char *rec, uint32_t len, uint64_t round);
  * skipped.
  */
 bool procfill_wanted(void);
+/*
+ * procfill.c: read @path whole into @buf of @len bytes, NUL-terminated.
+ * Returns the bytes read, or -1 with errno set.
+ */
+ssize_t mt_read_small(const char *path, char *buf, size_t len);
 /* procfill.c: say once (unless -q) that delay accounting is off. */
 void procfill_note_delayacct(void);
 /*

@@ -126,10 +126,31 @@ fi
 # walked through it since the last pass.  The hot sets are the ground truth:
 # a table skipped while in use reads as too small a working set.
 P=/sys/module/memtrace/parameters
+LG=/sys/kernel/mm/lru_gen/enabled
 nl_avail=$(stat_val wss_nonleaf_young_available)
-check_eq "wss_nonleaf_young defaults to Y" "$(cat $P/wss_nonleaf_young)" Y
+# off by default where MGLRU is on from boot (CONFIG_LRU_GEN_ENABLED: 6.12, 7.2)
+lg_boot=$(cat $LG 2> /dev/null)
+want=Y
+[ -n "$lg_boot" ] && [ $((lg_boot & 1)) = 1 ] && want=N
+check_eq "wss_nonleaf_young defaults to $want (lru_gen/enabled ${lg_boot:-absent})" \
+	"$(cat $P/wss_nonleaf_young)" $want
+echo Y > $P/wss_nonleaf_young
 echo maybe > $P/wss_nonleaf_young 2> /dev/null
 check_eq "wss_nonleaf_young=maybe refused, still Y" "$?:$(cat $P/wss_nonleaf_young)" 1:Y
+if [ "$nl_avail" = 1 ] && [ -n "$lg_boot" ]; then
+	# MGLRU with its non-leaf capability clears the same bits: the reader
+	# says so when both are on
+	echo y > $LG
+	memtrace-reader --wss 1000 -d 1 -o /dev/null 2> /tmp/lg.err
+	check "reader warns of MGLRU's non-leaf capability ($(cat $LG))" \
+		grep -q "MGLRU's page-table walk clears page tables' own Accessed bits" /tmp/lg.err
+	# and the tables below run without it (no memory pressure here: its
+	# walk would not run, but the capability is what the warning is about)
+	printf '0x%x\n' $((lg_boot & ~4)) > $LG
+	memtrace-reader --wss 1000 -d 1 -o /dev/null 2> /tmp/lg.err
+	check "no warning without the capability ($(cat $LG))" \
+		sh -c '! grep -q "MGLRU" /tmp/lg.err'
+fi
 if [ "$nl_avail" != 1 ]; then
 	skip "tables skipped" "wss_nonleaf_young_available is $nl_avail (before 6.1, no TLB flush, or Xen PV)"
 else
@@ -190,6 +211,7 @@ else
 	kill $p
 	wait $p 2> /dev/null
 fi
+[ -n "$lg_boot" ] && echo "$lg_boot" > $LG
 
 # --- a small budget (a fresh load, so that wss_tick_max_pages starts at 0) --
 # (every table read, wss_nonleaf_young=N: the cold tables a pass skips
