@@ -159,8 +159,6 @@ struct mtr_idle {
  * @pss_window_ns:  the time that pass took, first entry to last.
  * @budget_debt:    entries of budget a huge PMD cost beyond its one entry
  *                  (the page-by-page PSS of a shared THP), to be charged.
- * @nonleaf_cleared: the step in progress cleared the Accessed bit of a PMD
- *                  that points to a page table: its mm needs the flush.
  * @nonleaf_end:    the end of the table whose PMD bit the pass cleared and
  *                  whose entries it has not all read yet (a chunk or the
  *                  budget ended inside it): the pass reads on to there
@@ -187,7 +185,6 @@ struct mtr_wss {
 	u64 pss_kb[MTR_PSS_NR];
 	u64 pss_window_ns;
 	unsigned long budget_debt;
-	bool nonleaf_cleared;
 	unsigned long nonleaf_end;
 	struct mtr_idle *idle;
 };
@@ -685,10 +682,8 @@ static void mtr_wss_scan_ptes(struct mm_struct *mm, pmd_t *pmd,
 	 * (or is found in its PTE now), so the next pass reads the table.
 	 */
 	if (whole && (st->kinds & MTR_PASS_WSS) && mtr_wss_tick_nonleaf &&
-	    mtr_arch_pmd_table_clear_young(pmd)) {
-		st->nonleaf_cleared = true;
+	    mtr_arch_pmd_table_clear_young(pmd))
 		mtr_wss_tables_cleared++;
-	}
 	if (st->kinds & MTR_PASS_PSS)
 		mtr_pss_ptes(pte, n, st);
 	if (st->kinds & MTR_PASS_WSS)
@@ -948,7 +943,7 @@ static enum mtr_wss_step_ret mtr_wss_step(struct mtr_wss *st, u64 now,
 	struct task_struct *p, *t;
 	struct mm_struct *mm;
 	unsigned int kinds;
-	u64 young_before;
+	u64 young_before, cleared_before;
 	bool done, locked;
 
 	/*
@@ -1000,7 +995,7 @@ static enum mtr_wss_step_ret mtr_wss_step(struct mtr_wss *st, u64 now,
 	}
 
 	young_before = st->young_pages;
-	st->nonleaf_cleared = false;
+	cleared_before = mtr_wss_tables_cleared;
 	mm = NULL;
 	rcu_read_lock();
 	p = pid_task(st->pid, PIDTYPE_TGID);
@@ -1064,7 +1059,9 @@ static enum mtr_wss_step_ret mtr_wss_step(struct mtr_wss *st, u64 now,
 		mtr_wss_scans_skipped++;
 		ret = MTR_WSS_CONTENDED;
 	}
-	if (st->young_pages != young_before || st->nonleaf_cleared) {
+	/* a PMD bit cleared needs the flush as much as a PTE's */
+	if (st->young_pages != young_before ||
+	    mtr_wss_tables_cleared != cleared_before) {
 		*cleared = true;
 		if (mtr_wss_tick_flush)
 			mtr_arch_tlb_batch_add(&mtr_wss_flush_mask, mm);
