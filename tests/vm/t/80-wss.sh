@@ -8,7 +8,8 @@
 # moves into them or one spread one page per table; a small budget stretches
 # windows but keeps figures right and the per-tick scan within budget; a
 # process that unmaps or exits mid-scan, and rmmod mid-scan, leave a clean
-# kernel log.  The kernel's own clear_refs + smaps_rollup Referenced is
+# kernel log; a session's first window starts in it, however long ago the
+# one before ended.  The kernel's own clear_refs + smaps_rollup Referenced is
 # measured over the same kind of windows and printed beside it (the known hot
 # set is the ground truth, not clear_refs).
 . /extra/vm/lib.sh
@@ -19,6 +20,18 @@ wss_windows() {
 	awk -F, -v pid="$2" -v skip="$3" -v w="$(csv_col "$1" wss_kb)" \
 		-v l="$(csv_col "$1" wss_window_ms)" \
 		'NR > 1 && $5 == pid && $w != "" && ++n > skip { printf "%s:%s ", $w, $l }' "$1"
+}
+# windows_over CSV PID SKIP kb|ms LIMIT: "N M", N windows as wss_windows
+# gives them, M of them with wss_kb (kb) or wss_window_ms (ms) >= LIMIT
+windows_over() {
+	n=0
+	m=0
+	for x in $(wss_windows "$1" "$2" "$3"); do
+		if [ "$4" = kb ]; then v=${x%%:*}; else v=${x#*:}; fi
+		n=$((n + 1))
+		[ "$v" -lt "$5" ] || m=$((m + 1))
+	done
+	echo "$n $m"
 }
 # check_windows DESC "kb:ms ..." WANT_KB MIN_WINDOWS [OFF]: every window (all but OFF) within 10%
 check_windows() {
@@ -74,16 +87,31 @@ for h in $hots; do
 	wait $p 2> /dev/null
 done
 
+# --- a session's first window starts with it --------------------------------
+# A session that ends leaves no WSS state behind (stats wss_states 0 once
+# the sampler stops), so the next session's first window of the same
+# process starts in that session: not at the last pass of the one before,
+# which would put the gap between them, and whatever the process touched
+# in it, into the window.  Ground truth: the 8 s slept between the two.
+start_memload /tmp/gap.out -a 64 -w 8 || fail "memload gap"
+p=$MEMLOAD_PID
+memtrace-reader -p $p --wss 1000 -d 3 -o /tmp/gap1.csv 2> /dev/null
+check_eq "no WSS state left once the session ended" "$(stat_val wss_states)" 0
+sleep 8
+memtrace-reader -p $p --wss 1000 -d 4 -o /tmp/gap2.csv 2> /dev/null
+r=$(windows_over /tmp/gap2.csv $p 0 ms 6000)
+n=${r% *} long=${r#* }
+check "next session's windows start in it, none spans the 8 s between ($(wss_windows /tmp/gap2.csv $p 0))" \
+	[ $n -ge 1 -a $long = 0 ]
+kill $p
+wait $p 2> /dev/null
+
 # --- an idle process ------------------------------------------------------
 start_memload /tmp/idle.out -a 64 || fail "memload idle"
 p=$MEMLOAD_PID
 memtrace-reader -p $p --wss 1000 -d 4 -o /tmp/idle.csv 2> /dev/null
-n=0
-big=0
-for x in $(wss_windows /tmp/idle.csv $p 1); do
-	n=$((n + 1))
-	[ "${x%%:*}" -lt 1024 ] || big=$((big + 1))
-done
+r=$(windows_over /tmp/idle.csv $p 1 kb 1024)
+n=${r% *} big=${r#* }
 check "idle process: $n windows, all under 1 MiB ($(wss_windows /tmp/idle.csv $p 0))" \
 	[ $n -ge 2 -a $big = 0 ]
 kill $p
@@ -163,8 +191,8 @@ else
 	p=$MEMLOAD_PID
 	k0=$(stat_val wss_tables_skipped)
 	memtrace-reader -p $p --wss 1000 -d $nd -o /tmp/t.csv 2> /dev/null
-	# windows of this process (the stats' count also has those that the
-	# states left by the sessions above complete in this one's first tick)
+	# windows of this process: the CSV's count (the stats' could also
+	# have windows of other processes)
 	ks=$(($(stat_val wss_tables_skipped) - k0)) cs=$(wss_windows /tmp/t.csv $p 0 | wc -w)
 	check_windows "hot set 8 MiB of 256, tables skipped" "$(wss_windows /tmp/t.csv $p 1)" 8192 3
 	check "cold tables skipped: $ks in $cs windows (about 120 a window)" \
