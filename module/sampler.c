@@ -268,7 +268,8 @@ static enum hrtimer_restart mtr_timer_fn(struct hrtimer *timer)
 
 /*
  * Start or stop the timer to match the users' wishes.  Stopping cancels the
- * timer and waits for a tick in progress.  Called with mtr_sampler_lock held.
+ * timer, waits for a tick in progress and frees every process's WSS/PSS
+ * state.  Called with mtr_sampler_lock held.
  */
 static void mtr_sampler_update(void)
 {
@@ -287,6 +288,13 @@ static void mtr_sampler_update(void)
 		/* the timer cannot re-queue the work any more */
 		cancel_work_sync(&mtr_s.work);
 		mtr_s.running = false;
+		/*
+		 * No tick runs until the next start: a WSS or PSS window kept
+		 * open until then would span the pause, and its state would
+		 * hold memory meanwhile.  The next start begins every window
+		 * anew, with a priming pass.
+		 */
+		mtr_wss_exit();
 	}
 }
 

@@ -1320,14 +1320,19 @@ void mtr_wss_quiesce(void)
 /**
  * mtr_wss_exit() - free every process's state.
  *
- * Context: the sampler's work item, or module exit after the sampler stopped.
+ * Windows still open are dropped: the next tick starts each process's
+ * measurements anew (a priming pass first).
+ * Context: the sampler's work item, or process context with no tick
+ * running or to run (the sampler stopping, module exit); may sleep.
  */
 void mtr_wss_exit(void)
 {
 	struct mtr_wss *st;
 	unsigned long tgid;
 
-	xa_for_each(&mtr_wss_states, tgid, st)
+	xa_for_each(&mtr_wss_states, tgid, st) {
 		mtr_wss_free(tgid, st);
+		cond_resched();
+	}
 	mtr_wss_resume = 0;
 }

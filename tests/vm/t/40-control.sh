@@ -107,7 +107,8 @@ check_eq "session: reading names the holder" "$(awk '$1 == "owner_pid:" { print 
 wait $holder
 check_eq "session: free again once closed" "$(awk '$1 == "owner_pid:" { print $2 }' $MT/session)" 0
 # per-process state counts (cputime_states, wss_states): one per thread
-# group sampled, freed at the sweep (every 64th tick) after it exits.
+# group sampled, freed at the sweep (every 64th tick) after it exits; the
+# WSS states, all of them, also when the sampler stops.
 # Ground truth: the session's own CSV.  An all-process session at 10 ms
 # with WSS on, for at least 2 s and until 130 ticks ran (2 sweeps, however
 # slow the kernel's ticks); after it, the states are at least the
@@ -123,6 +124,9 @@ while [ "$(stat_val ticks)" -lt $((st_t0 + 130)) ] && [ $i -lt 600 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
+# WSS states: read while the session runs (one per process sampled),
+# freed when the sampler stops with it
+st_wss=$(stat_val wss_states)
 kill -INT $st_rd
 wait $st_rd || fail "memtrace-reader (states): $(cat /tmp/states.err)"
 st_all=$(awk -F, 'NR > 1 { p[$5] = 1 } END { print length(p) }' /tmp/states.csv)
@@ -132,11 +136,11 @@ for p in $(awk -F, 'NR > 1 { if ($4 + 0 > t) { t = $4 + 0; delete p } if ($4 + 0
 	kill -0 "$p" 2> /dev/null && st_live=$((st_live + 1))
 done
 st_ct=$(stat_val cputime_states)
-st_wss=$(stat_val wss_states)
 check "cputime_states $st_ct: at least the $st_live live processes of the last tick, at most the $st_all sampled" \
 	[ "$st_live" -ge 1 -a "${st_ct:-0}" -ge "$st_live" -a "${st_ct:-0}" -le "$st_all" ]
-check "wss_states $st_wss: at most the $st_all sampled, at least one" \
+check "wss_states $st_wss during the session: at most the $st_all sampled, at least one" \
 	[ "${st_wss:-0}" -ge 1 -a "${st_wss:-0}" -le "$st_all" ]
+check_eq "wss_states after it: all freed when the sampler stopped" "$(stat_val wss_states)" 0
 check_eq "cputime_state_bytes: a whole number of states" \
 	"$(($(stat_val cputime_state_bytes) % (st_ct > 0 ? st_ct : 1)))" 0
 check "stats refuses writes" [ -n "$(write_err $MT/stats 1)" ]
