@@ -225,7 +225,8 @@ static int __init mtr_check_params(void)
  * start, so nobody changes state through them any more), then the sampler
  * stops for good, the relay channel and the directory go, the workqueue is
  * freed, and last the state that ticks and control-file writes built up:
- * WSS (and TLB-flush IPIs in flight), CPU time, the pid filter.
+ * WSS (already freed when the sampler stopped: the call is for init's
+ * unwinding; and TLB-flush IPIs in flight), CPU time, the pid filter.
  * Context: process context (module init or exit), may sleep.
  */
 static void mtr_teardown(void)

@@ -44,7 +44,8 @@
  * young file PTEs.
  *
  * Locking: all state here is used by the sampler's work item only (never
- * concurrent with itself), and by module exit after the sampler stopped.
+ * concurrent with itself), and, once no tick runs or can start, by the
+ * sampler's stop (mtr_sampler_update()) and module exit.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -388,7 +389,8 @@ static struct cpumask mtr_wss_flush_mask;
  */
 static bool mtr_wss_tick_flush, mtr_wss_tick_nonleaf;
 
-/* Statistics, written by the work item only. */
+/* Statistics, written by the work item (and, with no tick running, by
+ * mtr_wss_exit()). */
 static u64 mtr_pss_scans_completed;
 /* WSS/PSS states allocated now (stats' wss_states) */
 static unsigned long mtr_wss_n;
