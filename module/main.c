@@ -225,8 +225,9 @@ static int __init mtr_check_params(void)
  * start, so nobody changes state through them any more), then the sampler
  * stops for good, the relay channel and the directory go, the workqueue is
  * freed, and last the state that ticks and control-file writes built up:
- * WSS (already freed when the sampler stopped: the call is for init's
- * unwinding; and TLB-flush IPIs in flight), CPU time, the pid filter.
+ * WSS's TLB-flush IPIs in flight, CPU time, the pid filter.  (The WSS
+ * states themselves went when the sampler stopped: only ticks make them,
+ * and only a running sampler ticks.)
  * Context: process context (module init or exit), may sleep.
  */
 static void mtr_teardown(void)
@@ -237,7 +238,6 @@ static void mtr_teardown(void)
 	debugfs_remove(mtr_dir);
 	mtr_dir = NULL;
 	mtr_sampler_exit();
-	mtr_wss_exit();
 	mtr_wss_quiesce();
 	mtr_proc_exit();
 	mtr_pids_exit();

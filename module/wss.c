@@ -45,7 +45,7 @@
  *
  * Locking: all state here is used by the sampler's work item only (never
  * concurrent with itself), and, once no tick runs or can start, by the
- * sampler's stop (mtr_sampler_update()) and module exit.
+ * sampler's stop (mtr_sampler_update(), which module exit goes through).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -1324,8 +1324,8 @@ void mtr_wss_quiesce(void)
  *
  * Windows still open are dropped: the next tick starts each process's
  * measurements anew (a priming pass first).
- * Context: the sampler's work item, or process context with no tick
- * running or to run (the sampler stopping, module exit); may sleep.
+ * Context: the sampler's work item, or the sampler's stop, once no tick
+ * runs or can start (mtr_sampler_update()); may sleep.
  */
 void mtr_wss_exit(void)
 {
